@@ -1,0 +1,1 @@
+"""Staffing optimizer (cheapest plan meeting the scenario's targets). Not built yet."""

@@ -1,0 +1,65 @@
+"""The ``staffsim`` command line: one sub-module per sub-command.
+
+Each sub-module exposes ``register(subparsers)``, which adds its parser and sets
+``func=run`` (a callable taking the parsed namespace and returning an exit code).
+Errors the user can fix (bad options, bad scenario files) are raised as
+:class:`simulator.errors.InputError` and printed as one line per problem with exit code 2,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from simulator.errors import InputError
+
+# Sub-command modules, in the order ``staffsim --help`` lists them. A module that is not
+# importable (an optional feature not installed) is skipped rather than breaking the CLI.
+_SUBCOMMANDS = (
+    "simulator.cli.simulate",
+    "simulator.cli.validate",
+    "simulator.cli.schema",
+    "simulator.cli.erlang",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with status 2 on usage errors already; keep its one-line message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="staffsim",
+        description="Contact-centre simulator and staffing optimizer.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _SUBCOMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        for line in exc.problems:
+            print(f"staffsim {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"staffsim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

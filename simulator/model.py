@@ -1,0 +1,265 @@
+"""The scenario compiled into plain arrays the engine reads in its hot loop.
+
+The scenario tree is for people (names, units in keys, validation); the compiled model is for
+the event loop: channel and group *indices*, rates in contacts per **second**, times in
+**seconds** from day 0 00:00, and per-group staffing as a list of change points. It is built
+once per ``simulate`` call and shipped to worker processes as is (it pickles small).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.distributions import _Distribution
+from simulator.scenario import AgentGroup, Scenario, _clock_seconds
+
+DAY_S = 86400
+
+
+@dataclass(frozen=True)
+class ChannelModel:
+    index: int
+    name: str
+    kind: str
+    priority: int
+    rate_per_s: np.ndarray  # expected arrivals per second, per global interval
+    handle: _Distribution
+    patience: _Distribution | None
+    redial_probability: float
+    redial_delay: _Distribution | None
+    max_attempts: int
+    within_s: float  # T of the service level (seconds); 20 s when no target is set
+    day_multiplier_cv: float | None
+    groups: tuple[int, ...]  # indices of groups skilled for this channel
+
+
+@dataclass(frozen=True)
+class GroupModel:
+    index: int
+    name: str
+    cost_per_hour: float
+    shrinkage: float
+    factors: dict[int, float]  # channel index -> handle-time factor
+    fcr: dict[int, float]  # channel index -> resolution probability
+    tiers: tuple[tuple[int, ...], ...]  # skilled channel indices grouped by priority
+    changes: tuple[tuple[float, int], ...]  # (time s, paid agents on duty from then on)
+    paid_hours_per_interval: np.ndarray  # paid agent-hours falling in each global interval
+    paid_hours_total: float  # includes paid time outside opening hours (shifts)
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    scenario_name: str
+    days: int
+    interval_s: int
+    open_s: int
+    close_s: int
+    intervals_per_day: int
+    interval_starts: np.ndarray  # absolute start (s) of each global interval
+    channels: tuple[ChannelModel, ...]
+    groups: tuple[GroupModel, ...]
+    agent_selection: str
+    serve_queue_at_close: bool
+    warmup_s: float
+    service_level_definition: str
+
+    @property
+    def n_intervals(self) -> int:
+        return len(self.interval_starts)
+
+    @property
+    def end_s(self) -> float:
+        """Closing time of the last day."""
+        return (self.days - 1) * DAY_S + self.close_s
+
+    def interval_of(self, t: float) -> int:
+        """Global interval index of time ``t`` (seconds), or -1 when the centre is closed."""
+        day, in_day = divmod(t, DAY_S)
+        if not self.open_s <= in_day < self.close_s or day >= self.days:
+            return -1
+        return int(day) * self.intervals_per_day + int((in_day - self.open_s) // self.interval_s)
+
+    def next_open_s(self, t: float) -> float | None:
+        """``t`` if open, else the next opening time within the horizon (None past it)."""
+        day, in_day = divmod(t, DAY_S)
+        if in_day < self.open_s:
+            candidate = day * DAY_S + self.open_s
+        elif in_day < self.close_s:
+            candidate = t
+        else:
+            candidate = (day + 1) * DAY_S + self.open_s
+        return candidate if candidate < self.end_s else None
+
+
+def _grid(values: object, days: int, per_day: int) -> np.ndarray:
+    """Expand a constant / per-interval list / per-day lists into ``days × per_day``."""
+    if isinstance(values, int | float):
+        return np.full((days, per_day), float(values))
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 1:
+        return np.tile(array, (days, 1))
+    return array
+
+
+def _channel_rates(scenario: Scenario, name: str) -> np.ndarray:
+    horizon = scenario.horizon
+    arrivals = scenario.channels[name].arrivals
+    if arrivals.rate_per_hour is not None:
+        per_interval = arrivals.rate_per_hour * horizon.interval_s / 3600
+        grid = _grid(per_interval, horizon.days, horizon.intervals_per_day)
+    else:
+        grid = _grid(arrivals.volumes, horizon.days, horizon.intervals_per_day)
+    return (grid * arrivals.scale / horizon.interval_s).ravel()
+
+
+def _staffing_changes(
+    scenario: Scenario, group: AgentGroup
+) -> tuple[list[tuple[float, int]], np.ndarray, float]:
+    """Change points of agents on duty, paid hours per interval and in total."""
+    horizon = scenario.horizon
+    starts = _interval_starts(scenario)
+    interval_h = horizon.interval_s / 3600
+    if group.staffing is not None:
+        grid = _grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
+        changes: list[tuple[float, int]] = []
+        for day in range(horizon.days):
+            for i in range(horizon.intervals_per_day):
+                changes.append((float(horizon.interval_start_s(day, i)), int(grid[day, i])))
+            changes.append((float(day * DAY_S + horizon.close_s), 0))
+        paid = grid.ravel() * interval_h
+        return _merge(changes), paid.astype(float), float(paid.sum())
+    # Shifts: +count at start, -count at end, -/+ around each unpaid break.
+    deltas: list[tuple[float, int]] = []
+    total_paid_s = 0.0
+    for shift in group.shifts or ():
+        for day in shift.days if shift.days is not None else range(horizon.days):
+            begin = day * DAY_S + _clock_seconds(shift.start)
+            end = begin + shift.hours * 3600
+            deltas += [(begin, shift.count), (end, -shift.count)]
+            total_paid_s += shift.count * shift.hours * 3600
+            for brk in shift.breaks:
+                b0 = begin + brk.after_minutes * 60
+                b1 = min(b0 + brk.minutes * 60, end)
+                if b0 < end:
+                    deltas += [(b0, -shift.count), (b1, shift.count)]
+                    total_paid_s -= shift.count * (b1 - b0)
+    deltas.sort()
+    level = 0
+    changes = []
+    for t, d in deltas:
+        level += d
+        changes.append((float(t), level))
+    changes = _merge(changes)
+    paid = np.array([_integrate(changes, s, s + horizon.interval_s) for s in starts]) / 3600
+    return changes, paid, total_paid_s / 3600
+
+
+def _merge(changes: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """Keep the last level at each time and drop changes that change nothing."""
+    merged: list[tuple[float, int]] = []
+    for t, level in changes:
+        if merged and merged[-1][0] == t:
+            merged[-1] = (t, level)
+        else:
+            merged.append((t, level))
+    out: list[tuple[float, int]] = []
+    for t, level in merged:
+        if not out or out[-1][1] != level:
+            out.append((t, level))
+    return out
+
+
+def _integrate(changes: list[tuple[float, int]], a: float, b: float) -> float:
+    """Agent-seconds of a step function over [a, b)."""
+    total, level, last = 0.0, 0, a
+    for t, new in changes:
+        if t >= b:
+            break
+        if t > a:
+            total += level * (t - last)
+            last = t
+        level = new
+    return total + level * (b - last)
+
+
+def _interval_starts(scenario: Scenario) -> np.ndarray:
+    h = scenario.horizon
+    return np.array(
+        [h.interval_start_s(d, i) for d in range(h.days) for i in range(h.intervals_per_day)],
+        dtype=float,
+    )
+
+
+def compile_scenario(scenario: Scenario) -> CompiledModel:
+    """Turn the validated scenario into the engine's arrays (see module docstring)."""
+    names = list(scenario.channels)
+    index = {n: i for i, n in enumerate(names)}
+    group_names = list(scenario.agent_groups)
+    channels = []
+    for i, name in enumerate(names):
+        ch = scenario.channels[name]
+        redial = ch.redial
+        channels.append(
+            ChannelModel(
+                index=i,
+                name=name,
+                kind=ch.kind,
+                priority=scenario.priority(name),
+                rate_per_s=_channel_rates(scenario, name),
+                handle=ch.handle_time,
+                patience=ch.patience,
+                redial_probability=redial.probability if redial else 0.0,
+                redial_delay=redial.delay if redial else None,
+                max_attempts=redial.max_attempts if redial else 1,
+                within_s=float(
+                    ch.targets.within_seconds if ch.targets.within_seconds is not None else 20.0
+                ),
+                day_multiplier_cv=(
+                    ch.arrivals.day_multiplier.cv if ch.arrivals.day_multiplier else None
+                ),
+                groups=tuple(
+                    g
+                    for g, gname in enumerate(group_names)
+                    if name in scenario.agent_groups[gname].skills
+                ),
+            )
+        )
+    groups = []
+    for g, gname in enumerate(group_names):
+        group = scenario.agent_groups[gname]
+        skilled = sorted(index[c] for c in group.skills)
+        priorities = sorted({channels[c].priority for c in skilled})
+        tiers = tuple(tuple(c for c in skilled if channels[c].priority == p) for p in priorities)
+        changes, paid, paid_total = _staffing_changes(scenario, group)
+        groups.append(
+            GroupModel(
+                index=g,
+                name=gname,
+                cost_per_hour=group.cost_per_hour,
+                shrinkage=group.shrinkage,
+                factors={index[c]: s.handle_time_factor for c, s in group.skills.items()},
+                fcr={index[c]: s.fcr for c, s in group.skills.items()},
+                tiers=tiers,
+                changes=tuple(changes),
+                paid_hours_per_interval=paid,
+                paid_hours_total=paid_total,
+            )
+        )
+    h = scenario.horizon
+    return CompiledModel(
+        scenario_name=scenario.name,
+        days=h.days,
+        interval_s=h.interval_s,
+        open_s=h.open_s,
+        close_s=h.close_s,
+        intervals_per_day=h.intervals_per_day,
+        interval_starts=_interval_starts(scenario),
+        channels=tuple(channels),
+        groups=tuple(groups),
+        agent_selection=scenario.routing.agent_selection,
+        serve_queue_at_close=scenario.run.serve_queue_at_close,
+        warmup_s=scenario.run.warmup_minutes * 60,
+        service_level_definition=scenario.run.service_level_definition,
+    )

@@ -1,0 +1,363 @@
+"""Simulation results: KPIs per channel, interval, agent group and overall, with 95% CIs.
+
+Each KPI is computed *within* each replication (e.g. service level of replication r), then
+summarised over replications as the mean and the 95% confidence-interval half-width
+``t(0.975, n−1) · s / √n`` (independent replications, Student t). Per-interval KPIs skip
+replications where the KPI is undefined (no contact offered in that interval).
+
+Tables are tidy pandas DataFrames (one row per entity × KPI); :meth:`SimulationResult.to_json`
+gives the same numbers under the stable schema documented in ``docs/results-format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from simulator.model import CompiledModel
+from simulator.stats import ReplicationStats, histogram_quantile
+
+SCHEMA_VERSION = 1
+
+CHANNEL_KPIS: dict[str, str] = {
+    "offered": "contacts offered (attempts, redials included)",
+    "answered": "contacts answered",
+    "abandoned": "contacts abandoned while waiting",
+    "abandon_rate": "abandoned / offered",
+    "service_level": "share answered within T (definition in the result header)",
+    "asa_s": "average speed of answer of answered contacts, seconds",
+    "wait_p50_s": "median wait of answered contacts, seconds",
+    "wait_p90_s": "90th percentile wait of answered contacts, seconds",
+    "wait_p95_s": "95th percentile wait of answered contacts, seconds",
+    "aht_s": "average handle time of answered contacts, seconds",
+    "fcr": "share of answered contacts resolved at that contact",
+    "redials": "offered attempts that were redials",
+    "unanswered_at_close": "contacts still waiting at closing and not served",
+    "waiting_at_end": "contacts still waiting when the simulation ended",
+    "mean_queue_length": "time-average number waiting during opening hours",
+}
+INTERVAL_KPIS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "abandon_rate",
+    "service_level",
+    "asa_s",
+    "mean_queue_length",
+)
+GROUP_KPIS: dict[str, str] = {
+    "occupancy": "busy time / time present (available agents)",
+    "agents_available": "time-average agents present and available",
+    "handled": "contacts answered by the group",
+    "paid_hours": "paid agent-hours (shrinkage included)",
+    "cost": "paid hours x cost per hour",
+}
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def summarise(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean, 95% CI half-width and count over replications (axis 0), ignoring NaN."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = float(values.mean())
+    if n == 1:
+        return mean, math.nan, 1
+    half = float(sps.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return mean, half, n
+
+
+def _summarise_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised :func:`summarise` over the columns of a replications × k array."""
+    values = np.asarray(values, dtype=float)
+    valid = ~np.isnan(values)
+    n = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
+        dev = np.where(valid, values - mean, 0.0)
+        var = (dev**2).sum(axis=0) / np.maximum(n - 1, 1)
+        tcrit = np.where(n > 1, sps.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = tcrit * np.sqrt(var) / np.sqrt(np.maximum(n, 1))
+    return mean, half, n
+
+
+@dataclass
+class SimulationResult:
+    """KPIs of ``replications`` replications of one scenario (see module docstring).
+
+    Tables (pandas, long/tidy format):
+
+    * ``channels``: channel, kpi, mean, ci_half_width, ci_low, ci_high, n
+    * ``intervals``: channel, day, interval, start, kpi, mean, ci_half_width, n
+    * ``groups``: group, kpi, mean, ci_half_width, ci_low, ci_high, n
+    * ``group_intervals``: group, day, interval, start, kpi, mean, ci_half_width, n
+    * ``overall``: kpi, mean, ci_half_width, ci_low, ci_high, n
+    * ``per_replication``: replication, channel, kpi, value (the raw numbers behind the CIs)
+    """
+
+    scenario_name: str
+    replications: int
+    seed: int
+    service_level_definition: str
+    targets: dict[str, dict[str, Any]]
+    channels: pd.DataFrame
+    intervals: pd.DataFrame
+    groups: pd.DataFrame
+    group_intervals: pd.DataFrame
+    overall: pd.DataFrame
+    per_replication: pd.DataFrame
+    wait_histograms: dict[str, np.ndarray] = field(repr=False)
+    interrupted: bool = False
+
+    def kpi(self, channel: str, kpi: str) -> float:
+        """Mean of one channel KPI (shortcut for scripts and tests)."""
+        row = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
+        return float(row["mean"].iloc[0])
+
+    def ci(self, channel: str, kpi: str) -> tuple[float, float]:
+        """95% confidence interval (low, high) of one channel KPI."""
+        row = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
+        return float(row["ci_low"].iloc[0]), float(row["ci_high"].iloc[0])
+
+    def summary(self) -> pd.DataFrame:
+        """Channel × KPI table of ``mean ± half-width`` strings, for people."""
+        table = self.channels.copy()
+        table["value"] = [
+            _fmt(m, h, k)
+            for m, h, k in zip(table["mean"], table["ci_half_width"], table.kpi, strict=True)
+        ]
+        return table.pivot(index="kpi", columns="channel", values="value").reindex(
+            [k for k in CHANNEL_KPIS if k in set(table.kpi)]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON schema (``docs/results-format.md``), version ``SCHEMA_VERSION``."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return json.loads(frame.to_json(orient="records"))
+
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": self.scenario_name,
+            "replications": self.replications,
+            "seed": self.seed,
+            "service_level_definition": self.service_level_definition,
+            "confidence_level": 0.95,
+            "interrupted": self.interrupted,
+            "targets": self.targets,
+            "channels": records(self.channels),
+            "groups": records(self.groups),
+            "overall": records(self.overall),
+            "intervals": records(self.intervals),
+            "group_intervals": records(self.group_intervals),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _fmt(mean: float, half: float, kpi: str) -> str:
+    if math.isnan(mean):
+        return "-"
+    pct = kpi in {"service_level", "abandon_rate", "fcr", "occupancy"}
+    if pct:
+        text = f"{mean:.1%}"
+        return text if math.isnan(half) else f"{text} ± {half * 100:.1f}"
+    digits = 1 if abs(mean) < 1000 else 0
+    text = f"{mean:,.{digits}f}"
+    return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
+
+
+def _service_level(ch: dict[str, np.ndarray], definition: str, axis_sum: bool) -> np.ndarray:
+    def s(name: str) -> np.ndarray:
+        return ch[name].sum(axis=-1) if axis_sum else ch[name]
+
+    if definition == "answered_within_over_answered":
+        return _ratio(s("answered_within"), s("answered"))
+    if definition == "answered_within_over_offered_minus_short_abandons":
+        return _ratio(s("answered_within"), s("offered") - s("abandoned_within"))
+    return _ratio(s("answered_within"), s("offered"))
+
+
+def aggregate(
+    model: CompiledModel,
+    reps: list[ReplicationStats],
+    *,
+    seed: int,
+    targets: dict[str, dict[str, Any]],
+    interrupted: bool = False,
+) -> SimulationResult:
+    """Combine replications into a :class:`SimulationResult`."""
+    first = math.ceil(model.warmup_s / model.interval_s - 1e-9)
+    counted = slice(first, None)
+    open_s = (model.n_intervals - first) * model.interval_s
+    definition = model.service_level_definition
+    rows, interval_rows, per_rep = [], [], []
+    labels = [
+        f"{(model.open_s + i * model.interval_s) // 3600:02d}:"
+        f"{(model.open_s + i * model.interval_s) % 3600 // 60:02d}"
+        for i in range(model.intervals_per_day)
+    ]
+    days = np.repeat(np.arange(model.days), model.intervals_per_day)
+    index_in_day = np.tile(np.arange(model.intervals_per_day), model.days)
+    starts = [labels[i] for i in index_in_day]
+    hist_total: dict[str, np.ndarray] = {}
+    total_offered = np.zeros(len(reps))
+    total_answered = np.zeros(len(reps))
+    total_abandoned = np.zeros(len(reps))
+
+    for ch in model.channels:
+        arrays = {
+            name: np.stack([r.channels[ch.name][name] for r in reps])
+            for name in reps[0].channels[ch.name]
+        }
+        cnt = {name: a[:, counted] for name, a in arrays.items()}
+        tot = {name: a.sum(axis=1) for name, a in cnt.items()}
+        hists = np.stack([r.wait_hist[ch.name] for r in reps])
+        hist_total[ch.name] = hists.sum(axis=0)
+        values = {
+            "offered": tot["offered"],
+            "answered": tot["answered"],
+            "abandoned": tot["abandoned"],
+            "abandon_rate": _ratio(tot["abandoned"], tot["offered"]),
+            "service_level": _service_level(tot, definition, axis_sum=False),
+            "asa_s": _ratio(tot["wait_sum"], tot["answered"]),
+            "wait_p50_s": np.array([histogram_quantile(h, 0.5) for h in hists]),
+            "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
+            "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),
+            "aht_s": _ratio(tot["handle_sum"], tot["answered"]),
+            "fcr": _ratio(tot["resolved"], tot["answered"]),
+            "redials": tot["redials"],
+            "unanswered_at_close": tot["unanswered_at_close"],
+            "waiting_at_end": np.array(
+                [r.channel_scalars[ch.name]["waiting_at_end"] for r in reps]
+            ),
+            "mean_queue_length": tot["queue_area"] / open_s,
+        }
+        total_offered += tot["offered"]
+        total_answered += tot["answered"]
+        total_abandoned += tot["abandoned"]
+        for kpi, v in values.items():
+            mean, half, n = summarise(v)
+            rows.append(("channel", ch.name, kpi, mean, half, n))
+            per_rep += [(r, ch.name, kpi, float(x)) for r, x in enumerate(v)]
+        per_interval = {
+            "offered": arrays["offered"],
+            "answered": arrays["answered"],
+            "abandoned": arrays["abandoned"],
+            "abandon_rate": _ratio(arrays["abandoned"], arrays["offered"]),
+            "service_level": _service_level(arrays, definition, axis_sum=False),
+            "asa_s": _ratio(arrays["wait_sum"], arrays["answered"]),
+            "mean_queue_length": arrays["queue_area"] / model.interval_s,
+        }
+        for kpi in INTERVAL_KPIS:
+            mean, half, n = _summarise_columns(per_interval[kpi])
+            for k in range(model.n_intervals):
+                interval_rows.append(
+                    (
+                        ch.name,
+                        int(days[k]),
+                        int(index_in_day[k]),
+                        starts[k],
+                        kpi,
+                        mean[k],
+                        half[k],
+                        int(n[k]),
+                        k < first,
+                    )
+                )
+
+    group_rows, group_interval_rows = [], []
+    total_cost = np.zeros(len(reps))
+    total_paid = np.zeros(len(reps))
+    for grp in model.groups:
+        busy = np.stack([r.groups[grp.name]["busy_area"] for r in reps])
+        present = np.stack([r.groups[grp.name]["present_area"] for r in reps])
+        handled = np.stack([r.groups[grp.name]["handled"] for r in reps])
+        paid_h = (
+            float(grp.paid_hours_per_interval[counted].sum()) if first else grp.paid_hours_total
+        )
+        values = {
+            "occupancy": _ratio(busy[:, counted].sum(axis=1), present[:, counted].sum(axis=1)),
+            "agents_available": present[:, counted].sum(axis=1) / open_s,
+            "handled": handled[:, counted].sum(axis=1),
+            "paid_hours": np.full(len(reps), paid_h),
+            "cost": np.full(len(reps), paid_h * grp.cost_per_hour),
+        }
+        total_cost += paid_h * grp.cost_per_hour
+        total_paid += paid_h
+        for kpi, v in values.items():
+            mean, half, n = summarise(v)
+            group_rows.append(("group", grp.name, kpi, mean, half, n))
+            per_rep += [(r, grp.name, kpi, float(x)) for r, x in enumerate(v)]
+        per_interval = {
+            "occupancy": _ratio(busy, present),
+            "agents_available": present / model.interval_s,
+            "handled": handled,
+            "paid_hours": np.tile(grp.paid_hours_per_interval, (len(reps), 1)),
+        }
+        for kpi, arr in per_interval.items():
+            mean, half, n = _summarise_columns(arr)
+            for k in range(model.n_intervals):
+                group_interval_rows.append(
+                    (
+                        grp.name,
+                        int(days[k]),
+                        int(index_in_day[k]),
+                        starts[k],
+                        kpi,
+                        mean[k],
+                        half[k],
+                        int(n[k]),
+                        k < first,
+                    )
+                )
+
+    overall_values = {
+        "offered": total_offered,
+        "answered": total_answered,
+        "abandoned": total_abandoned,
+        "abandon_rate": _ratio(total_abandoned, total_offered),
+        "paid_hours": total_paid,
+        "cost": total_cost,
+    }
+    overall_rows = [(k, *summarise(v)) for k, v in overall_values.items()]
+
+    def frame(records: list[tuple], key: str) -> pd.DataFrame:
+        df = pd.DataFrame(records, columns=["_", key, "kpi", "mean", "ci_half_width", "n"])
+        df = df.drop(columns="_")
+        df["ci_low"] = df["mean"] - df["ci_half_width"]
+        df["ci_high"] = df["mean"] + df["ci_half_width"]
+        return df
+
+    interval_cols = ["day", "interval", "start", "kpi", "mean", "ci_half_width", "n", "warmup"]
+    overall = pd.DataFrame(overall_rows, columns=["kpi", "mean", "ci_half_width", "n"])
+    overall["ci_low"] = overall["mean"] - overall["ci_half_width"]
+    overall["ci_high"] = overall["mean"] + overall["ci_half_width"]
+    return SimulationResult(
+        scenario_name=model.scenario_name,
+        replications=len(reps),
+        seed=seed,
+        service_level_definition=definition,
+        targets=targets,
+        channels=frame(rows, "channel"),
+        intervals=pd.DataFrame(interval_rows, columns=["channel", *interval_cols]),
+        groups=frame(group_rows, "group"),
+        group_intervals=pd.DataFrame(group_interval_rows, columns=["group", *interval_cols]),
+        overall=overall,
+        per_replication=pd.DataFrame(per_rep, columns=["replication", "entity", "kpi", "value"]),
+        wait_histograms=hist_total,
+        interrupted=interrupted,
+    )

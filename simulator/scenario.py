@@ -1,0 +1,613 @@
+"""The scenario: one validated, immutable description of a contact centre.
+
+A scenario is read once at the boundary (``Scenario.from_yaml``), validated completely, and
+frozen. Variants are made with :meth:`Scenario.with_changes` (copy-and-replace by dotted
+path), never by mutation, so a bad scenario cannot exist past this module.
+
+Units are in the key names: ``*_seconds``, ``*_minutes``, ``*_hours``, ``rate_per_hour``,
+``cost_per_hour``. Clock times (``open``/``close``, shift starts) are ``"HH:MM"`` strings.
+Inside the engine every time is in **seconds** from the start of day 0 at 00:00.
+
+The full format is documented, with an annotated example, in ``docs/scenario-format.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simulator.distributions import Distribution
+from simulator.errors import InputError
+
+ChannelKind = Literal["call", "chat", "email"]
+AgentSelection = Literal["longest_idle", "most_proficient", "cheapest"]
+ServiceLevelDefinition = Literal[
+    "answered_within_over_offered",
+    "answered_within_over_answered",
+    "answered_within_over_offered_minus_short_abandons",
+]
+"""How service level is computed (T = the channel's ``within_seconds``):
+
+* ``answered_within_over_offered`` (default): answered within T / offered. Abandoned
+  contacts count as failures; the strictest and the one planners usually mean by "80/20".
+* ``answered_within_over_answered``: answered within T / answered. Ignores abandonment.
+* ``answered_within_over_offered_minus_short_abandons``: answered within T / (offered −
+  abandoned within T). Callers hanging up within T are not held against the centre.
+"""
+
+_HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+DEFAULT_PRIORITY: dict[str, int] = {"call": 1, "chat": 2, "email": 3}
+
+
+def _clock_seconds(text: str) -> int:
+    """``"08:30"`` → 30600 seconds after midnight; ``"24:00"`` is allowed as end of day."""
+    match = _HHMM.match(text)
+    if not match or (int(match.group(1)) == 24 and match.group(2) != "00"):
+        raise ValueError(f"must be a clock time HH:MM between 00:00 and 24:00, got {text!r}")
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------
+# Horizon
+# --------------------------------------------------------------------------------------
+class Horizon(_Model):
+    """Which days and which part of each day is simulated, cut into planning intervals."""
+
+    days: int = Field(1, ge=1, le=366, description="Number of consecutive days simulated.")
+    interval_minutes: Literal[15, 30, 60] = Field(
+        30, description="Length of a planning interval; KPIs and staffing are per interval."
+    )
+    open: str = Field("08:00", description="Opening time, HH:MM, same every day.")
+    close: str = Field("20:00", description="Closing time, HH:MM (24:00 = midnight).")
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        _clock_seconds(value)
+        return value
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> Horizon:
+        if self.open_s >= self.close_s:
+            raise ValueError(f"open ({self.open}) must be before close ({self.close})")
+        if (self.close_s - self.open_s) % self.interval_s:
+            raise ValueError(
+                f"opening hours {self.open}-{self.close} must be a whole number of "
+                f"{self.interval_minutes}-minute intervals"
+            )
+        return self
+
+    @property
+    def open_s(self) -> int:
+        return _clock_seconds(self.open)
+
+    @property
+    def close_s(self) -> int:
+        return _clock_seconds(self.close)
+
+    @property
+    def interval_s(self) -> int:
+        return self.interval_minutes * 60
+
+    @property
+    def intervals_per_day(self) -> int:
+        return (self.close_s - self.open_s) // self.interval_s
+
+    @property
+    def n_intervals(self) -> int:
+        return self.days * self.intervals_per_day
+
+    def interval_start_s(self, day: int, index: int) -> int:
+        """Absolute start (seconds from day 0 00:00) of interval ``index`` of ``day``."""
+        return day * 86400 + self.open_s + index * self.interval_s
+
+    def interval_label(self, index: int) -> str:
+        """``"08:30"`` for the interval starting then (index within the day)."""
+        start = self.open_s + index * self.interval_s
+        return f"{start // 3600:02d}:{start % 3600 // 60:02d}"
+
+
+# --------------------------------------------------------------------------------------
+# Channels
+# --------------------------------------------------------------------------------------
+PerIntervalValues = tuple[float, ...] | tuple[tuple[float, ...], ...]
+
+
+class DayMultiplier(_Model):
+    """Day-level uncertainty of volume: each day's arrivals are multiplied by a gamma
+    variate with mean 1 and this coefficient of variation (overdispersion)."""
+
+    cv: float = Field(gt=0, le=2)
+
+
+class Arrivals(_Model):
+    """Poisson arrivals, constant within each interval.
+
+    Give exactly one of ``rate_per_hour`` (the same rate in every open interval) or
+    ``volumes`` (expected contacts per interval: one list for every day, or one list per
+    day). ``scale`` multiplies either (what-if "+10% volume").
+    """
+
+    rate_per_hour: float | None = Field(None, ge=0, description="Constant arrival rate.")
+    volumes: PerIntervalValues | None = Field(
+        None, description="Expected contacts per interval (list), or per day (list of lists)."
+    )
+    scale: float = Field(1.0, ge=0, description="Multiplies every rate/volume.")
+    day_multiplier: DayMultiplier | None = None
+
+    @field_validator("volumes")
+    @classmethod
+    def _volumes_non_negative(cls, value: PerIntervalValues | None) -> PerIntervalValues | None:
+        if value is None:
+            return value
+        rows = value if value and isinstance(value[0], tuple) else (value,)
+        for row in rows:
+            for v in row:  # type: ignore[union-attr]
+                if not (v >= 0 and math.isfinite(v)):
+                    raise ValueError(f"every volume must be a finite number >= 0, got {v}")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Arrivals:
+        if (self.rate_per_hour is None) == (self.volumes is None):
+            raise ValueError("give exactly one of rate_per_hour or volumes")
+        return self
+
+
+class Redial(_Model):
+    """Callers who abandoned try again: with ``probability``, after ``delay``."""
+
+    probability: float = Field(ge=0, le=1)
+    delay: Distribution
+    max_attempts: int = Field(3, ge=1, description="Total attempts per customer, first included.")
+
+
+class Targets(_Model):
+    """Service targets a plan must meet for this channel (all optional)."""
+
+    service_level: float | None = Field(None, gt=0, le=1, description="Share answered in T.")
+    within_seconds: float | None = Field(None, ge=0, description="T of the service level.")
+    max_asa_seconds: float | None = Field(None, gt=0)
+    max_abandon_rate: float | None = Field(None, ge=0, le=1)
+    within_promise: float | None = Field(
+        None, gt=0, le=1, description="Email: share answered within the channel's promise."
+    )
+    scope: Literal["overall", "per_interval"] = Field(
+        "overall", description="Whether targets must hold over the horizon or in each interval."
+    )
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Targets:
+        if (self.service_level is None) != (self.within_seconds is None):
+            raise ValueError("service_level and within_seconds go together: give both or neither")
+        if self.service_level == 1 and self.within_seconds == 0:
+            raise ValueError("service_level 1.0 within 0 seconds is impossible to meet")
+        return self
+
+
+class Channel(_Model):
+    """A stream of contacts of one kind (call, chat or email) with its own load and targets."""
+
+    kind: ChannelKind = "call"
+    arrivals: Arrivals
+    handle_time: Distribution = Field(description="Talk + wrap-up, for a factor-1.0 agent.")
+    patience: Distribution | None = Field(
+        None,
+        description="Time a waiting customer is willing to wait (real-time kinds); "
+        "omitted = customers never abandon.",
+    )
+    redial: Redial | None = None
+    targets: Targets = Targets()
+    max_concurrency: int = Field(1, ge=1, le=10, description="Chat: contacts per agent.")
+    concurrency_slowdown: float = Field(
+        0.0, ge=0, le=2, description="Chat: handle time grows by this fraction per extra chat."
+    )
+    promise_hours: float | None = Field(None, gt=0, description="Email: response promise.")
+    promise_clock: Literal["calendar", "working"] = "calendar"
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Channel:
+        if self.kind == "email":
+            if self.patience is not None or self.redial is not None:
+                raise ValueError("email contacts do not abandon: remove patience/redial")
+            if self.targets.within_promise is not None and self.promise_hours is None:
+                raise ValueError("targets.within_promise needs promise_hours")
+        if self.kind != "chat" and self.max_concurrency != 1:
+            raise ValueError(f"max_concurrency applies to chat only, not {self.kind}")
+        if self.redial is not None and self.patience is None:
+            raise ValueError("redial needs patience: without it nobody abandons")
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# Agent groups
+# --------------------------------------------------------------------------------------
+class Skill(_Model):
+    """How well a group serves one channel."""
+
+    handle_time_factor: float = Field(
+        1.0, gt=0, le=10, description="Multiplies the channel's handle time (0.8 = 20% faster)."
+    )
+    fcr: float = Field(
+        1.0, ge=0, le=1, description="Probability an issue is resolved at this contact."
+    )
+
+
+class Break(_Model):
+    """An unpaid break inside a shift, as an offset from the shift start."""
+
+    after_minutes: int = Field(ge=0)
+    minutes: int = Field(gt=0)
+
+
+class Shift(_Model):
+    """``count`` agents working from ``start`` for ``hours`` hours on the given days."""
+
+    start: str
+    hours: float = Field(gt=0, le=16)
+    count: int = Field(ge=0)
+    days: tuple[int, ...] | None = Field(None, description="Day indices (0-based); all if omitted.")
+    breaks: tuple[Break, ...] = ()
+
+    @field_validator("start")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        _clock_seconds(value)
+        return value
+
+
+class AgentGroup(_Model):
+    """Agents sharing skills, proficiency, cost and a staffing plan."""
+
+    cost_per_hour: float = Field(ge=0, description="Cost of one paid agent-hour.")
+    skills: dict[str, Skill] = Field(min_length=1)
+    staffing: int | PerIntervalValues | None = Field(
+        None, description="Headcount: constant, per interval (list) or per day (list of lists)."
+    )
+    shifts: tuple[Shift, ...] | None = None
+    shrinkage: float = Field(0.0, ge=0, lt=1, description="Share of paid time unavailable.")
+    min_headcount: int = Field(0, ge=0, description="Optimizer bound per interval.")
+    max_headcount: int | None = Field(None, ge=0, description="Optimizer bound per interval.")
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _skill_list(cls, value: Any) -> Any:
+        """Allow ``skills: [voice, chat]`` as shorthand for default proficiency."""
+        if isinstance(value, list | tuple):
+            return {name: {} for name in value}
+        return value
+
+    @field_validator("staffing")
+    @classmethod
+    def _staffing_values(cls, value: Any) -> Any:
+        if value is None or isinstance(value, int):
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"headcount must be >= 0, got {value}")
+            return value
+        rows = value if value and isinstance(value[0], tuple) else (value,)
+        for row in rows:
+            for v in row:
+                if not (v >= 0 and float(v).is_integer()):
+                    raise ValueError(f"headcount must be a whole number >= 0, got {v}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_staffing(self) -> AgentGroup:
+        if (self.staffing is None) == (self.shifts is None):
+            raise ValueError("give exactly one of staffing or shifts")
+        if self.max_headcount is not None and self.max_headcount < self.min_headcount:
+            raise ValueError("max_headcount must be >= min_headcount")
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# Routing and run settings
+# --------------------------------------------------------------------------------------
+class Routing(_Model):
+    """Skills-based routing rules."""
+
+    agent_selection: AgentSelection = Field(
+        "longest_idle", description="Which idle agent gets a new contact."
+    )
+    priorities: dict[str, int] = Field(
+        default_factory=dict,
+        description="Channel -> priority (lower is served first). Default by kind: "
+        "call 1, chat 2, email 3.",
+    )
+    email_reserve_agents: int = Field(
+        0, ge=0, description="Start an email only if this many skilled agents stay idle."
+    )
+
+
+class Run(_Model):
+    """Replications, seed and statistics settings."""
+
+    replications: int = Field(10, ge=1, le=100_000)
+    seed: int = Field(12345, ge=0)
+    warmup_minutes: float = Field(0.0, ge=0, description="Contacts arriving earlier are ignored.")
+    service_level_definition: ServiceLevelDefinition = "answered_within_over_offered"
+    serve_queue_at_close: bool = Field(
+        True,
+        description="At closing, agents still answer real-time contacts already waiting "
+        "(no new arrivals); otherwise those are reported as unanswered at close.",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Scenario
+# --------------------------------------------------------------------------------------
+class Scenario(_Model):
+    """A whole contact centre: horizon, channels, agent groups, routing and run settings."""
+
+    name: str = "unnamed scenario"
+    description: str = ""
+    horizon: Horizon = Horizon()
+    channels: dict[str, Channel] = Field(min_length=1)
+    agent_groups: dict[str, AgentGroup] = Field(min_length=1)
+    routing: Routing = Routing()
+    run: Run = Run()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        problems: list[str] = []
+        for names, where in ((self.channels, "channels"), (self.agent_groups, "agent_groups")):
+            for name in names:
+                if not _NAME.match(name):
+                    problems.append(f"{where}.{name}: names use letters, digits, _ and -")
+        per_day = self.horizon.intervals_per_day
+        for cname, channel in self.channels.items():
+            volumes = channel.arrivals.volumes
+            if volumes is not None:
+                problems += _check_grid(
+                    volumes, per_day, self.horizon.days, f"channels.{cname}.arrivals.volumes"
+                )
+            if not any(cname in g.skills for g in self.agent_groups.values()):
+                problems.append(f"channels.{cname}: no agent group has this skill")
+        for gname, group in self.agent_groups.items():
+            for sname in group.skills:
+                if sname not in self.channels:
+                    problems.append(
+                        f"agent_groups.{gname}.skills.{sname}: unknown channel {sname!r}"
+                        f"{_suggest(sname, self.channels)}"
+                    )
+            if group.staffing is not None and not isinstance(group.staffing, int):
+                problems += _check_grid(
+                    group.staffing, per_day, self.horizon.days, f"agent_groups.{gname}.staffing"
+                )
+            for i, shift in enumerate(group.shifts or ()):
+                for day in shift.days or ():
+                    if not 0 <= day < self.horizon.days:
+                        problems.append(
+                            f"agent_groups.{gname}.shifts.{i}.days: day {day} is outside the "
+                            f"horizon (0..{self.horizon.days - 1})"
+                        )
+        for cname in self.routing.priorities:
+            if cname not in self.channels:
+                problems.append(
+                    f"routing.priorities.{cname}: unknown channel {cname!r}"
+                    f"{_suggest(cname, self.channels)}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # ---- derived views ---------------------------------------------------------------
+    def priority(self, channel: str) -> int:
+        """Routing priority of a channel (lower first)."""
+        return self.routing.priorities.get(channel, DEFAULT_PRIORITY[self.channels[channel].kind])
+
+    # ---- construction ----------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "scenario") -> Scenario:
+        """Validate a plain mapping; raise :class:`InputError` with one line per problem."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"{source}: expected a mapping at the top level, got {_kind(data)}")
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise InputError(format_validation_error(exc)) from None
+
+    @classmethod
+    def from_yaml_text(cls, text: str, *, source: str = "scenario") -> Scenario:
+        """Parse YAML safely (no object construction) and validate."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InputError(f"{where}: malformed YAML: {problem}") from None
+        if data is None:
+            raise InputError(f"{source}: the file is empty")
+        return cls.from_dict(data, source=source)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Scenario:
+        """Read and validate a scenario file."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+        return cls.from_yaml_text(text, source=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON/YAML-ready) that :meth:`from_dict` turns back into this scenario."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A copy with values replaced by dotted path, e.g.
+        ``{"channels.voice.arrivals.scale": 1.1, "agent_groups.senior.staffing": 12}``.
+        Unknown paths raise :class:`InputError` naming the nearest valid paths."""
+        data = self.model_dump(mode="python")
+        for path, value in changes.items():
+            _set_path(data, path, value)
+        return Scenario.from_dict(data, source="scenario with changes")
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+def _check_grid(values: Any, per_day: int, days: int, where: str) -> list[str]:
+    """A per-interval list must have one value per open interval; a list of lists one row
+    per day."""
+    if values and isinstance(values[0], tuple):
+        problems = []
+        if len(values) != days:
+            problems.append(f"{where}: {len(values)} day rows given, horizon has {days} days")
+        for d, row in enumerate(values):
+            if len(row) != per_day:
+                problems.append(
+                    f"{where}.{d}: {len(row)} values given, a day has {per_day} intervals"
+                )
+        return problems
+    if len(values) != per_day:
+        return [f"{where}: {len(values)} values given, a day has {per_day} intervals"]
+    return []
+
+
+def _suggest(name: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=2)
+    return f" (did you mean {' or '.join(close)}?)" if close else f" (known: {', '.join(known)})"
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+    "too_short": "must not be empty",
+}
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """pydantic's errors as ``dotted.path: problem, got value`` lines, one per problem."""
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+        ctx = err.get("ctx") or {}
+        kind = err["type"]
+        if kind == "value_error":
+            message = str(ctx.get("error", err["msg"]))
+            lines += [f"{loc}: {part}" if loc else part for part in message.split("\n")]
+            continue
+        template = _MESSAGES.get(kind)
+        message = template.format(**ctx) if template else err["msg"][:1].lower() + err["msg"][1:]
+        if kind == "extra_forbidden":
+            message = f"unknown field{_field_hint(exc, err['loc'])}"
+        elif kind not in ("missing",):
+            message += f", got {err.get('input')!r}"
+        lines.append(f"{loc}: {message}" if loc else message)
+    return lines
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic inserts the union member's tag (``lognormal``) or type name into the path."""
+    return isinstance(part, str) and (
+        part in {"exponential", "lognormal", "gamma", "deterministic", "empirical"}
+        or part.startswith(("int", "tuple[", "float", "function-"))
+    )
+
+
+def _field_hint(exc: ValidationError, loc: tuple[Any, ...]) -> str:
+    """For a misspelt key, name the nearest allowed one (difflib over the model's fields)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if _is_union_tag(part):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            # dict value (channels.<name>) keeps the model; try its value type
+            model = _dict_value_model(model, part)
+            continue
+        annotation = fields[part].annotation
+        model = _unwrap_model(annotation)
+    fields = getattr(model, "model_fields", None)
+    if not fields:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(fields), n=1)
+    return f" (did you mean {close[0]}?)" if close else f" (allowed: {', '.join(fields)})"
+
+
+def _unwrap_model(annotation: Any) -> Any:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _unwrap_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _dict_value_model(model: Any, _key: Any) -> Any:
+    return model
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, dict):
+            if part not in node:
+                known = _paths(data)
+                close = difflib.get_close_matches(path, known, n=3, cutoff=0.5)
+                hint = f" (nearest valid: {', '.join(close)})" if close else ""
+                raise InputError(f"{path}: unknown path{hint}")
+            if last:
+                node[part] = value
+            else:
+                if node[part] is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise InputError(f"{path}: {'.'.join(parts[:i])} is not a mapping")
+
+
+def _paths(data: Any, prefix: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.append(path)
+            out += _paths(value, path)
+    return out
+
+
+__all__ = [
+    "AgentGroup",
+    "Arrivals",
+    "Channel",
+    "Horizon",
+    "Redial",
+    "Routing",
+    "Run",
+    "Scenario",
+    "Skill",
+    "Targets",
+]
