@@ -146,6 +146,12 @@ class Arrivals(_Model):
     )
     scale: float = Field(1.0, ge=0, description="Multiplies every rate/volume.")
     day_multiplier: DayMultiplier | None = None
+    closed_hours_volume: float = Field(
+        0.0,
+        ge=0,
+        description="Email: expected contacts per calendar day arriving outside opening "
+        "hours, spread uniformly over the closed hours (00:00-open and close-24:00).",
+    )
 
     @field_validator("volumes")
     @classmethod
@@ -172,6 +178,40 @@ class Redial(_Model):
     probability: float = Field(ge=0, le=1)
     delay: Distribution
     max_attempts: int = Field(3, ge=1, description="Total attempts per customer, first included.")
+
+
+class Resolution(_Model):
+    """What happens to an issue that a handled contact did not resolve (first-contact
+    resolution loop). Shares of unresolved issues: ``repeat_share`` come back after
+    ``repeat_delay`` on a channel drawn from ``repeat_mix``; ``escalate_share`` go at once
+    to the ``escalate_to`` channel (e.g. a tier-2 queue); the rest give up unresolved."""
+
+    repeat_share: float = Field(1.0, ge=0, le=1)
+    repeat_delay: Distribution | None = Field(None, description="Time until the customer returns.")
+    repeat_mix: dict[str, float] = Field(
+        default_factory=dict, description="Channel -> weight of repeat contacts; default: same."
+    )
+    escalate_share: float = Field(0.0, ge=0, le=1)
+    escalate_to: str | None = None
+    max_contacts: int = Field(5, ge=1, description="Contacts per issue before it is dropped.")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Resolution:
+        if self.repeat_share + self.escalate_share > 1 + 1e-9:
+            raise ValueError(
+                f"repeat_share + escalate_share must be <= 1, got "
+                f"{self.repeat_share + self.escalate_share:g}"
+            )
+        if self.repeat_share > 0 and self.repeat_delay is None:
+            raise ValueError("repeat_share > 0 needs repeat_delay")
+        if self.escalate_share > 0 and self.escalate_to is None:
+            raise ValueError("escalate_share > 0 needs escalate_to")
+        for name, weight in self.repeat_mix.items():
+            if weight < 0:
+                raise ValueError(f"repeat_mix.{name}: must be >= 0, got {weight}")
+        if self.repeat_mix and sum(self.repeat_mix.values()) <= 0:
+            raise ValueError("repeat_mix: weights must not all be 0")
+        return self
 
 
 class Targets(_Model):
@@ -209,6 +249,9 @@ class Channel(_Model):
         "omitted = customers never abandon.",
     )
     redial: Redial | None = None
+    resolution: Resolution | None = Field(
+        None, description="First-contact-resolution loop; omitted = unresolved issues vanish."
+    )
     targets: Targets = Targets()
     max_concurrency: int = Field(1, ge=1, le=10, description="Chat: contacts per agent.")
     concurrency_slowdown: float = Field(
@@ -226,6 +269,8 @@ class Channel(_Model):
                 raise ValueError("targets.within_promise needs promise_hours")
         if self.kind != "chat" and self.max_concurrency != 1:
             raise ValueError(f"max_concurrency applies to chat only, not {self.kind}")
+        if self.arrivals.closed_hours_volume and self.kind != "email":
+            raise ValueError("arrivals.closed_hours_volume applies to email only")
         if self.redial is not None and self.patience is None:
             raise ValueError("redial needs patience: without it nobody abandons")
         return self
@@ -392,6 +437,15 @@ class Scenario(_Model):
                         problems.append(
                             f"agent_groups.{gname}.shifts.{i}.days: day {day} is outside the "
                             f"horizon (0..{self.horizon.days - 1})"
+                        )
+            res = channel.resolution
+            if res is not None:
+                targets = list(res.repeat_mix) + ([res.escalate_to] if res.escalate_to else [])
+                for target in targets:
+                    if target not in self.channels:
+                        problems.append(
+                            f"channels.{cname}.resolution: unknown channel {target!r}"
+                            f"{_suggest(target, self.channels)}"
                         )
         for cname in self.routing.priorities:
             if cname not in self.channels:
@@ -605,6 +659,7 @@ __all__ = [
     "Channel",
     "Horizon",
     "Redial",
+    "Resolution",
     "Routing",
     "Run",
     "Scenario",
