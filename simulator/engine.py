@@ -3,15 +3,27 @@
 Design (why it is fast): there is no SimPy process per contact. Every event is a plain
 ``simpy.Timeout`` carrying a payload, with one bound-method callback:
 
-* an *arrival* creates the contact, draws its attributes (handle time, patience) from its
-  channel's named streams, and hands it to an idle skilled agent or queues it;
-* a queued contact gets one *abandonment* timeout; if an agent takes the contact first,
-  the timeout later fires into a no-op (lazy cancellation is cheaper than removal);
+* an *arrival* creates the contact, draws its attributes (handle time, patience, the
+  uniform that decides resolution) from its channel's named streams, and hands it to an
+  idle skilled agent or queues it;
+* a queued real-time contact gets one *abandonment* timeout; if an agent takes the contact
+  first, the timeout later fires into a no-op (lazy cancellation is cheaper than removal);
 * a *completion* frees the agent, who **pulls** the next contact: the oldest waiting one
-  among the highest-priority channels it is skilled for;
+  among the highest-priority channels it is skilled for (calls, then chats, then emails by
+  default); the first-contact-resolution loop decides what the customer does next;
 * *staffing changes* (interval boundaries, shift starts/ends, breaks) add or remove agents;
   a leaving agent finishes the contact in hand, an arriving one picks up work at once;
 * *interval boundaries* close the time-weighted statistics of the interval.
+
+Channel kinds:
+
+* ``call``: one contact per agent; abandonment after patience; redials.
+* ``chat``: an agent holds up to ``max_concurrency`` chats; each chat's handle time is
+  stretched by ``1 + concurrency_slowdown × (chats held − 1)`` at its start (then fixed).
+  An agent holding chats takes no calls or emails until all its chats end.
+* ``email``: deferred work, never abandons; arrives around the clock; waits in a backlog
+  that carries over intervals and days; started only when ``email_reserve_agents`` agents
+  skilled for real-time work stay idle; never interrupted once started.
 
 Customer attributes are drawn at arrival, in arrival order, from streams keyed by channel
 and purpose, so they do not depend on staffing (common random numbers): the handle time of
@@ -33,43 +45,66 @@ import simpy
 from simpy.events import Timeout
 
 from simulator.model import DAY_S, CompiledModel
-from simulator.stats import ChannelTally, GroupTally, ReplicationStats, wait_bin
+from simulator.stats import (
+    ChannelTally,
+    GroupTally,
+    IssueTally,
+    ReplicationStats,
+    response_bin,
+    wait_bin,
+)
 from simulator.streams import Draws, Purpose, stream, uniforms
 
 WAITING, SERVED, ABANDONED, CLOSED = 0, 1, 2, 3
+CALL, CHAT, EMAIL = 0, 1, 2
+_KIND = {"call": CALL, "chat": CHAT, "email": EMAIL}
 
 
 class Contact:
-    """One attempt by a customer on a channel. Attributes are set once at arrival."""
+    """One attempt by a customer on a channel. Attributes are set once at arrival.
+
+    ``origin`` is the channel where the customer's issue first came in and ``issue_seq``
+    counts the handled-or-offered contacts of that issue (1 = first contact); ``attempt``
+    counts redials of this contact after abandonment (1 = first try).
+    """
 
     __slots__ = (
         "arrival",
         "attempt",
         "channel",
         "counted",
+        "deadline",
         "handle",
         "interval",
+        "issue_seq",
+        "origin",
         "resolve_u",
         "state",
     )
 
-    def __init__(self, channel, arrival, interval, handle, resolve_u, attempt, counted):
+    def __init__(self, channel, arrival, interval, handle, resolve_u, counted):
         self.channel = channel
         self.arrival = arrival
         self.interval = interval
         self.handle = handle
         self.resolve_u = resolve_u
-        self.attempt = attempt
         self.counted = counted
+        self.attempt = 1
+        self.origin = channel
+        self.issue_seq = 1
+        self.deadline = 0.0
         self.state = WAITING
 
 
 class Agent:
-    __slots__ = ("group", "idle_since")
+    """One available agent; ``chats`` counts chats in hand (0 when idle or on a call)."""
+
+    __slots__ = ("chats", "group", "idle_since")
 
     def __init__(self, group: int, now: float):
         self.group = group
         self.idle_since = now
+        self.chats = 0
 
 
 class _ChannelStreams:
@@ -86,7 +121,9 @@ class _ChannelStreams:
             else None
         )
         self.resolve = Draws(stream(seed, replication, Purpose.RESOLUTION, ch.name), uniforms)
-        self.redial_u = Draws(stream(seed, replication, Purpose.REDIAL, ch.name), uniforms)
+        self.redial_u = Draws(
+            stream(seed, replication, Purpose.REDIAL, ch.name), uniforms, block=256
+        )
         retrial = stream(seed, replication, Purpose.RETRIAL_ATTRIBUTES, ch.name)
         self.redial_delay = (
             Draws(retrial, ch.redial_delay.sample, block=256) if ch.redial_delay else None
@@ -96,6 +133,13 @@ class _ChannelStreams:
             Draws(retrial, ch.patience.sample, block=256) if ch.patience is not None else None
         )
         self.retry_resolve = Draws(retrial, uniforms, block=256)
+        loop_rng = stream(seed, replication, Purpose.LOOP, ch.name)
+        self.loop_u = Draws(loop_rng, uniforms, block=256)
+        self.loop_delay = (
+            Draws(loop_rng, ch.loop.repeat_delay.sample, block=256)
+            if ch.loop is not None and ch.loop.repeat_delay is not None
+            else None
+        )
 
 
 class Replication:
@@ -118,36 +162,58 @@ class Replication:
             stream(seed, replication, Purpose.SHRINKAGE, g.name) for g in model.groups
         ]
         self.tally = [ChannelTally(n) for _ in range(nc)]
+        self.issues = [IssueTally() for _ in range(nc)]
+        self._uncounted = IssueTally()  # warm-up contacts: tallied, then thrown away
         self.gtally = [GroupTally(n) for _ in range(ng)]
         self.queues: list[deque[Contact]] = [deque() for _ in range(nc)]
         self.n_waiting = [0] * nc
+        self.in_service = [0] * nc
         self.q_area = [0.0] * nc
         self.q_last = [0.0] * nc
         self.idle: list[deque[Agent]] = [deque() for _ in range(ng)]
+        self.partial: list[dict[Agent, None]] = [{} for _ in range(ng)]  # 0 < chats < k
         self.present = [0] * ng
         self.pending_leave = [0] * ng
         self.busy = [0] * ng
+        self.chats = [0] * ng
+        self.chatting = [0] * ng  # agents holding at least one chat
+        self.chatting_area = [0.0] * ng
         self.busy_area = [0.0] * ng
         self.present_area = [0.0] * ng
+        self.chat_area = [0.0] * ng
         self.g_last = [0.0] * ng
-        self.interval = -1  # current global interval, -1 when closed
         self.closed = True
         self.first_counted = math.ceil(model.warmup_s / model.interval_s - 1e-9)
-        # Static routing tables.
+        # Static tables, looked up per contact.
+        self.kind = [_KIND[ch.kind] for ch in model.channels]
         self.factor = [[g.factors.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.fcr = [[g.fcr.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.tiers = [g.tiers for g in model.groups]
         self.within = [ch.within_s for ch in model.channels]
         self.patience_draws = [s.patience for s in self.streams]
         self.skilled = self._selection_order()
+        self.realtime_groups = tuple(
+            g.index for g in model.groups if any(self.kind[c] != EMAIL for c in g.factors)
+        )
+        self.realtime_set = frozenset(self.realtime_groups)
+        self.max_chats = [
+            max(
+                [model.channels[c].max_concurrency for c in g.factors if self.kind[c] == CHAT]
+                or [1]
+            )
+            for g in model.groups
+        ]
+        self.reserve = model.email_reserve_agents
+        self.longest_idle = model.agent_selection == "longest_idle"
         self.arrival_times: list[list[float]] = [[] for _ in range(nc)]
         self.arrival_interval = [0] * nc
+        self.day_multipliers = [self._day_multipliers(c) for c in range(nc)]
         self.contact_log = csv.writer(contact_log) if contact_log is not None else None
         if self.contact_log is not None:
             self.contact_log.writerow(
-                ["channel", "attempt", "arrival_s", "outcome", "end_s", "wait_s", "group"]
-            )
-        self.day_multipliers = [self._day_multipliers(c) for c in range(nc)]
+                ["channel", "issue_seq", "attempt", "arrival_s", "outcome", "time_s", "wait_s",
+                 "group", "resolved"]
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ set-up
     def _selection_order(self) -> list[tuple[int, ...]]:
@@ -162,6 +228,17 @@ class Replication:
                 groups.sort(key=lambda g: m.groups[g].cost_per_hour)
             order.append(tuple(groups))
         return order
+
+    def _day_multipliers(self, c: int) -> list[float]:
+        """Per-day volume multipliers of channel c: Gamma(mean 1, cv) when the channel has
+        day-level uncertainty, else 1. Drawn once for all days from the channel's own
+        stream, so day d's multiplier is the same in every plan compared."""
+        m = self.m
+        cv = m.channels[c].day_multiplier_cv
+        if cv is None:
+            return [1.0] * m.days
+        shape = 1.0 / cv**2
+        return self.streams[c].day.gamma(shape, 1.0 / shape, m.days).tolist()
 
     def _at(self, time: float, callback: Any, value: Any = None) -> None:
         Timeout(self.env, time - self.env.now, value).callbacks.append(callback)
@@ -179,6 +256,16 @@ class Replication:
         for g, group in enumerate(m.groups):
             for t, level in group.changes:
                 self._at(t, self._on_staffing, (g, level))
+        # Email arriving outside opening hours: one batch per closed stretch of each day.
+        closed_len = DAY_S - (m.close_s - m.open_s)
+        for c, ch in enumerate(m.channels):
+            if ch.closed_hours_volume <= 0 or closed_len <= 0:
+                continue
+            for day in range(m.days):
+                for a, b in ((0, m.open_s), (m.close_s, DAY_S)):
+                    if b > a:
+                        mean = ch.closed_hours_volume * (b - a) / closed_len
+                        self._at(day * DAY_S + a, self._on_closed_batch, (c, b - a, mean))
         self.env.run()
         return self._collect()
 
@@ -190,24 +277,25 @@ class Replication:
             self._flush(ending, now)
         if starting >= 0:
             self._reset_levels(now)
-            self.interval = starting
             self.closed = False
             self._start_arrivals(starting, now)
         else:
-            self.interval = -1
             self.closed = True
             if not self.m.serve_queue_at_close:
                 self._close_queues(now)
 
     def _flush(self, k: int, now: float) -> None:
         for c in range(self.n_channels):
-            self.tally[c].queue_area[k] = self.q_area[c] + self.n_waiting[c] * (
-                now - self.q_last[c]
-            )
+            t = self.tally[c]
+            t.queue_area[k] = self.q_area[c] + self.n_waiting[c] * (now - self.q_last[c])
+            t.backlog[k] = self.n_waiting[c] + self.in_service[c]
         for g in range(self.n_groups):
             gt = self.gtally[g]
-            gt.busy_area[k] = self.busy_area[g] + self.busy[g] * (now - self.g_last[g])
-            gt.present_area[k] = self.present_area[g] + self.present[g] * (now - self.g_last[g])
+            dt = now - self.g_last[g]
+            gt.busy_area[k] = self.busy_area[g] + self.busy[g] * dt
+            gt.present_area[k] = self.present_area[g] + self.present[g] * dt
+            gt.chat_area[k] = self.chat_area[g] + self.chats[g] * dt
+            gt.chatting_area[k] = self.chatting_area[g] + self.chatting[g] * dt
         self._reset_levels(now)
 
     def _reset_levels(self, now: float) -> None:
@@ -217,11 +305,16 @@ class Replication:
         for g in range(self.n_groups):
             self.busy_area[g] = 0.0
             self.present_area[g] = 0.0
+            self.chat_area[g] = 0.0
+            self.chatting_area[g] = 0.0
             self.g_last[g] = now
 
     def _close_queues(self, now: float) -> None:
-        """Without ``serve_queue_at_close``, contacts waiting at closing go unanswered."""
+        """Without ``serve_queue_at_close``, real-time contacts waiting at closing go
+        unanswered (emails stay in the backlog)."""
         for c, queue in enumerate(self.queues):
+            if self.kind[c] == EMAIL:
+                continue
             self._touch_queue(c, now)
             for contact in queue:
                 if contact.state == WAITING:
@@ -237,28 +330,29 @@ class Replication:
         m = self.m
         day = k // m.intervals_per_day
         for c, ch in enumerate(m.channels):
-            rate = ch.rate_per_s[k]
-            rate *= self.day_multipliers[c][day]
-            s = self.streams[c]
-            count = s.arrivals.poisson(rate * m.interval_s) if rate > 0 else 0
-            if count == 0:
-                continue
-            times = np.sort(s.arrivals.random(count))[::-1] * m.interval_s + now
-            pending = times.tolist()  # descending: pop() yields the next arrival
-            self.arrival_times[c] = pending
-            self.arrival_interval[c] = k
-            self._at(pending[-1], self._on_arrival, c)
+            rate = ch.rate_per_s[k] * self.day_multipliers[c][day]
+            if rate > 0:
+                self._schedule_batch(c, k, now, m.interval_s, rate * m.interval_s)
 
-    def _day_multipliers(self, c: int) -> list[float]:
-        """Per-day volume multipliers of channel c: Gamma(mean 1, cv) when the channel has
-        day-level uncertainty, else 1. Drawn once for all days from the channel's own
-        stream, so day d's multiplier is the same in every plan compared."""
-        m = self.m
-        cv = m.channels[c].day_multiplier_cv
-        if cv is None:
-            return [1.0] * m.days
-        shape = 1.0 / cv**2
-        return self.streams[c].day.gamma(shape, 1.0 / shape, m.days).tolist()
+    def _on_closed_batch(self, event: Timeout) -> None:
+        c, length, mean = event._value
+        now = self.env.now
+        day = int(now // DAY_S)
+        mean *= self.day_multipliers[c][min(day, self.m.days - 1)]
+        self._schedule_batch(c, self.m.tally_interval(now), now, length, mean)
+
+    def _schedule_batch(self, c: int, k: int, start: float, length: float, mean: float) -> None:
+        """Poisson(mean) arrivals spread uniformly over [start, start+length): the exact
+        piecewise-constant-rate Poisson process, one numpy call per stretch."""
+        rng = self.streams[c].arrivals
+        count = rng.poisson(mean)
+        if count == 0:
+            return
+        times = np.sort(rng.random(count))[::-1] * length + start
+        pending = times.tolist()  # descending: pop() yields the next arrival
+        self.arrival_times[c] = pending
+        self.arrival_interval[c] = k
+        self._at(pending[-1], self._on_arrival, c)
 
     def _on_arrival(self, event: Timeout) -> None:
         c = event._value
@@ -268,58 +362,118 @@ class Replication:
             Timeout(self.env, pending[-1] - now, c).callbacks.append(self._on_arrival)
         s = self.streams[c]
         k = self.arrival_interval[c]
-        contact = Contact(c, now, k, s.handle.next(), s.resolve.next(), 1, k >= self.first_counted)
+        contact = Contact(c, now, k, s.handle.next(), s.resolve.next(), k >= self.first_counted)
         if contact.counted:
             self.tally[c].offered[k] += 1
+            self.issues[c].issues += 1
         patience = self.patience_draws[c]
         self._route(contact, patience.next() if patience is not None else None, now)
 
-    def _on_redial(self, event: Timeout) -> None:
-        c, attempt = event._value
-        now = self.env.now
-        k = self.m.interval_of(now)
+    def _new_contact(self, c: int, now: float, origin: int, issue_seq: int) -> Contact:
+        """A redial or repeat contact: attributes from the channel's retrial stream."""
+        k = self.m.tally_interval(now)
         s = self.streams[c]
         contact = Contact(
-            c,
-            now,
-            k,
-            s.retry_handle.next(),
-            s.retry_resolve.next(),
-            attempt,
-            k >= self.first_counted,
+            c, now, k, s.retry_handle.next(), s.retry_resolve.next(), k >= self.first_counted
         )
+        contact.origin = origin
+        contact.issue_seq = issue_seq
         if contact.counted:
-            t = self.tally[c]
-            t.offered[k] += 1
-            t.redials[k] += 1
-        patience = s.retry_patience
+            self.tally[c].offered[k] += 1
+        return contact
+
+    def _on_redial(self, event: Timeout) -> None:
+        c, attempt, origin, issue_seq = event._value
+        now = self.env.now
+        contact = self._new_contact(c, now, origin, issue_seq)
+        contact.attempt = attempt
+        if contact.counted:
+            self.tally[c].redials[contact.interval] += 1
+        patience = self.streams[c].retry_patience
         self._route(contact, patience.next() if patience is not None else None, now)
 
+    def _on_repeat(self, event: Timeout) -> None:
+        c, origin, issue_seq = event._value
+        now = self.env.now
+        contact = self._new_contact(c, now, origin, issue_seq)
+        if contact.counted:
+            self.tally[c].repeats[contact.interval] += 1
+        patience = self.streams[c].retry_patience
+        self._route(contact, patience.next() if patience is not None else None, now)
+
+    # ------------------------------------------------------------------ routing
     def _route(self, contact: Contact, patience: float | None, now: float) -> None:
-        """Give a new contact to an idle skilled agent, or queue it with its patience."""
+        """Give a new contact to an available skilled agent, or queue it."""
         c = contact.channel
-        idle = self.idle
-        chosen = -1
-        if self.m.agent_selection == "longest_idle":
-            best = math.inf
-            for g in self.skilled[c]:
-                pool = idle[g]
-                if pool and pool[0].idle_since < best:
-                    best = pool[0].idle_since
-                    chosen = g
+        kind = self.kind[c]
+        if kind == CALL:
+            agent = self._idle_agent(c)
+            if agent is not None:
+                self._serve(agent, contact, now)
+                return
+        elif kind == CHAT:
+            agent = self._chat_agent(c)
+            if agent is not None:
+                self._serve_chat(agent, contact, now)
+                return
         else:
-            for g in self.skilled[c]:
-                if idle[g]:
-                    chosen = g
-                    break
-        if chosen >= 0:
-            self._serve(idle[chosen].popleft(), contact, now)
-            return
+            ch = self.m.channels[c]
+            if ch.promise_s is not None:
+                contact.deadline = (
+                    self.m.add_working_seconds(now, ch.promise_s)
+                    if ch.promise_working
+                    else now + ch.promise_s
+                )
+                if contact.counted and contact.deadline <= self.m.horizon_end_s:
+                    self.tally[c].due[contact.interval] += 1
+            agent = self._idle_agent(c)
+            if agent is not None:
+                if self._reserve_allows(agent.group):
+                    self._serve(agent, contact, now)
+                    return
+                self.idle[agent.group].appendleft(agent)  # reserve forbids: put it back
         self._touch_queue(c, now)
         self.queues[c].append(contact)
         self.n_waiting[c] += 1
         if patience is not None:
             Timeout(self.env, patience, contact).callbacks.append(self._on_abandon)
+
+    def _idle_agent(self, c: int) -> Agent | None:
+        """Take an idle agent skilled for channel c, by the agent-selection policy."""
+        idle = self.idle
+        if self.longest_idle:
+            chosen, best = -1, math.inf
+            for g in self.skilled[c]:
+                pool = idle[g]
+                if pool and pool[0].idle_since < best:
+                    best = pool[0].idle_since
+                    chosen = g
+            return idle[chosen].popleft() if chosen >= 0 else None
+        for g in self.skilled[c]:
+            if idle[g]:
+                return idle[g].popleft()
+        return None
+
+    def _chat_agent(self, c: int) -> Agent | None:
+        """An agent for a new chat: one already chatting with room left (keeps idle agents
+        free for calls), else an idle one."""
+        k = self.m.channels[c].max_concurrency
+        for g in self.skilled[c]:
+            if self.pending_leave[g]:
+                continue  # the group is shrinking: let chatting agents wind down
+            for agent in self.partial[g]:
+                if agent.chats < k:
+                    return agent
+        return self._idle_agent(c)
+
+    def _reserve_allows(self, taking_group: int) -> bool:
+        """Email reserve: an agent of ``taking_group`` (already out of the idle pool) may
+        start an email only if at least R agents skilled for real-time work stay idle.
+        Agents skilled for email only are never held back."""
+        if self.reserve == 0 or taking_group not in self.realtime_set:
+            return True
+        idle = sum(len(self.idle[g]) for g in self.realtime_groups)
+        return idle >= self.reserve
 
     def _touch_queue(self, c: int, now: float) -> None:
         self.q_area[c] += self.n_waiting[c] * (now - self.q_last[c])
@@ -329,65 +483,133 @@ class Replication:
         dt = now - self.g_last[g]
         self.busy_area[g] += self.busy[g] * dt
         self.present_area[g] += self.present[g] * dt
+        self.chat_area[g] += self.chats[g] * dt
+        self.chatting_area[g] += self.chatting[g] * dt
         self.g_last[g] = now
 
     # ------------------------------------------------------------------ service
+    def _record_answer(self, contact: Contact, g: int, handle: float, now: float) -> None:
+        c = contact.channel
+        wait = now - contact.arrival
+        k = contact.interval
+        t = self.tally[c]
+        t.answered[k] += 1
+        t.wait_sum[k] += wait
+        t.handle_sum[k] += handle
+        if wait <= self.within[c]:
+            t.answered_within[k] += 1
+        t.wait_hist[wait_bin(wait)] += 1
+        self.gtally[g].handled[k] += 1
+
     def _serve(self, agent: Agent, contact: Contact, now: float) -> None:
+        """Start a call or an email: the agent is fully busy until it completes."""
         g = agent.group
         c = contact.channel
         contact.state = SERVED
         handle = contact.handle * self.factor[g][c]
         if contact.counted:
-            wait = now - contact.arrival
-            k = contact.interval
-            t = self.tally[c]
-            t.answered[k] += 1
-            t.wait_sum[k] += wait
-            t.handle_sum[k] += handle
-            if wait <= self.within[c]:
-                t.answered_within[k] += 1
-            t.wait_hist[wait_bin(wait)] += 1
-            if contact.resolve_u < self.fcr[g][c]:
-                t.resolved[k] += 1
-            if self.contact_log is not None:
-                self._log(contact, "answered", now, wait, g)
+            self._record_answer(contact, g, handle, now)
+        if self.contact_log is not None:
+            self._log(contact, "answered", now, now - contact.arrival, g)
         self._touch_group(g, now)
         self.busy[g] += 1
+        self.in_service[c] += 1
+        Timeout(self.env, handle, (agent, contact)).callbacks.append(self._on_complete)
+
+    def _serve_chat(self, agent: Agent, contact: Contact, now: float) -> None:
+        """Add a chat to the agent's hand; its handle time stretches with the chats held."""
+        g = agent.group
+        c = contact.channel
+        contact.state = SERVED
+        self._touch_group(g, now)
+        if agent.chats == 0:
+            self.busy[g] += 1
+            self.chatting[g] += 1
+        agent.chats += 1
+        self.chats[g] += 1
+        ch = self.m.channels[c]
+        handle = (
+            contact.handle * self.factor[g][c] * (1 + ch.concurrency_slowdown * (agent.chats - 1))
+        )
+        if agent.chats < self.max_chats[g]:
+            self.partial[g][agent] = None
+        else:
+            self.partial[g].pop(agent, None)
         if contact.counted:
-            self.gtally[g].handled[contact.interval] += 1
-        Timeout(self.env, handle, agent).callbacks.append(self._on_complete)
+            self._record_answer(contact, g, handle, now)
+        if self.contact_log is not None:
+            self._log(contact, "answered", now, now - contact.arrival, g)
+        self.in_service[c] += 1
+        Timeout(self.env, handle, (agent, contact)).callbacks.append(self._on_complete)
 
     def _on_complete(self, event: Timeout) -> None:
-        agent: Agent = event._value
+        agent, contact = event._value
         g = agent.group
+        c = contact.channel
         now = self.env.now
+        self.in_service[c] -= 1
         self._touch_group(g, now)
+        self._resolve(contact, g, now)
+        if self.kind[c] == CHAT:
+            agent.chats -= 1
+            self.chats[g] -= 1
+            if agent.chats > 0:
+                # Still chatting: may only take more chats, and stays unavailable otherwise.
+                if self.pending_leave[g]:  # winding down to leave
+                    self.partial[g].pop(agent, None)
+                    return
+                self.partial[g][agent] = None
+                nxt = self._next_chat(g, now)
+                if nxt is not None:
+                    self._serve_chat(agent, nxt, now)
+                return
+            self.partial[g].pop(agent, None)
+            self.chatting[g] -= 1
         self.busy[g] -= 1
-        if self.pending_leave[g] and not (self.closed and self.m.serve_queue_at_close):
+        draining = self.closed and self.m.serve_queue_at_close
+        if self.pending_leave[g] and not draining:
             self.pending_leave[g] -= 1
             self.present[g] -= 1
             return
-        contact = self._next_contact(g, now)
-        if contact is not None:
-            self._serve(agent, contact, now)
-        elif self.pending_leave[g]:  # closed and nothing left to answer: go home
-            self.pending_leave[g] -= 1
-            self.present[g] -= 1
-        else:
-            agent.idle_since = now
-            self.idle[g].append(agent)
+        self._take_work(agent, now, realtime_only=bool(self.pending_leave[g]))
 
-    def _next_contact(self, g: int, now: float) -> Contact | None:
+    def _take_work(self, agent: Agent, now: float, realtime_only: bool = False) -> None:
+        """A free agent pulls work by priority, or goes idle (or home, when draining)."""
+        g = agent.group
+        contact = self._next_contact(g, now, realtime_only)
+        if contact is None:
+            if realtime_only and self.pending_leave[g]:  # closed, nothing left: go home
+                self.pending_leave[g] -= 1
+                self.present[g] -= 1
+            else:
+                agent.idle_since = now
+                self.idle[g].append(agent)
+            return
+        if self.kind[contact.channel] == CHAT:
+            self._serve_chat(agent, contact, now)
+            while agent.chats < self.max_chats[g]:
+                more = self._next_chat(g, now)
+                if more is None:
+                    break
+                self._serve_chat(agent, more, now)
+        else:
+            self._serve(agent, contact, now)
+
+    def _next_contact(self, g: int, now: float, realtime_only: bool = False) -> Contact | None:
         """Oldest waiting contact among the highest-priority skilled channels with work."""
         queues = self.queues
+        kind = self.kind
         for tier in self.tiers[g]:
             best: Contact | None = None
             for c in tier:
                 queue = queues[c]
                 while queue and queue[0].state != WAITING:
                     queue.popleft()
-                if queue and (best is None or queue[0].arrival < best.arrival):
-                    best = queue[0]
+                if not queue or (best is not None and queue[0].arrival >= best.arrival):
+                    continue
+                if kind[c] == EMAIL and (realtime_only or not self._reserve_allows(g)):
+                    continue
+                best = queue[0]
             if best is not None:
                 c = best.channel
                 queues[c].popleft()
@@ -395,6 +617,89 @@ class Replication:
                 self.n_waiting[c] -= 1
                 return best
         return None
+
+    def _next_chat(self, g: int, now: float) -> Contact | None:
+        """Oldest waiting chat among the group's chat skills (for an agent with room)."""
+        best: Contact | None = None
+        for tier in self.tiers[g]:
+            for c in tier:
+                if self.kind[c] != CHAT:
+                    continue
+                queue = self.queues[c]
+                while queue and queue[0].state != WAITING:
+                    queue.popleft()
+                if queue and (best is None or queue[0].arrival < best.arrival):
+                    best = queue[0]
+            if best is not None:
+                break
+        if best is None:
+            return None
+        c = best.channel
+        self.queues[c].popleft()
+        self._touch_queue(c, now)
+        self.n_waiting[c] -= 1
+        return best
+
+    # ------------------------------------------------------------------ resolution loop
+    def _resolve(self, contact: Contact, g: int, now: float) -> None:
+        """After a handled contact: resolved with the agent's FCR probability for the
+        channel; otherwise the loop sends the customer back, escalates, or lets go."""
+        c = contact.channel
+        resolved = contact.resolve_u < self.fcr[g][c]
+        counted = contact.counted
+        if counted:
+            k = contact.interval
+            t = self.tally[c]
+            if resolved:
+                t.resolved[k] += 1
+            if self.kind[c] == EMAIL:
+                response = now - contact.arrival
+                t.response_sum[k] += response
+                t.response_hist[response_bin(response)] += 1
+                if contact.deadline and now <= contact.deadline <= self.m.horizon_end_s:
+                    t.within_promise[k] += 1
+        # Issue statistics belong to the channel where the issue first came in; only
+        # contacts counted after warm-up contribute.
+        issue = self.issues[contact.origin] if counted else self._uncounted
+        issue.contacts_handled += 1
+        if contact.issue_seq == 1:
+            issue.first_handled += 1
+            if resolved:
+                issue.first_resolved += 1
+        if self.contact_log is not None:
+            self._log(contact, "completed", now, now - contact.arrival, g, resolved)
+        if resolved:
+            issue.resolved += 1
+            return
+        loop = self.m.channels[c].loop
+        if loop is None:
+            issue.unresolved_left += 1
+            return
+        s = self.streams[c]
+        u = s.loop_u.next()
+        seq = contact.issue_seq + 1
+        if seq > loop.max_contacts:
+            issue.dropped += 1
+            return
+        if u < loop.repeat_share:
+            pick = s.loop_u.next()
+            target = loop.repeat_channels[-1]
+            for ch_index, edge in zip(loop.repeat_channels, loop.repeat_cumulative, strict=True):
+                if pick < edge:
+                    target = ch_index
+                    break
+            when = now + (s.loop_delay.next() if s.loop_delay is not None else 0.0)
+            if self.kind[target] != EMAIL:
+                when = self.m.next_open_s(when)
+            if when is None or when >= self.m.horizon_end_s:
+                issue.repeats_lost += 1
+                return
+            self._at(when, self._on_repeat, (target, contact.origin, seq))
+        elif u < loop.repeat_share + loop.escalate_share:
+            issue.escalated += 1
+            self._at(now, self._on_repeat, (loop.escalate_to, contact.origin, seq))
+        else:
+            issue.gave_up += 1
 
     def _on_abandon(self, event: Timeout) -> None:
         contact: Contact = event._value
@@ -421,7 +726,8 @@ class Replication:
                 if when is None:
                     self.tally[c].redials_lost += 1
                 else:
-                    self._at(when, self._on_redial, (c, contact.attempt + 1))
+                    value = (c, contact.attempt + 1, contact.origin, contact.issue_seq)
+                    self._at(when, self._on_redial, value)
 
     # ------------------------------------------------------------------ staffing
     def _on_staffing(self, event: Timeout) -> None:
@@ -436,12 +742,7 @@ class Replication:
             self.pending_leave[g] -= cancel
             for _ in range(extra - cancel):
                 self.present[g] += 1
-                agent = Agent(g, now)
-                contact = None if self.closed else self._next_contact(g, now)
-                if contact is not None:
-                    self._serve(agent, contact, now)
-                else:
-                    self.idle[g].append(agent)
+                self._take_work(Agent(g, now), now)
         elif target < effective:
             surplus = effective - target
             pool = self.idle[g]
@@ -462,54 +763,47 @@ class Replication:
         return base + int(self.shrink_rng[g].random() < expected - base)
 
     # ------------------------------------------------------------------ output
-    def _log(self, contact: Contact, outcome: str, now: float, wait: float, g: int) -> None:
+    def _log(
+        self,
+        contact: Contact,
+        outcome: str,
+        now: float,
+        wait: float,
+        g: int,
+        resolved: bool | None = None,
+    ) -> None:
         if self.contact_log is None:
             return
         self.contact_log.writerow(
             [
                 self.m.channels[contact.channel].name,
+                contact.issue_seq,
                 contact.attempt,
                 f"{contact.arrival:.3f}",
                 outcome,
                 f"{now:.3f}",
                 f"{wait:.3f}",
                 self.m.groups[g].name if g >= 0 else "",
+                "" if resolved is None else int(resolved),
             ]
         )
 
     def _collect(self) -> ReplicationStats:
         m = self.m
-        channels, scalars, hists = {}, {}, {}
+        channels, scalars, hists, responses = {}, {}, {}, {}
         for c, ch in enumerate(m.channels):
             t = self.tally[c]
-            still = sum(1 for x in self.queues[c] if x.state == WAITING and x.counted)
-            channels[ch.name] = {
-                name: np.asarray(getattr(t, name), dtype=float)
-                for name in (
-                    "offered",
-                    "redials",
-                    "answered",
-                    "answered_within",
-                    "abandoned",
-                    "abandoned_within",
-                    "unanswered_at_close",
-                    "wait_sum",
-                    "handle_sum",
-                    "resolved",
-                    "queue_area",
-                )
+            waiting = sum(1 for x in self.queues[c] if x.state == WAITING and x.counted)
+            channels[ch.name] = t.arrays()
+            scalars[ch.name] = {
+                "redials_lost": float(t.redials_lost),
+                "waiting_at_end": float(waiting),
+                **self.issues[c].as_dict(),
             }
-            scalars[ch.name] = {"redials_lost": float(t.redials_lost), "waiting_at_end": still}
             hists[ch.name] = np.asarray(t.wait_hist, dtype=np.int64)
-        groups = {
-            grp.name: {
-                "busy_area": np.asarray(self.gtally[g].busy_area),
-                "present_area": np.asarray(self.gtally[g].present_area),
-                "handled": np.asarray(self.gtally[g].handled, dtype=float),
-            }
-            for g, grp in enumerate(m.groups)
-        }
-        return ReplicationStats(channels, scalars, hists, groups, events=0)
+            responses[ch.name] = np.asarray(t.response_hist, dtype=np.int64)
+        groups = {grp.name: self.gtally[g].arrays() for g, grp in enumerate(m.groups)}
+        return ReplicationStats(channels, scalars, hists, responses, groups)
 
 
 def run_replication(
@@ -520,7 +814,8 @@ def run_replication(
     contact_log: str | Path | None = None,
 ) -> ReplicationStats:
     """Simulate one replication. ``contact_log`` (opt-in) writes one CSV row per contact
-    outcome to that file; otherwise memory does not grow with the number of contacts."""
+    event (answered, completed, abandoned, unanswered) to that file; otherwise memory does
+    not grow with the number of contacts."""
     if contact_log is None:
         return Replication(model, seed, replication).run()
     with open(contact_log, "w", newline="", encoding="utf-8") as handle:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.distributions import _Distribution
-from simulator.scenario import AgentGroup, Scenario, _clock_seconds
+from simulator.scenario import AgentGroup, Channel, Scenario, _clock_seconds
 
 DAY_S = 86400
 
@@ -33,6 +33,25 @@ class ChannelModel:
     within_s: float  # T of the service level (seconds); 20 s when no target is set
     day_multiplier_cv: float | None
     groups: tuple[int, ...]  # indices of groups skilled for this channel
+    max_concurrency: int = 1  # chat: contacts one agent holds at once
+    concurrency_slowdown: float = 0.0  # chat: handle-time growth per extra chat
+    promise_s: float | None = None  # email: response promise (seconds)
+    promise_working: bool = False  # email: promise counted in opening hours only
+    closed_hours_volume: float = 0.0  # email: expected arrivals per day outside hours
+    loop: ResolutionModel | None = None  # what unresolved issues do next
+
+
+@dataclass(frozen=True)
+class ResolutionModel:
+    """The first-contact-resolution loop of one channel, with channel names as indices."""
+
+    repeat_share: float
+    escalate_share: float
+    escalate_to: int  # channel index, -1 if none
+    repeat_delay: _Distribution | None
+    repeat_channels: tuple[int, ...]  # where repeat contacts come back
+    repeat_cumulative: tuple[float, ...]  # cumulative weights (last = 1.0)
+    max_contacts: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,7 @@ class CompiledModel:
     channels: tuple[ChannelModel, ...]
     groups: tuple[GroupModel, ...]
     agent_selection: str
+    email_reserve_agents: int
     serve_queue_at_close: bool
     warmup_s: float
     service_level_definition: str
@@ -80,6 +100,33 @@ class CompiledModel:
         if not self.open_s <= in_day < self.close_s or day >= self.days:
             return -1
         return int(day) * self.intervals_per_day + int((in_day - self.open_s) // self.interval_s)
+
+    @property
+    def horizon_end_s(self) -> float:
+        """Midnight after the last day: emails keep arriving until then."""
+        return self.days * DAY_S
+
+    def tally_interval(self, t: float) -> int:
+        """Interval a contact arriving at ``t`` is filed under: its own when open, else the
+        next opening interval (when it first becomes workable), else the last interval."""
+        k = self.interval_of(t)
+        if k >= 0:
+            return k
+        opening = self.next_open_s(t)
+        return self.interval_of(opening) if opening is not None else self.n_intervals - 1
+
+    def add_working_seconds(self, t: float, seconds: float) -> float:
+        """The time at which ``seconds`` of opening hours have passed after ``t`` (may run
+        past the horizon: the same opening hours are assumed on later days)."""
+        day = int(t // DAY_S)
+        while True:
+            start = max(t, day * DAY_S + self.open_s)
+            end = day * DAY_S + self.close_s
+            if start < end:
+                if seconds <= end - start:
+                    return start + seconds
+                seconds -= end - start
+            day += 1
 
     def next_open_s(self, t: float) -> float | None:
         """``t`` if open, else the next opening time within the horizon (None past it)."""
@@ -192,6 +239,28 @@ def _interval_starts(scenario: Scenario) -> np.ndarray:
     )
 
 
+def _loop(ch: Channel, name: str, index: dict[str, int]) -> ResolutionModel | None:
+    res = ch.resolution
+    if res is None:
+        return None
+    mix = res.repeat_mix or {name: 1.0}
+    total = sum(mix.values())
+    cumulative, acc = [], 0.0
+    for weight in mix.values():
+        acc += weight / total
+        cumulative.append(acc)
+    cumulative[-1] = 1.0
+    return ResolutionModel(
+        repeat_share=res.repeat_share,
+        escalate_share=res.escalate_share,
+        escalate_to=index[res.escalate_to] if res.escalate_to else -1,
+        repeat_delay=res.repeat_delay,
+        repeat_channels=tuple(index[c] for c in mix),
+        repeat_cumulative=tuple(cumulative),
+        max_contacts=res.max_contacts,
+    )
+
+
 def compile_scenario(scenario: Scenario) -> CompiledModel:
     """Turn the validated scenario into the engine's arrays (see module docstring)."""
     names = list(scenario.channels)
@@ -224,6 +293,12 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                     for g, gname in enumerate(group_names)
                     if name in scenario.agent_groups[gname].skills
                 ),
+                max_concurrency=ch.max_concurrency,
+                concurrency_slowdown=ch.concurrency_slowdown,
+                promise_s=ch.promise_hours * 3600 if ch.promise_hours else None,
+                promise_working=ch.promise_clock == "working",
+                closed_hours_volume=ch.arrivals.closed_hours_volume * ch.arrivals.scale,
+                loop=_loop(ch, name, index),
             )
         )
     groups = []
@@ -259,6 +334,7 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         channels=tuple(channels),
         groups=tuple(groups),
         agent_selection=scenario.routing.agent_selection,
+        email_reserve_agents=scenario.routing.email_reserve_agents,
         serve_queue_at_close=scenario.run.serve_queue_at_close,
         warmup_s=scenario.run.warmup_minutes * 60,
         service_level_definition=scenario.run.service_level_definition,

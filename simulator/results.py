@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from simulator.model import CompiledModel
-from simulator.stats import ReplicationStats, histogram_quantile
+from simulator.stats import ReplicationStats, histogram_quantile, response_bin_edges
 
 SCHEMA_VERSION = 1
 
@@ -36,11 +36,31 @@ CHANNEL_KPIS: dict[str, str] = {
     "wait_p90_s": "90th percentile wait of answered contacts, seconds",
     "wait_p95_s": "95th percentile wait of answered contacts, seconds",
     "aht_s": "average handle time of answered contacts, seconds",
-    "fcr": "share of answered contacts resolved at that contact",
+    "resolved_at_contact": "share of handled contacts that resolved the issue",
+    "fcr": "first-contact resolution: issues resolved at their first contact / first "
+    "contacts handled (issues that came in on this channel)",
+    "repeat_rate": "offered contacts that were repeats or escalations / offered",
+    "contacts_per_issue": "handled contacts per issue whose first contact was handled",
+    "unresolved_issue_share": "issues not resolved within the horizon / new issues",
     "redials": "offered attempts that were redials",
+    "repeats": "offered contacts that were repeats of unresolved issues or escalations",
     "unanswered_at_close": "contacts still waiting at closing and not served",
     "waiting_at_end": "contacts still waiting when the simulation ended",
     "mean_queue_length": "time-average number waiting during opening hours",
+    "within_promise": "email: answered by the promise / emails due within the horizon",
+    "response_mean_s": "email: mean time from arrival to answer (completion), seconds",
+    "response_p90_s": "email: 90th percentile response time, seconds",
+    "backlog_at_end": "email: emails not yet answered when the horizon ends",
+    "avg_concurrency": "chat: average chats held by an agent while chatting",
+}
+_NOT_FOR_KIND = {
+    # Emails never abandon and have no seconds-scale service level: their promise KPIs
+    # replace these.
+    "email": ("abandoned", "abandon_rate", "service_level", "redials", "unanswered_at_close"),
+}
+_KIND_KPIS = {
+    "email": {"within_promise", "response_mean_s", "response_p90_s", "backlog_at_end"},
+    "chat": {"avg_concurrency"},
 }
 INTERVAL_KPIS = (
     "offered",
@@ -50,9 +70,11 @@ INTERVAL_KPIS = (
     "service_level",
     "asa_s",
     "mean_queue_length",
+    "backlog",
 )
 GROUP_KPIS: dict[str, str] = {
-    "occupancy": "busy time / time present (available agents)",
+    "occupancy": "busy time / time present (available agents); an agent holding any chat "
+    "counts as busy",
     "agents_available": "time-average agents present and available",
     "handled": "contacts answered by the group",
     "paid_hours": "paid agent-hours (shrinkage included)",
@@ -138,8 +160,10 @@ class SimulationResult:
             _fmt(m, h, k)
             for m, h, k in zip(table["mean"], table["ci_half_width"], table.kpi, strict=True)
         ]
-        return table.pivot(index="kpi", columns="channel", values="value").reindex(
-            [k for k in CHANNEL_KPIS if k in set(table.kpi)]
+        return (
+            table.pivot(index="kpi", columns="channel", values="value")
+            .fillna("")
+            .reindex([k for k in CHANNEL_KPIS if k in set(table.kpi)])
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,10 +192,22 @@ class SimulationResult:
         return json.dumps(self.to_dict(), indent=indent)
 
 
+_PERCENT_KPIS = {
+    "service_level",
+    "abandon_rate",
+    "fcr",
+    "resolved_at_contact",
+    "repeat_rate",
+    "unresolved_issue_share",
+    "within_promise",
+    "occupancy",
+}
+
+
 def _fmt(mean: float, half: float, kpi: str) -> str:
     if math.isnan(mean):
         return "-"
-    pct = kpi in {"service_level", "abandon_rate", "fcr", "occupancy"}
+    pct = kpi in _PERCENT_KPIS
     if pct:
         text = f"{mean:.1%}"
         return text if math.isnan(half) else f"{text} ± {half * 100:.1f}"
@@ -215,6 +251,8 @@ def aggregate(
     starts = [labels[i] for i in index_in_day]
     hist_total: dict[str, np.ndarray] = {}
     total_offered = np.zeros(len(reps))
+    first_handled = np.zeros(len(reps))
+    first_resolved = np.zeros(len(reps))
     total_answered = np.zeros(len(reps))
     total_abandoned = np.zeros(len(reps))
 
@@ -227,6 +265,10 @@ def aggregate(
         tot = {name: a.sum(axis=1) for name, a in cnt.items()}
         hists = np.stack([r.wait_hist[ch.name] for r in reps])
         hist_total[ch.name] = hists.sum(axis=0)
+        sc = {
+            key: np.array([r.channel_scalars[ch.name][key] for r in reps])
+            for key in reps[0].channel_scalars[ch.name]
+        }
         values = {
             "offered": tot["offered"],
             "answered": tot["answered"],
@@ -238,17 +280,45 @@ def aggregate(
             "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
             "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),
             "aht_s": _ratio(tot["handle_sum"], tot["answered"]),
-            "fcr": _ratio(tot["resolved"], tot["answered"]),
+            "resolved_at_contact": _ratio(tot["resolved"], tot["answered"]),
+            "fcr": _ratio(sc["issue_first_resolved"], sc["issue_first_handled"]),
+            "repeat_rate": _ratio(tot["repeats"], tot["offered"]),
+            "contacts_per_issue": _ratio(sc["issue_contacts_handled"], sc["issue_first_handled"]),
+            "unresolved_issue_share": 1 - _ratio(sc["issue_resolved"], sc["issue_issues"]),
             "redials": tot["redials"],
+            "repeats": tot["repeats"],
             "unanswered_at_close": tot["unanswered_at_close"],
-            "waiting_at_end": np.array(
-                [r.channel_scalars[ch.name]["waiting_at_end"] for r in reps]
-            ),
+            "waiting_at_end": sc["waiting_at_end"],
             "mean_queue_length": tot["queue_area"] / open_s,
         }
+        if ch.kind == "email":
+            responses = np.stack([r.response_hist[ch.name] for r in reps])
+            edges = response_bin_edges()
+            values |= {
+                "within_promise": _ratio(tot["within_promise"], tot["due"]),
+                "response_mean_s": _ratio(tot["response_sum"], tot["answered"]),
+                "response_p90_s": np.array([histogram_quantile(h, 0.9, edges) for h in responses]),
+                "backlog_at_end": sc["waiting_at_end"],
+            }
+        if ch.kind == "chat":
+            chat_area = sum(
+                np.stack([r.groups[model.groups[g].name]["chat_area"] for r in reps])
+                for g in ch.groups
+            )
+            busy_area = sum(
+                np.stack([r.groups[model.groups[g].name]["chatting_area"] for r in reps])
+                for g in ch.groups
+            )
+            values["avg_concurrency"] = _ratio(
+                chat_area[:, counted].sum(axis=1), busy_area[:, counted].sum(axis=1)
+            )
         total_offered += tot["offered"]
+        first_handled += sc["issue_first_handled"]
+        first_resolved += sc["issue_first_resolved"]
         total_answered += tot["answered"]
         total_abandoned += tot["abandoned"]
+        for kpi in _NOT_FOR_KIND.get(ch.kind, ()):
+            values.pop(kpi, None)
         for kpi, v in values.items():
             mean, half, n = summarise(v)
             rows.append(("channel", ch.name, kpi, mean, half, n))
@@ -261,6 +331,7 @@ def aggregate(
             "service_level": _service_level(arrays, definition, axis_sum=False),
             "asa_s": _ratio(arrays["wait_sum"], arrays["answered"]),
             "mean_queue_length": arrays["queue_area"] / model.interval_s,
+            "backlog": arrays["backlog"],
         }
         for kpi in INTERVAL_KPIS:
             mean, half, n = _summarise_columns(per_interval[kpi])
@@ -330,6 +401,7 @@ def aggregate(
         "answered": total_answered,
         "abandoned": total_abandoned,
         "abandon_rate": _ratio(total_abandoned, total_offered),
+        "fcr": _ratio(first_resolved, first_handled),
         "paid_hours": total_paid,
         "cost": total_cost,
     }

@@ -12,7 +12,7 @@ time and filed under the interval in which the time passed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +39,22 @@ def wait_bin(wait_s: float) -> int:
     return N_WAIT_BINS - 1
 
 
+# Email response-time histogram: 5-minute bins up to 14 days, one overflow bin above.
+RESPONSE_BIN_S = 300.0
+N_RESPONSE_BINS = int(14 * 86400 / RESPONSE_BIN_S) + 1
+
+
+def response_bin(response_s: float) -> int:
+    """Histogram bin of an email response time in seconds (5-minute resolution)."""
+    return min(int(response_s / RESPONSE_BIN_S), N_RESPONSE_BINS - 1)
+
+
+def response_bin_edges() -> np.ndarray:
+    """Edges of the response-time bins (seconds); the overflow bin is drawn 14-28 days."""
+    edges = np.arange(N_RESPONSE_BINS) * RESPONSE_BIN_S
+    return np.append(edges, 28 * 86400.0)
+
+
 def wait_bin_edges() -> np.ndarray:
     """Edges of the bins (seconds): bin b spans [edges[b], edges[b+1]); the zero bin is
     [0, 0] and the overflow bin is drawn as [1 day, 2 days)."""
@@ -48,7 +64,7 @@ def wait_bin_edges() -> np.ndarray:
     return np.concatenate([[0.0], fine, mid, coarse, [_COARSE_END, _COARSE_END * 2]])
 
 
-def histogram_quantile(counts: np.ndarray, q: float) -> float:
+def histogram_quantile(counts: np.ndarray, q: float, edges: np.ndarray | None = None) -> float:
     """The q-quantile (0..1) of waits from histogram counts, linear within a bin.
 
     Resolution: 0.5 s below 2 min, 5 s below 30 min, 60 s below a day. NaN when empty.
@@ -56,7 +72,7 @@ def histogram_quantile(counts: np.ndarray, q: float) -> float:
     total = counts.sum()
     if total == 0:
         return float("nan")
-    edges = wait_bin_edges()
+    edges = wait_bin_edges() if edges is None else edges
     cumulative = np.cumsum(counts)
     target = q * total
     b = int(np.searchsorted(cumulative, target, side="left"))
@@ -67,56 +83,82 @@ def histogram_quantile(counts: np.ndarray, q: float) -> float:
     return float(edges[b] + fraction * (edges[b + 1] - edges[b]))
 
 
-@dataclass
+_COUNTERS = (
+    "offered",  # attempts offered (first contacts, redials, repeats)
+    "redials",  # offered attempts that are redials after abandoning
+    "repeats",  # offered contacts that are repeats of an unresolved issue (or escalations)
+    "answered",
+    "answered_within",
+    "abandoned",
+    "abandoned_within",
+    "unanswered_at_close",
+    "resolved",  # handled and resolved at that contact
+    "due",  # email: promise deadline falls inside the horizon
+    "within_promise",  # email: due and answered (completed) by the deadline
+    "backlog",  # email (any channel): waiting + in service at the interval's end
+)
+_SUMS = (
+    "wait_sum",  # seconds, answered contacts
+    "handle_sum",  # seconds, answered contacts
+    "response_sum",  # seconds, email: arrival to completion
+    "queue_area",  # contact-seconds waiting during the interval (time-weighted)
+)
+
+
 class ChannelTally:
-    """Per-interval counters of one channel (lists indexed by global interval)."""
+    """Per-interval counters of one channel (lists indexed by global interval).
 
-    n: int
-    offered: list[int] = field(default_factory=list)
-    redials: list[int] = field(default_factory=list)  # offered attempts that are redials
-    answered: list[int] = field(default_factory=list)
-    answered_within: list[int] = field(default_factory=list)
-    abandoned: list[int] = field(default_factory=list)
-    abandoned_within: list[int] = field(default_factory=list)
-    unanswered_at_close: list[int] = field(default_factory=list)
-    wait_sum: list[float] = field(default_factory=list)  # seconds, answered contacts
-    handle_sum: list[float] = field(default_factory=list)  # seconds, answered contacts
-    resolved: list[int] = field(default_factory=list)  # answered and resolved at that contact
-    queue_area: list[float] = field(default_factory=list)  # contact-seconds waiting
-    wait_hist: list[int] = field(default_factory=list)  # answered waits, all intervals
-    redials_lost: int = 0  # redials that would fall after the horizon
-    waiting_at_end: int = 0
+    Per-contact tallies are filed under the contact's *arrival* interval; ``queue_area``
+    and ``backlog`` under the clock interval.
+    """
 
-    def __post_init__(self) -> None:
-        for name in (
-            "offered",
-            "redials",
-            "answered",
-            "answered_within",
-            "abandoned",
-            "abandoned_within",
-            "unanswered_at_close",
-            "resolved",
-        ):
-            setattr(self, name, [0] * self.n)
-        for name in ("wait_sum", "handle_sum", "queue_area"):
-            setattr(self, name, [0.0] * self.n)
+    def __init__(self, n: int):
+        for name in _COUNTERS:
+            setattr(self, name, [0] * n)
+        for name in _SUMS:
+            setattr(self, name, [0.0] * n)
         self.wait_hist = [0] * N_WAIT_BINS
+        self.response_hist = [0] * N_RESPONSE_BINS
+        self.redials_lost = 0
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(getattr(self, name), dtype=float) for name in _COUNTERS + _SUMS}
 
 
 @dataclass
+class IssueTally:
+    """Issue-level counts of one origin channel (the first-contact-resolution loop)."""
+
+    issues: int = 0  # new issues (fresh arrivals)
+    first_handled: int = 0  # issues whose first contact was handled
+    first_resolved: int = 0  # ... and resolved at it
+    contacts_handled: int = 0  # handled contacts of these issues, repeats included
+    resolved: int = 0  # issues resolved at some contact
+    escalated: int = 0
+    gave_up: int = 0
+    dropped: int = 0  # reached max_contacts unresolved
+    repeats_lost: int = 0  # repeat would fall after the horizon
+    unresolved_left: int = 0  # unresolved, channel has no loop: nothing more happens
+
+    def as_dict(self) -> dict[str, float]:
+        return {f"issue_{k}": float(v) for k, v in self.__dict__.items()}
+
+
 class GroupTally:
     """Per-interval time-weighted levels of one agent group (agent-seconds)."""
 
-    n: int
-    busy_area: list[float] = field(default_factory=list)
-    present_area: list[float] = field(default_factory=list)
-    handled: list[int] = field(default_factory=list)
+    def __init__(self, n: int):
+        self.busy_area = [0.0] * n  # agents with any work
+        self.present_area = [0.0] * n  # agents present (available, shrinkage applied)
+        self.chat_area = [0.0] * n  # chats held (sum over agents)
+        self.chatting_area = [0.0] * n  # agents holding at least one chat
+        self.handled = [0] * n  # contacts answered, by the contact's arrival interval
 
-    def __post_init__(self) -> None:
-        self.busy_area = [0.0] * self.n
-        self.present_area = [0.0] * self.n
-        self.handled = [0] * self.n
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            name: np.asarray(getattr(self, name), dtype=float)
+            for name in ("busy_area", "present_area", "chat_area", "chatting_area", "handled")
+        }
 
 
 @dataclass
@@ -126,5 +168,5 @@ class ReplicationStats:
     channels: dict[str, dict[str, np.ndarray]]  # channel -> counter -> per-interval array
     channel_scalars: dict[str, dict[str, float]]
     wait_hist: dict[str, np.ndarray]  # channel -> histogram counts of answered waits
+    response_hist: dict[str, np.ndarray]  # channel -> histogram of email response times
     groups: dict[str, dict[str, np.ndarray]]  # group -> level -> per-interval array
-    events: int  # events processed (for the benchmark's contacts-per-second figures)

@@ -31,6 +31,7 @@ class Purpose(IntEnum):
     DAY_MULTIPLIER = 7
     SHRINKAGE = 8
     ROUTING = 9
+    LOOP = 10  # first-contact-resolution loop: repeat/escalate decisions and delays
 
 
 def name_key(name: str) -> int:
