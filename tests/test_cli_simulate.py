@@ -1,0 +1,102 @@
+"""`staffsim simulate | validate | schema`: outputs, and bad input as one line + exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulator.cli import main
+
+ROOT = Path(__file__).parent.parent
+MMC = str(ROOT / "scenarios" / "mmc.yaml")
+DEFAULT = str(ROOT / "scenarios" / "default.yaml")
+
+
+def test_simulate_table_shows_kpis_targets_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", DEFAULT, "-n", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    for text in ("service_level", "asa_s", "occupancy", "targets", "cost", "2 replications"):
+        assert text in out
+    assert "MISSED" in out or "met" in out
+
+
+def test_simulate_json_follows_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", MMC, "-n", "2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] == 1
+    assert data["replications"] == 2
+    kpis = {(row["channel"], row["kpi"]) for row in data["channels"]}
+    assert ("calls", "service_level") in kpis
+    assert {"mean", "ci_half_width", "ci_low", "ci_high", "n"} <= set(data["channels"][0])
+
+
+def test_simulate_csv_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sub" / "kpis.csv"
+    assert main(["simulate", MMC, "-n", "2", "--format", "csv", "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    assert set(frame.columns) >= {"channel", "kpi", "mean", "ci_half_width"}
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["simulate", MMC, "-n", "2", "--seed", "5", "--format", "json"])
+    first = capsys.readouterr().out
+    main(["simulate", MMC, "-n", "2", "--seed", "5", "--format", "json", "--workers", "2"])
+    assert capsys.readouterr().out == first
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("channels: [1, 2\n", "malformed YAML"),
+        ("", "the file is empty"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
+def test_bad_files_give_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    assert main(["simulate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_negative_rate_names_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "neg.yaml"
+    path.write_text(Path(MMC).read_text().replace("rate_per_hour: 360", "rate_per_hour: -5"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "channels.calls.arrivals.rate_per_hour: must be >= 0" in err
+    assert "got -5" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--replications", "0"], "--replications: must be >= 1, got 0"),
+        (["--seed", "-1"], "--seed: must be >= 0, got -1"),
+        (["--workers", "-2"], "--workers: must be >= 0, got -2"),
+    ],
+)
+def test_bad_options(capsys: pytest.CaptureFixture[str], args: list[str], expected: str) -> None:
+    assert main(["simulate", MMC, *args]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "no/such.yaml"]) == 2
+    assert "no/such.yaml: no such file" in capsys.readouterr().err
+
+
+def test_validate_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", DEFAULT]) == 0
+    assert "OK" in capsys.readouterr().out
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "channels" in schema["properties"]
