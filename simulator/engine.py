@@ -350,8 +350,14 @@ class Replication:
             return
         times = np.sort(rng.random(count))[::-1] * length + start
         pending = times.tolist()  # descending: pop() yields the next arrival
-        self.arrival_times[c] = pending
         self.arrival_interval[c] = k
+        leftover = self.arrival_times[c]
+        if leftover:
+            # An arrival of the previous stretch rounded onto this boundary is still due
+            # now: merge, and let its already-scheduled event carry the chain on.
+            self.arrival_times[c] = sorted(leftover + pending, reverse=True)
+            return
+        self.arrival_times[c] = pending
         self._at(pending[-1], self._on_arrival, c)
 
     def _on_arrival(self, event: Timeout) -> None:
