@@ -122,11 +122,12 @@ class SimulationResult:
     Tables (pandas, long/tidy format):
 
     * ``channels``: channel, kpi, mean, ci_half_width, ci_low, ci_high, n
-    * ``intervals``: channel, day, interval, start, kpi, mean, ci_half_width, n
+    * ``intervals``: channel, day, interval, start, kpi, mean, ci_half_width, n, warmup
     * ``groups``: group, kpi, mean, ci_half_width, ci_low, ci_high, n
-    * ``group_intervals``: group, day, interval, start, kpi, mean, ci_half_width, n
+    * ``group_intervals``: group, day, interval, start, kpi, mean, ci_half_width, n, warmup
     * ``overall``: kpi, mean, ci_half_width, ci_low, ci_high, n
-    * ``per_replication``: replication, channel, kpi, value (the raw numbers behind the CIs)
+    * ``per_replication``: replication, entity (channel or group), kpi, value (the raw
+      numbers behind the CIs)
     """
 
     scenario_name: str
@@ -143,15 +144,23 @@ class SimulationResult:
     wait_histograms: dict[str, np.ndarray] = field(repr=False)
     interrupted: bool = False
 
+    def _row(self, channel: str, kpi: str) -> pd.Series:
+        rows = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
+        if rows.empty:
+            known = sorted(set(self.channels.kpi[self.channels.channel == channel]))
+            if not known:
+                raise KeyError(f"no channel {channel!r} (channels: {sorted(self.targets)})")
+            raise KeyError(f"channel {channel!r} has no KPI {kpi!r} (it has: {', '.join(known)})")
+        return rows.iloc[0]
+
     def kpi(self, channel: str, kpi: str) -> float:
         """Mean of one channel KPI (shortcut for scripts and tests)."""
-        row = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
-        return float(row["mean"].iloc[0])
+        return float(self._row(channel, kpi)["mean"])
 
     def ci(self, channel: str, kpi: str) -> tuple[float, float]:
         """95% confidence interval (low, high) of one channel KPI."""
-        row = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
-        return float(row["ci_low"].iloc[0]), float(row["ci_high"].iloc[0])
+        row = self._row(channel, kpi)
+        return float(row["ci_low"]), float(row["ci_high"])
 
     def summary(self) -> pd.DataFrame:
         """Channel × KPI table of ``mean ± half-width`` strings, for people."""
@@ -251,6 +260,7 @@ def aggregate(
     starts = [labels[i] for i in index_in_day]
     hist_total: dict[str, np.ndarray] = {}
     total_offered = np.zeros(len(reps))
+    realtime_offered = np.zeros(len(reps))
     first_handled = np.zeros(len(reps))
     first_resolved = np.zeros(len(reps))
     total_answered = np.zeros(len(reps))
@@ -313,10 +323,12 @@ def aggregate(
                 chat_area[:, counted].sum(axis=1), busy_area[:, counted].sum(axis=1)
             )
         total_offered += tot["offered"]
+        if ch.kind != "email":  # abandonment is a real-time notion
+            realtime_offered += tot["offered"]
+            total_abandoned += tot["abandoned"]
         first_handled += sc["issue_first_handled"]
         first_resolved += sc["issue_first_resolved"]
         total_answered += tot["answered"]
-        total_abandoned += tot["abandoned"]
         for kpi in _NOT_FOR_KIND.get(ch.kind, ()):
             values.pop(kpi, None)
         for kpi, v in values.items():
@@ -334,6 +346,8 @@ def aggregate(
             "backlog": arrays["backlog"],
         }
         for kpi in INTERVAL_KPIS:
+            if kpi in _NOT_FOR_KIND.get(ch.kind, ()):
+                continue
             mean, half, n = _summarise_columns(per_interval[kpi])
             for k in range(model.n_intervals):
                 interval_rows.append(
@@ -357,9 +371,9 @@ def aggregate(
         busy = np.stack([r.groups[grp.name]["busy_area"] for r in reps])
         present = np.stack([r.groups[grp.name]["present_area"] for r in reps])
         handled = np.stack([r.groups[grp.name]["handled"] for r in reps])
-        paid_h = (
-            float(grp.paid_hours_per_interval[counted].sum()) if first else grp.paid_hours_total
-        )
+        # Paid hours of the whole plan (shift time outside opening hours included), less
+        # the hours paid in warm-up intervals, which are not measured.
+        paid_h = grp.paid_hours_total - float(grp.paid_hours_per_interval[:first].sum())
         values = {
             "occupancy": _ratio(busy[:, counted].sum(axis=1), present[:, counted].sum(axis=1)),
             "agents_available": present[:, counted].sum(axis=1) / open_s,
@@ -400,7 +414,7 @@ def aggregate(
         "offered": total_offered,
         "answered": total_answered,
         "abandoned": total_abandoned,
-        "abandon_rate": _ratio(total_abandoned, total_offered),
+        "abandon_rate": _ratio(total_abandoned, realtime_offered),  # calls and chats only
         "fcr": _ratio(first_resolved, first_handled),
         "paid_hours": total_paid,
         "cost": total_cost,

@@ -47,6 +47,16 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 DEFAULT_PRIORITY: dict[str, int] = {"call": 1, "chat": 2, "email": 3}
 
 
+def _clock_text(value: Any) -> Any:
+    """YAML reads an unquoted ``10:30`` as the base-60 integer 630: say how to fix it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            f'clock times must be quoted strings such as "{value // 60:02d}:{value % 60:02d}" '
+            f"(YAML read an unquoted time as the number {value})"
+        )
+    return value
+
+
 def _clock_seconds(text: str) -> int:
     """``"08:30"`` → 30600 seconds after midnight; ``"24:00"`` is allowed as end of day."""
     match = _HHMM.match(text)
@@ -56,7 +66,7 @@ def _clock_seconds(text: str) -> int:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -71,6 +81,11 @@ class Horizon(_Model):
     )
     open: str = Field("08:00", description="Opening time, HH:MM, same every day.")
     close: str = Field("20:00", description="Closing time, HH:MM (24:00 = midnight).")
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _clock_type(cls, value: Any) -> Any:
+        return _clock_text(value)
 
     @field_validator("open", "close")
     @classmethod
@@ -269,6 +284,23 @@ class Channel(_Model):
                 raise ValueError("targets.within_promise needs promise_hours")
         if self.kind != "chat" and self.max_concurrency != 1:
             raise ValueError(f"max_concurrency applies to chat only, not {self.kind}")
+        if self.kind != "chat" and self.concurrency_slowdown:
+            raise ValueError(f"concurrency_slowdown applies to chat only, not {self.kind}")
+        if self.kind != "email" and (
+            self.promise_hours is not None or self.targets.within_promise is not None
+        ):
+            raise ValueError(
+                f"promise_hours and targets.within_promise apply to email only, not {self.kind}"
+            )
+        if self.kind == "email" and (
+            self.targets.service_level is not None
+            or self.targets.max_abandon_rate is not None
+            or self.targets.max_asa_seconds is not None
+        ):
+            raise ValueError(
+                "email is deferred work: use promise_hours with targets.within_promise, not "
+                "service_level / max_abandon_rate / max_asa_seconds"
+            )
         if self.arrivals.closed_hours_volume and self.kind != "email":
             raise ValueError("arrivals.closed_hours_volume applies to email only")
         if self.redial is not None and self.patience is None:
@@ -305,6 +337,21 @@ class Shift(_Model):
     count: int = Field(ge=0)
     days: tuple[int, ...] | None = Field(None, description="Day indices (0-based); all if omitted.")
     breaks: tuple[Break, ...] = ()
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> Shift:
+        for i, brk in enumerate(self.breaks):
+            if brk.after_minutes + brk.minutes > self.hours * 60:
+                raise ValueError(
+                    f"breaks.{i}: a {brk.minutes}-minute break after {brk.after_minutes} minutes "
+                    f"ends after the {self.hours:g}-hour shift"
+                )
+        return self
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _clock_type(cls, value: Any) -> Any:
+        return _clock_text(value)
 
     @field_validator("start")
     @classmethod
@@ -420,6 +467,16 @@ class Scenario(_Model):
                 )
             if not any(cname in g.skills for g in self.agent_groups.values()):
                 problems.append(f"channels.{cname}: no agent group has this skill")
+            res = channel.resolution
+            if res is not None:
+                for field, target in [("repeat_mix", t) for t in res.repeat_mix] + (
+                    [("escalate_to", res.escalate_to)] if res.escalate_to else []
+                ):
+                    if target not in self.channels:
+                        problems.append(
+                            f"channels.{cname}.resolution.{field}: unknown channel {target!r}"
+                            f"{_suggest(target, self.channels)}"
+                        )
         for gname, group in self.agent_groups.items():
             for sname in group.skills:
                 if sname not in self.channels:
@@ -438,15 +495,13 @@ class Scenario(_Model):
                             f"agent_groups.{gname}.shifts.{i}.days: day {day} is outside the "
                             f"horizon (0..{self.horizon.days - 1})"
                         )
-            res = channel.resolution
-            if res is not None:
-                targets = list(res.repeat_mix) + ([res.escalate_to] if res.escalate_to else [])
-                for target in targets:
-                    if target not in self.channels:
-                        problems.append(
-                            f"channels.{cname}.resolution: unknown channel {target!r}"
-                            f"{_suggest(target, self.channels)}"
-                        )
+        warmup_intervals = math.ceil(self.run.warmup_minutes / self.horizon.interval_minutes - 1e-9)
+        if warmup_intervals >= self.horizon.n_intervals:
+            problems.append(
+                f"run.warmup_minutes: {self.run.warmup_minutes:g} minutes leaves no interval to "
+                f"measure (the horizon has {self.horizon.n_intervals} intervals of "
+                f"{self.horizon.interval_minutes} minutes)"
+            )
         for cname in self.routing.priorities:
             if cname not in self.channels:
                 problems.append(
@@ -569,6 +624,7 @@ def format_validation_error(exc: ValidationError) -> list[str]:
             lines += [f"{loc}: {part}" if loc else part for part in message.split("\n")]
             continue
         template = _MESSAGES.get(kind)
+        ctx = {k: _number(v) for k, v in ctx.items()}
         message = template.format(**ctx) if template else err["msg"][:1].lower() + err["msg"][1:]
         if kind == "extra_forbidden":
             message = f"unknown field{_field_hint(exc, err['loc'])}"
@@ -576,6 +632,13 @@ def format_validation_error(exc: ValidationError) -> list[str]:
             message += f", got {err.get('input')!r}"
         lines.append(f"{loc}: {message}" if loc else message)
     return lines
+
+
+def _number(value: Any) -> Any:
+    """``0.0`` -> ``0`` in messages, so they read ``must be >= 0``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -10,7 +10,11 @@ import yaml
 from simulator.errors import InputError
 from simulator.scenario import Scenario
 
-SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
+SCENARIOS = sorted(
+    path
+    for path in Path(__file__).parent.parent.joinpath("scenarios").rglob("*.yaml")
+    if "base" not in (yaml.safe_load(path.read_text()) or {})  # sweeps have a base scenario
+)
 DEFAULT = Path(__file__).parent.parent / "scenarios" / "default.yaml"
 
 
@@ -95,3 +99,71 @@ def test_with_changes_copies_and_revalidates() -> None:
 def test_round_trip_yaml() -> None:
     base = Scenario.from_yaml(DEFAULT)
     assert Scenario.from_yaml_text(base.to_yaml()) == base
+
+
+def test_resolution_references_are_checked_on_every_channel() -> None:
+    data = _default_data()
+    data["channels"]["general"]["resolution"] = {
+        "repeat_share": 1.0,
+        "repeat_delay": {"distribution": "exponential", "mean_seconds": 600},
+        "repeat_mix": {"genral": 1.0},
+    }
+    with pytest.raises(InputError) as err:
+        Scenario.from_dict(data)
+    assert err.value.problems == [
+        "channels.general.resolution.repeat_mix: unknown channel 'genral' (did you mean general?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"promise_hours": 24}, "apply to email only"),
+        ({"concurrency_slowdown": 0.2}, "applies to chat only"),
+        ({"handle_time": {"distribution": "exponential", "mean_seconds": float("inf")}},
+         "finite number"),
+    ],
+)  # fmt: skip
+def test_kind_specific_fields_are_rejected_elsewhere(change: dict, message: str) -> None:
+    data = _default_data()
+    data["channels"]["general"].update(change)
+    with pytest.raises(InputError, match=message):
+        Scenario.from_dict(data)
+
+
+def test_email_rejects_seconds_scale_targets() -> None:
+    data = _default_data()
+    data["channels"]["mail"] = {
+        "kind": "email",
+        "arrivals": {"rate_per_hour": 10},
+        "handle_time": {"distribution": "exponential", "mean_seconds": 300},
+        "targets": {"service_level": 0.8, "within_seconds": 20},
+    }
+    data["agent_groups"]["generalists"]["skills"]["mail"] = {}
+    with pytest.raises(InputError, match="email is deferred work"):
+        Scenario.from_dict(data)
+
+
+def test_unquoted_clock_time_is_explained() -> None:
+    data = _default_data()
+    data["horizon"]["open"] = 630  # what YAML makes of an unquoted 10:30
+    with pytest.raises(InputError, match='quoted strings such as "10:30"'):
+        Scenario.from_dict(data)
+
+
+def test_warmup_longer_than_horizon_is_refused() -> None:
+    data = _default_data()
+    data["run"] = {"warmup_minutes": 12 * 60}
+    with pytest.raises(InputError, match="leaves no interval to measure"):
+        Scenario.from_dict(data)
+
+
+def test_break_outside_shift_is_refused() -> None:
+    data = _default_data()
+    del data["agent_groups"]["generalists"]["staffing"]
+    data["agent_groups"]["generalists"]["shifts"] = [
+        {"start": "08:00", "hours": 4, "count": 3,
+         "breaks": [{"after_minutes": 230, "minutes": 30}]}
+    ]  # fmt: skip
+    with pytest.raises(InputError, match="ends after the 4-hour shift"):
+        Scenario.from_dict(data)

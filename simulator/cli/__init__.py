@@ -23,6 +23,8 @@ _SUBCOMMANDS = (
     "simulator.cli.validate",
     "simulator.cli.schema",
     "simulator.cli.erlang",
+    "simulator.cli.batch",
+    "simulator.cli.app",
 )
 
 
