@@ -181,7 +181,8 @@ class Replication:
         self.busy_area = [0.0] * ng
         self.present_area = [0.0] * ng
         self.chat_area = [0.0] * ng
-        self.g_last = [0.0] * ng
+        self.busy_last = [0.0] * ng  # busy_area is integrated up to here
+        self.levels_last = [0.0] * ng  # present/chat/chatting areas are integrated up to here
         self.closed = True
         self.first_counted = math.ceil(model.warmup_s / model.interval_s - 1e-9)
         # Static tables, looked up per contact.
@@ -291,8 +292,8 @@ class Replication:
             t.backlog[k] = self.n_waiting[c] + self.in_service[c]
         for g in range(self.n_groups):
             gt = self.gtally[g]
-            dt = now - self.g_last[g]
-            gt.busy_area[k] = self.busy_area[g] + self.busy[g] * dt
+            gt.busy_area[k] = self.busy_area[g] + self.busy[g] * (now - self.busy_last[g])
+            dt = now - self.levels_last[g]
             gt.present_area[k] = self.present_area[g] + self.present[g] * dt
             gt.chat_area[k] = self.chat_area[g] + self.chats[g] * dt
             gt.chatting_area[k] = self.chatting_area[g] + self.chatting[g] * dt
@@ -307,7 +308,8 @@ class Replication:
             self.present_area[g] = 0.0
             self.chat_area[g] = 0.0
             self.chatting_area[g] = 0.0
-            self.g_last[g] = now
+            self.busy_last[g] = now
+            self.levels_last[g] = now
 
     def _close_queues(self, now: float) -> None:
         """Without ``serve_queue_at_close``, real-time contacts waiting at closing go
@@ -485,13 +487,19 @@ class Replication:
         self.q_area[c] += self.n_waiting[c] * (now - self.q_last[c])
         self.q_last[c] = now
 
-    def _touch_group(self, g: int, now: float) -> None:
-        dt = now - self.g_last[g]
-        self.busy_area[g] += self.busy[g] * dt
+    def _touch_busy(self, g: int, now: float) -> None:
+        """Integrate the busy-agents level up to ``now`` (before it changes)."""
+        self.busy_area[g] += self.busy[g] * (now - self.busy_last[g])
+        self.busy_last[g] = now
+
+    def _touch_levels(self, g: int, now: float) -> None:
+        """Integrate agents present and chats held up to ``now`` (before they change).
+        Kept apart from the busy level so the per-call path touches one level only."""
+        dt = now - self.levels_last[g]
         self.present_area[g] += self.present[g] * dt
         self.chat_area[g] += self.chats[g] * dt
         self.chatting_area[g] += self.chatting[g] * dt
-        self.g_last[g] = now
+        self.levels_last[g] = now
 
     # ------------------------------------------------------------------ service
     def _record_answer(self, contact: Contact, g: int, handle: float, now: float) -> None:
@@ -508,17 +516,29 @@ class Replication:
         self.gtally[g].handled[k] += 1
 
     def _serve(self, agent: Agent, contact: Contact, now: float) -> None:
-        """Start a call or an email: the agent is fully busy until it completes."""
+        """Start a call or an email: the agent is fully busy until it completes.
+        (The hot path: tallies and the busy level are updated inline.)"""
         g = agent.group
         c = contact.channel
         contact.state = SERVED
         handle = contact.handle * self.factor[g][c]
         if contact.counted:
-            self._record_answer(contact, g, handle, now)
+            wait = now - contact.arrival
+            k = contact.interval
+            t = self.tally[c]
+            t.answered[k] += 1
+            t.wait_sum[k] += wait
+            t.handle_sum[k] += handle
+            if wait <= self.within[c]:
+                t.answered_within[k] += 1
+            t.wait_hist[wait_bin(wait) if wait > 0.0 else 0] += 1
+            self.gtally[g].handled[k] += 1
         if self.contact_log is not None:
             self._log(contact, "answered", now, now - contact.arrival, g)
-        self._touch_group(g, now)
-        self.busy[g] += 1
+        busy = self.busy
+        self.busy_area[g] += busy[g] * (now - self.busy_last[g])
+        self.busy_last[g] = now
+        busy[g] += 1
         self.in_service[c] += 1
         Timeout(self.env, handle, (agent, contact)).callbacks.append(self._on_complete)
 
@@ -527,7 +547,8 @@ class Replication:
         g = agent.group
         c = contact.channel
         contact.state = SERVED
-        self._touch_group(g, now)
+        self._touch_busy(g, now)
+        self._touch_levels(g, now)
         if agent.chats == 0:
             self.busy[g] += 1
             self.chatting[g] += 1
@@ -554,9 +575,12 @@ class Replication:
         c = contact.channel
         now = self.env.now
         self.in_service[c] -= 1
-        self._touch_group(g, now)
+        busy = self.busy
+        self.busy_area[g] += busy[g] * (now - self.busy_last[g])
+        self.busy_last[g] = now
         self._resolve(contact, g, now)
         if self.kind[c] == CHAT:
+            self._touch_levels(g, now)
             agent.chats -= 1
             self.chats[g] -= 1
             if agent.chats > 0:
@@ -571,10 +595,10 @@ class Replication:
                 return
             self.partial[g].pop(agent, None)
             self.chatting[g] -= 1
-        self.busy[g] -= 1
-        draining = self.closed and self.m.serve_queue_at_close
-        if self.pending_leave[g] and not draining:
+        busy[g] -= 1
+        if self.pending_leave[g] and not (self.closed and self.m.serve_queue_at_close):
             self.pending_leave[g] -= 1
+            self._touch_levels(g, now)
             self.present[g] -= 1
             return
         self._take_work(agent, now, realtime_only=bool(self.pending_leave[g]))
@@ -586,6 +610,7 @@ class Replication:
         if contact is None:
             if realtime_only and self.pending_leave[g]:  # closed, nothing left: go home
                 self.pending_leave[g] -= 1
+                self._touch_levels(g, now)
                 self.present[g] -= 1
             else:
                 agent.idle_since = now
@@ -740,7 +765,7 @@ class Replication:
         g, paid_level = event._value
         now = self.env.now
         target = self._available(g, paid_level)
-        self._touch_group(g, now)
+        self._touch_levels(g, now)
         effective = self.present[g] - self.pending_leave[g]
         if target > effective:
             extra = target - effective
