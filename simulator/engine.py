@@ -745,6 +745,7 @@ class Replication:
         if contact.counted:
             t = self.tally[c]
             t.abandoned[contact.interval] += 1
+            t.abandon_wait_sum[contact.interval] += wait
             if wait <= self.within[c]:
                 t.abandoned_within[contact.interval] += 1
         if self.contact_log is not None:

@@ -31,7 +31,10 @@ CHANNEL_KPIS: dict[str, str] = {
     "abandoned": "contacts abandoned while waiting",
     "abandon_rate": "abandoned / offered",
     "service_level": "share answered within T (definition in the result header)",
+    "p_wait": "share of offered contacts not answered at once (waited, abandoned or left)",
     "asa_s": "average speed of answer of answered contacts, seconds",
+    "mean_wait_all_s": "mean wait of answered and abandoned contacts (Erlang A's mean "
+    "wait), seconds",
     "wait_p50_s": "median wait of answered contacts, seconds",
     "wait_p90_s": "90th percentile wait of answered contacts, seconds",
     "wait_p95_s": "95th percentile wait of answered contacts, seconds",
@@ -56,7 +59,15 @@ CHANNEL_KPIS: dict[str, str] = {
 _NOT_FOR_KIND = {
     # Emails never abandon and have no seconds-scale service level: their promise KPIs
     # replace these.
-    "email": ("abandoned", "abandon_rate", "service_level", "redials", "unanswered_at_close"),
+    "email": (
+        "abandoned",
+        "abandon_rate",
+        "service_level",
+        "redials",
+        "unanswered_at_close",
+        "p_wait",
+        "mean_wait_all_s",
+    ),
 }
 _KIND_KPIS = {
     "email": {"within_promise", "response_mean_s", "response_p90_s", "backlog_at_end"},
@@ -285,7 +296,11 @@ def aggregate(
             "abandoned": tot["abandoned"],
             "abandon_rate": _ratio(tot["abandoned"], tot["offered"]),
             "service_level": _service_level(tot, definition, axis_sum=False),
+            "p_wait": _ratio(tot["offered"] - hists[:, 0], tot["offered"]),
             "asa_s": _ratio(tot["wait_sum"], tot["answered"]),
+            "mean_wait_all_s": _ratio(
+                tot["wait_sum"] + tot["abandon_wait_sum"], tot["answered"] + tot["abandoned"]
+            ),
             "wait_p50_s": np.array([histogram_quantile(h, 0.5) for h in hists]),
             "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
             "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),

@@ -99,6 +99,7 @@ _COUNTERS = (
 )
 _SUMS = (
     "wait_sum",  # seconds, answered contacts
+    "abandon_wait_sum",  # seconds, time abandoned contacts waited before hanging up
     "handle_sum",  # seconds, answered contacts
     "response_sum",  # seconds, email: arrival to completion
     "queue_area",  # contact-seconds waiting during the interval (time-weighted)

@@ -1,0 +1,288 @@
+"""Validation of the simulator against exact queueing theory; writes ``docs/validation.md``.
+
+A grid of M/M/c (Erlang C) and M/M/c+M (Erlang A) queues, from 1 to 200 agents and loads
+0.5 to 1.0 per agent, each simulated as an ordinary staffsim scenario (the full engine and
+result pipeline) with independent replications. For every case and KPI — P(wait), service
+level within 20 s, ASA, P(abandon) — the table gives the exact value, the simulated mean,
+its 95% confidence interval (Student t over replications, as ``SimulationResult`` reports
+it) and whether the exact value lies inside. With a correct simulator about 95% of the
+intervals contain the exact value (the KPIs of one case are correlated, so misses come in
+groups).
+
+Run length is sized per case from the queue's relaxation time τ (the time it takes to forget
+its empty start, ``AHT / (sqrt(c) - sqrt(A))^2`` without abandonment): a warm-up of 5τ is
+discarded and each replication then counts at least 20τ, at least ``--min-calls`` calls and
+about ``--max-calls`` (whole days: the horizon is rounded to days; heavy-traffic cases hit
+the cap and get wider intervals, which the table shows rather than hides).
+
+Usage::
+
+    .venv/bin/python benchmarks/validate.py            # all cores, ~3-5 minutes on 2 cores
+    .venv/bin/python benchmarks/validate.py --workers 1 --output /tmp/validation.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._scenarios import QueueCase
+from simulator.engine import run_replication
+from simulator.model import compile_scenario
+from simulator.results import SimulationResult, aggregate, summarise
+from simulator.scenario import Scenario
+from simulator.stats import ReplicationStats
+
+AHT_S = 180.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _case(agents: int, rho: float, patience_s: float | None = None) -> QueueCase:
+    model = "M/M/c+M" if patience_s is not None else "M/M/c"
+    label = f"{model} c={agents} ρ={rho:g}" + (f" θ⁻¹={patience_s:g}s" if patience_s else "")
+    return QueueCase(label, rho * agents * 3600 / AHT_S, AHT_S, agents, patience_s)
+
+
+CASES: tuple[QueueCase, ...] = (
+    _case(1, 0.5),
+    _case(1, 0.8),
+    _case(2, 0.5),
+    _case(5, 0.8),
+    _case(10, 0.9),
+    _case(10, 0.95),
+    _case(20, 0.85),
+    _case(50, 0.9),
+    _case(100, 0.95),
+    _case(200, 0.98),
+    _case(1, 0.9, 120),
+    _case(5, 0.8, 120),
+    _case(20, 1.0, 180),
+    _case(50, 0.98, 300),
+    _case(100, 0.95, 60),
+    _case(200, 0.9, 180),
+)
+
+KPIS = {
+    "p_wait": "P(wait)",
+    "service_level": "SL(20 s)",
+    "asa_s": "ASA (s)",
+    "abandon_rate": "P(abandon)",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one case is simulated: days per replication (60-minute intervals, open around
+    the clock) and the warm-up in minutes (whole intervals)."""
+
+    case: QueueCase
+    days: int
+    warmup_minutes: int
+    replications: int
+
+    def scenario(self, seed: int) -> Scenario:
+        return self.case.scenario(days=self.days, warmup_minutes=self.warmup_minutes, seed=seed)
+
+    @property
+    def expected_calls(self) -> float:
+        counted_h = self.days * 24 - self.warmup_minutes / 60
+        return self.case.rate_per_hour * counted_h * self.replications
+
+
+def plan(case: QueueCase, replications: int, min_calls: int, max_calls: int) -> Plan:
+    tau_h = case.relaxation_s() / 3600
+    warmup_h = max(1, math.ceil(5 * tau_h))
+    per_rep_calls = min(
+        max(20 * tau_h * case.rate_per_hour, min_calls / replications), max_calls / replications
+    )
+    counted_h = per_rep_calls / case.rate_per_hour
+    days = max(1, math.ceil((warmup_h + counted_h) / 24))
+    return Plan(case, min(days, 366), warmup_h * 60, replications)
+
+
+def case_seed(seed: int, index: int) -> int:
+    """Seed of case ``index``. Every case has one channel named ``calls``, so with one
+    seed all cases would draw the *same* random numbers (common random numbers, keyed by
+    seed, replication and channel name) and their errors would move together; a seed per
+    case makes the cases independent, so the share of intervals containing the exact value
+    is a fair coverage check."""
+    return seed + index
+
+
+def run_all(
+    plans: list[Plan], seed: int, workers: int
+) -> list[tuple[SimulationResult, list[ReplicationStats]]]:
+    """All replications of all cases in one process pool (no idle cores between cases)."""
+    seeds = [case_seed(seed, i) for i in range(len(plans))]
+    models = [compile_scenario(p.scenario(s)) for p, s in zip(plans, seeds, strict=True)]
+    jobs = [(i, r) for i, p in enumerate(plans) for r in range(p.replications)]
+    # Longest cases first, so the pool does not end on one long straggler.
+    jobs.sort(key=lambda job: -plans[job[0]].expected_calls / plans[job[0]].replications)
+    stats: dict[tuple[int, int], ReplicationStats] = {}
+    if workers == 1:
+        for i, r in jobs:
+            stats[i, r] = run_replication(models[i], seeds[i], r)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                job: pool.submit(run_replication, models[job[0]], seeds[job[0]], job[1])
+                for job in jobs
+            }
+            for done, (job, future) in enumerate(futures.items(), 1):
+                stats[job] = future.result()
+                print(f"\r  {done}/{len(jobs)} replications", end="", file=sys.stderr, flush=True)
+            print(file=sys.stderr)
+    out = []
+    for i, p in enumerate(plans):
+        reps = [stats[i, r] for r in range(p.replications)]
+        out.append((aggregate(models[i], reps, seed=seeds[i], targets={}), reps))
+    return out
+
+
+def p_wait(p: Plan, reps: list[ReplicationStats]) -> np.ndarray:
+    """1 − (answered with zero wait) / offered, per replication (post-warm-up contacts)."""
+    first = p.warmup_minutes // 60
+    return np.array(
+        [1.0 - r.wait_hist["calls"][0] / r.channels["calls"]["offered"][first:].sum() for r in reps]
+    )
+
+
+def rows_for(p: Plan, result: SimulationResult, reps: list[ReplicationStats]) -> list[dict]:
+    exact = p.case.exact()
+    exact_values = {
+        "p_wait": float(exact.p_wait),
+        "service_level": float(exact.service_level),
+        "asa_s": float(exact.asa_s),
+        "abandon_rate": float(exact.p_abandon),
+    }
+    offered = result.kpi("calls", "offered") * result.replications
+    rows = []
+    for kpi, label in KPIS.items():
+        if kpi == "abandon_rate" and p.case.patience_s is None:
+            continue
+        if kpi == "p_wait":
+            mean, half, _ = summarise(p_wait(p, reps))
+        else:
+            low, high = result.ci("calls", kpi)
+            mean, half = result.kpi("calls", kpi), (high - low) / 2
+        value = exact_values[kpi]
+        rows.append(
+            {
+                "case": p.case.label,
+                "kpi": label,
+                "exact": value,
+                "mean": mean,
+                "half": half,
+                "inside": abs(mean - value) <= half,
+                "calls": offered,
+            }
+        )
+    return rows
+
+
+def _fmt(value: float, kpi: str) -> str:
+    return f"{value:.1f}" if kpi == "ASA (s)" and value >= 10 else f"{value:.4f}"
+
+
+def render(
+    rows: list[dict], plans: list[Plan], *, command: str, seed: int, elapsed_s: float
+) -> str:
+    inside = sum(r["inside"] for r in rows)
+    lines = [
+        "# Validation: simulation vs exact queueing theory",
+        "",
+        "<!-- generated by benchmarks/validate.py; do not edit by hand -->",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; seed {seed} (case i uses seed "
+        f"{seed} + i, so the cases are statistically independent); "
+        f"{plans[0].replications} replications per case; run time {elapsed_s:.0f} s on "
+        f"{os.cpu_count()} cores (Python {platform.python_version()}).",
+        f"- Model: one call channel open 00:00-24:00 every day (one continuous queue), Poisson "
+        f"arrivals, exponential handle time of mean {AHT_S:g} s, c agents, load ρ = A/c; "
+        "M/M/c+M adds exponential patience of mean θ⁻¹. Exact values: Erlang C (M/M/c) and "
+        "Erlang A (M/M/c+M) from `simulator.erlang`.",
+        "- Each replication discards a warm-up of about 5 relaxation times and then counts "
+        "every call arriving until the end of its last day (calls waiting at the end are "
+        "served, not censored). KPIs are computed per replication and summarised as mean "
+        "and 95% Student-t confidence interval over replications, exactly as "
+        "`SimulationResult` does; P(wait) = 1 − (calls answered with zero wait) / offered.",
+        "- SL(20 s) = answered within 20 s / offered (abandoned calls count as failures), the "
+        "engine's default definition and Erlang A's `service_level`. ASA = mean wait of "
+        "answered calls.",
+        "",
+        f"**{inside} of {len(rows)} intervals contain the exact value** "
+        f"({inside / len(rows):.0%}; about 95% is expected from correct 95% intervals).",
+        "",
+        "| case | KPI | exact | simulated | 95% CI | ± % of exact | exact in CI | calls |",
+        "| --- | --- | ---: | ---: | --- | ---: | :---: | ---: |",
+    ]
+    for r in rows:
+        kpi = r["kpi"]
+        rel = r["half"] / r["exact"] if r["exact"] else math.nan
+        lines.append(
+            f"| {r['case']} | {kpi} | {_fmt(r['exact'], kpi)} | {_fmt(r['mean'], kpi)} | "
+            f"[{_fmt(r['mean'] - r['half'], kpi)}, {_fmt(r['mean'] + r['half'], kpi)}] | "
+            f"{rel:.1%} | {'yes' if r['inside'] else '**no**'} | {r['calls']:,.0f} |"
+        )
+    lines += [
+        "",
+        "Run plans (days per replication include the warm-up):",
+        "",
+        "| case | offered load (Erlangs) | days | warm-up (h) | replications |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for p in plans:
+        lines.append(
+            f"| {p.case.label} | {p.case.offered_load:g} | {p.days} | "
+            f"{p.warmup_minutes // 60} | {p.replications} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--workers", type=int, default=0, help="processes; 0 = one per CPU")
+    parser.add_argument("--min-calls", type=int, default=200_000, help="per case (~)")
+    parser.add_argument("--max-calls", type=int, default=1_500_000, help="per case (~)")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "validation.md")
+    args = parser.parse_args(argv)
+    if args.replications < 2:
+        parser.error("--replications must be >= 2 (a confidence interval needs two)")
+    workers = args.workers or os.cpu_count() or 1
+    plans = [plan(c, args.replications, args.min_calls, args.max_calls) for c in CASES]
+    total = sum(p.expected_calls for p in plans)
+    print(f"{len(plans)} cases, ~{total:,.0f} counted calls, {workers} worker(s)", file=sys.stderr)
+    start = time.perf_counter()
+    results = run_all(plans, args.seed, workers)
+    elapsed = time.perf_counter() - start
+    rows = [
+        row for p, (res, reps) in zip(plans, results, strict=True) for row in rows_for(p, res, reps)
+    ]
+    shown_args = " ".join(sys.argv[1:] if argv is None else argv)
+    command = f"python benchmarks/validate.py {shown_args}".strip()
+    text = render(rows, plans, command=command, seed=args.seed, elapsed_s=elapsed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    inside = sum(r["inside"] for r in rows)
+    print(text)
+    print(f"wrote {args.output} ({inside}/{len(rows)} inside, {elapsed:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Shared helpers for the engine tests: queueing-theory scenarios and per-replication runs.
+
+The validation scenarios are built in code (``Scenario.from_dict``) rather than read from
+files, so each test states its queue (arrivals per hour, handle time, agents, patience) in
+one line next to the exact value it is compared with.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from simulator.results import SimulationResult
+    from simulator.scenario import Scenario
+    from simulator.stats import ReplicationStats
+
+# The simulator is imported inside the helpers, not here: this conftest is loaded for every
+# test module, and a simulator that fails to import should fail its own tests, not the
+# collection of the whole suite.
+
+
+def mmc_scenario(
+    rate_per_hour: float,
+    aht_s: float,
+    agents: int,
+    *,
+    days: int,
+    warmup_minutes: float,
+    patience_s: float | None = None,
+    within_s: float = 20.0,
+    interval_minutes: int = 60,
+    name: str = "M/M/c validation",
+) -> Scenario:
+    """One call channel with Poisson arrivals and exponential handle times (and exponential
+    patience when ``patience_s`` is given), served by one group of ``agents`` agents that is
+    open around the clock: the M/M/c (Erlang C) or M/M/c+M (Erlang A) queue.
+
+    Opening 00:00-24:00 every day makes consecutive days one continuous queue, so a
+    replication of ``days`` days is one long steady-state run after ``warmup_minutes``.
+    """
+    from simulator.scenario import Scenario
+
+    channel: dict[str, Any] = {
+        "kind": "call",
+        "arrivals": {"rate_per_hour": rate_per_hour},
+        "handle_time": {"distribution": "exponential", "mean_seconds": aht_s},
+        "targets": {"service_level": 0.8, "within_seconds": within_s},
+    }
+    if patience_s is not None:
+        channel["patience"] = {"distribution": "exponential", "mean_seconds": patience_s}
+    return Scenario.from_dict(
+        {
+            "name": name,
+            "horizon": {
+                "days": days,
+                "interval_minutes": interval_minutes,
+                "open": "00:00",
+                "close": "24:00",
+            },
+            "channels": {"calls": channel},
+            "agent_groups": {
+                "agents": {"cost_per_hour": 25.0, "skills": ["calls"], "staffing": agents}
+            },
+            "run": {"warmup_minutes": warmup_minutes},
+        }
+    )
+
+
+def run_with_stats(
+    scenario: Scenario, replications: int, seed: int, *, workers: int = 1
+) -> tuple[SimulationResult, list[ReplicationStats]]:
+    """What ``simulate(scenario, replications, seed, workers=workers)`` does, also handing
+    back the raw per-replication statistics (the wait histogram of each replication is
+    needed for P(wait), which ``SimulationResult`` only keeps summed over replications).
+    ``test_engine_properties.py`` checks that the result equals ``simulate``'s."""
+    from simulator.engine import run_replication
+    from simulator.model import compile_scenario
+    from simulator.results import aggregate
+
+    model = compile_scenario(scenario)
+    if workers == 1:
+        reps = [run_replication(model, seed, r) for r in range(replications)]
+    else:
+        count = min(workers or os.cpu_count() or 1, replications)
+        with ProcessPoolExecutor(max_workers=count) as pool:
+            futures = [pool.submit(run_replication, model, seed, r) for r in range(replications)]
+            reps = [f.result() for f in futures]
+    targets = {
+        name: ch.targets.model_dump(exclude_none=True) for name, ch in scenario.channels.items()
+    }
+    return aggregate(model, reps, seed=seed, targets=targets), reps
+
+
+def counted(stats: ReplicationStats, channel: str, counter: str, scenario: Scenario) -> float:
+    """Sum of a per-interval counter over the intervals after the warm-up (those the
+    results count)."""
+    interval_s = scenario.horizon.interval_s
+    first = int(np.ceil(scenario.run.warmup_minutes * 60 / interval_s - 1e-9))
+    return float(stats.channels[channel][counter][first:].sum())
+
+
+def p_wait_per_replication(
+    scenario: Scenario, reps: list[ReplicationStats], channel: str = "calls"
+) -> np.ndarray:
+    """Share of offered contacts that did not reach an agent at once, per replication:
+    1 − (answered with a wait of exactly 0) / offered. Bin 0 of the wait histogram holds
+    the exact-zero waits of counted (post-warm-up) contacts; abandoned contacts always
+    waited, so this is the Erlang C / Erlang A P(wait) in both models."""
+    return np.array(
+        [1.0 - r.wait_hist[channel][0] / counted(r, channel, "offered", scenario) for r in reps]
+    )
+
+
+def bonferroni_k(replications: int, comparisons: int, family_alpha: float = 0.05) -> float:
+    """Factor that widens a 95% Student-t CI half-width (``replications − 1`` degrees of
+    freedom) into a simultaneous interval for ``comparisons`` checks at family-wise error
+    ``family_alpha`` (Bonferroni: each check at ``family_alpha / comparisons``)."""
+    dof = replications - 1
+    per_check = family_alpha / comparisons
+    return float(sps.t.ppf(1 - per_check / 2, dof) / sps.t.ppf(0.975, dof))
+
+
+def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
+    """Mean and 95% CI half-width over replications, exactly as the results compute them."""
+    from simulator.results import summarise
+
+    mean, half, _ = summarise(values)
+    return mean, half
