@@ -565,7 +565,7 @@ class Scenario(_Model):
         """A copy with values replaced by dotted path, e.g.
         ``{"channels.voice.arrivals.scale": 1.1, "agent_groups.senior.staffing": 12}``.
         Unknown paths raise :class:`InputError` naming the nearest valid paths."""
-        data = self.model_dump(mode="python")
+        data = self.model_dump(mode="json")
         for path, value in changes.items():
             _set_path(data, path, value)
         return Scenario.from_dict(data, source="scenario with changes")
@@ -690,6 +690,19 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node: Any = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
+        if isinstance(node, list | tuple) and part.isdigit():
+            index = int(part)
+            if index >= len(node):
+                raise InputError(
+                    f"{path}: {'.'.join(parts[:i])} has {len(node)} items, no item {index}"
+                )
+            if isinstance(node, tuple):  # frozen sequences dump as tuples: make editable
+                raise InputError(f"{path}: {'.'.join(parts[:i])} cannot be edited by item")
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+            continue
         if isinstance(node, dict):
             if part not in node:
                 known = _paths(data)
@@ -708,11 +721,15 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 def _paths(data: Any, prefix: str = "") -> list[str]:
     out: list[str] = []
+    items: Any = ()
     if isinstance(data, dict):
-        for key, value in data.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            out.append(path)
-            out += _paths(value, path)
+        items = data.items()
+    elif isinstance(data, list) and data and isinstance(data[0], dict):
+        items = enumerate(data)
+    for key, value in items:
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out.append(path)
+        out += _paths(value, path)
     return out
 
 

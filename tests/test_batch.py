@@ -25,6 +25,7 @@ import yaml
 
 from simulator.batch import SweepSpec, load_results, resolve_sweep, run_batch
 from simulator.batch import run as batch_run
+from simulator.batch.run import chunk_size, make_chunks
 from simulator.batch.sweep import point_id, point_seed
 from simulator.cli import main
 from simulator.engine import run_replication
@@ -198,6 +199,9 @@ def test_identical_results_in_process_two_processes_and_dask() -> None:
     assert pooled.backend == "2 local processes"
     pd.testing.assert_frame_equal(serial.summary, pooled.summary, check_exact=True)
     pd.testing.assert_frame_equal(serial.replications, pooled.replications, check_exact=True)
+    chunked = run_batch(sweep, workers=2, chunk=2)
+    assert chunked.backend.endswith("2 replications per task")
+    pd.testing.assert_frame_equal(serial.replications, chunked.replications, check_exact=True)
     if importlib.util.find_spec("distributed") is None:
         pytest.skip("dask[distributed] not installed: pip install 'staffsim[dask]'")
     dask = run_batch(sweep, dask_local=2)
@@ -215,6 +219,22 @@ def test_scenario_list_input_and_kpi_table() -> None:
     assert table["mean"].iloc[1] > table["mean"].iloc[0]  # more agents, better service
     with pytest.raises(InputError, match="unknown KPI"):
         result.kpi_table("nonsense")
+
+
+def test_chunks_group_missing_replications_replication_major() -> None:
+    sweep = SweepSpec.from_dict(sweep_dict(replications=5)).resolve()
+    first, second = sweep.points[:2]
+    todo = [(p, r) for r in (0, 1, 3, 4) for p in (first, second)]
+    chunks = make_chunks(todo, 3)
+    assert [(p.index, reps) for p, reps in chunks] == [
+        (0, (0, 1, 3)),
+        (1, (0, 1, 3)),
+        (0, (4,)),
+        (1, (4,)),
+    ]
+    assert chunk_size(None, todo=200, slots=2, batch=4) == 4
+    assert chunk_size(None, todo=12, slots=2, batch=4) == 1  # keep every slot busy
+    assert chunk_size(2, todo=12, slots=2, batch=4) == 2
 
 
 # --------------------------------------------------------------------------------------
@@ -261,7 +281,7 @@ def test_failing_task_is_reported_and_the_sweep_goes_on(
 
     monkeypatch.setattr(batch_run, "run_replication", flaky)
     out = tmp_path / "res.parquet"
-    result = run_batch(sweep, workers=1, out=out)
+    result = run_batch(sweep, workers=1, out=out, chunk=3)  # the chunk's others survive
     assert [(f.point, f.replication) for f in result.failures] == [(2, 1)]
     failure = result.failures[0]
     assert failure.params == bad.params and "RuntimeError: engine exploded" in failure.error

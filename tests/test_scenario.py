@@ -167,3 +167,11 @@ def test_break_outside_shift_is_refused() -> None:
     ]  # fmt: skip
     with pytest.raises(InputError, match="ends after the 4-hour shift"):
         Scenario.from_dict(data)
+
+
+def test_with_changes_reaches_list_items() -> None:
+    base = Scenario.from_yaml(Path(__file__).parent.parent / "scenarios" / "telecom.yaml")
+    changed = base.with_changes({"agent_groups.juniors.shifts.0.count": 30})
+    assert changed.agent_groups["juniors"].shifts[0].count == 30
+    with pytest.raises(InputError, match="has 2 items, no item 5"):
+        base.with_changes({"agent_groups.juniors.shifts.5.count": 30})

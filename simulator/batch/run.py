@@ -10,7 +10,9 @@ streams are keyed by (point seed, replication, purpose, name), results do not de
 number of workers, the executor, the order tasks finish in, or on resuming.
 
 Tasks are submitted replication-major (replication 0 of every point, then 1, ...), so an
-interrupted sweep already has a summary for every point, with fewer replications.
+interrupted sweep already has a summary for every point, with fewer replications. On Dask a
+submitted task carries a few replications of one point (``chunk``) to save round trips;
+each replication is still stored, resumed and reported on its own.
 """
 
 from __future__ import annotations
@@ -606,6 +608,7 @@ __all__ = [
     "replications_table",
     "resolve_sweep",
     "run_batch",
+    "run_chunk",
     "run_task",
     "summary_table",
 ]

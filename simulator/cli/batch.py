@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="discard results already stored at --out"
     )
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        metavar="N",
+        help="replications per submitted task (default: 1 locally, up to 4 on Dask)",
+    )
     parser.add_argument("--replications", "-n", type=int, help="override the sweep's")
     parser.add_argument("--seed", type=int, help="override the sweep's seed")
     parser.add_argument(
@@ -74,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     positive_int("--replications", args.replications)
     positive_int("--workers", args.workers, minimum=0)
     positive_int("--dask-local", args.dask_local)
+    positive_int("--chunk", args.chunk)
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed: must be >= 0, got {args.seed}")
     if args.resume and args.overwrite:
@@ -94,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             resume=args.resume,
             overwrite=args.overwrite,
+            chunk=args.chunk,
             progress=bar,
         )
     finally:

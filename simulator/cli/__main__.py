@@ -1,0 +1,5 @@
+"""`python -m simulator.cli` = `staffsim`."""
+
+from simulator.cli import main
+
+raise SystemExit(main())
