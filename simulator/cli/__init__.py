@@ -20,6 +20,8 @@ from simulator.errors import InputError
 # importable (an optional feature not installed) is skipped rather than breaking the CLI.
 _SUBCOMMANDS = (
     "simulator.cli.simulate",
+    "simulator.cli.optimize",
+    "simulator.cli.frontier",
     "simulator.cli.validate",
     "simulator.cli.schema",
     "simulator.cli.erlang",
@@ -61,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"staffsim {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `staffsim batch --dry-run | head`: the reader left
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
