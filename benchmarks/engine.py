@@ -311,6 +311,70 @@ def memory_report(days_list: list[int]) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# multi-channel scenario (calls + chat + email + tier 2, FCR loop, shifts)
+# --------------------------------------------------------------------------------------
+TELECOM = Path(__file__).resolve().parent.parent / "scenarios" / "telecom.yaml"
+
+
+def _telecom(scale: int):
+    """scenarios/telecom.yaml with volumes and every shift's headcount times ``scale``
+    (the same centre, ``scale`` times bigger: same load per agent, more contacts)."""
+    from simulator.scenario import Scenario
+
+    base = Scenario.from_yaml(TELECOM)
+    changes: dict[str, object] = {
+        f"channels.{name}.arrivals.scale": scale for name in base.channels
+    }
+    for gname, group in base.agent_groups.items():
+        for i, shift in enumerate(group.shifts or ()):
+            changes[f"agent_groups.{gname}.shifts.{i}.count"] = shift.count * scale
+    return base.with_changes(changes)
+
+
+def multichannel_child(scale: int) -> None:
+    """Subprocess: one replication of the scaled telecom week; contacts, seconds, memory."""
+    model = compile_scenario(_telecom(scale))
+    before = _status_kib("VmRSS")
+    reset = before is not None and _reset_peak()
+    start = time.perf_counter()
+    stats = run_replication(model, 1, 0)
+    elapsed = time.perf_counter() - start
+    peak = _status_kib("VmHWM") if reset else None
+    contacts = int(sum(ch["offered"].sum() for ch in stats.channels.values()))
+    print(json.dumps({"scale": scale, "contacts": contacts, "seconds": elapsed,
+                      "rss_before_kib": before, "peak_kib": peak}))  # fmt: skip
+
+
+def multichannel_report(repeats: int) -> None:
+    print(
+        "\nMulti-channel: scenarios/telecom.yaml (5 days; calls, chat k=3, email backlog, tier-2"
+        "\nescalations, repeat contacts, shifts with breaks), one replication per fresh process;"
+        "\nx10 = ten times the volume and the headcount:"
+    )
+    print(f"  {'size':>5s} {'contacts':>9s} {'contacts/s':>11s} {'after set-up':>13s} "
+          f"{'peak in run':>12s} {'growth':>9s}")  # fmt: skip
+    for scale in (1, 10):
+        runs = []
+        for _ in range(repeats if scale == 1 else 1):
+            out = subprocess.run(
+                [sys.executable, __file__, "--multichannel-child", str(scale)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        best = min(runs, key=lambda r: r["seconds"])
+        before = (best["rss_before_kib"] or 0) / 1024
+        peak = (best["peak_kib"] or 0) / 1024
+        print(
+            f"  {'x' + str(scale):>5s} {best['contacts']:>9,} "
+            f"{best['contacts'] / best['seconds']:>11,.0f} {before:>9.1f} MiB {peak:>8.1f} MiB "
+            f"{peak - before:>+6.1f} MiB",
+            flush=True,
+        )
+
+
+# --------------------------------------------------------------------------------------
 # profile
 # --------------------------------------------------------------------------------------
 def profile(case: QueueCase, days: int, top: int = 18) -> None:
@@ -335,9 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--profile", action="store_true", help="profile run_replication")
     parser.add_argument("--memory-child", type=int, metavar="DAYS", help=argparse.SUPPRESS)
+    parser.add_argument("--multichannel-child", type=int, metavar="SCALE", help=argparse.SUPPRESS)
+    parser.add_argument("--no-multichannel", action="store_true", help="skip telecom.yaml")
     args = parser.parse_args(argv)
     if args.memory_child is not None:
         memory_child(args.memory_child)
+        return 0
+    if args.multichannel_child is not None:
+        multichannel_child(args.multichannel_child)
         return 0
     if args.calls < 1 or args.repeats < 1:
         parser.error("--calls and --repeats must be >= 1")
@@ -357,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         ratios[case.label] = compare(case, days, args.repeats)
     if not args.no_memory:
         memory_report([max(1, round(n / per_day)) for n in (per_day, 200_000, 2_000_000)])
+    if not args.no_multichannel:
+        multichannel_report(args.repeats)
     missed = [label for label, ratio in ratios.items() if ratio < GOALS[label]]
     if args.profile or missed:
         for label in missed or ["M/M/c"]:
