@@ -1,0 +1,1 @@
+"""Pages of the Streamlit app (``app.py``): one module per page, helpers in ``_shared``."""

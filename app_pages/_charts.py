@@ -1,0 +1,469 @@
+"""Altair (Vega-Lite) charts of the app: pure functions from result tables to charts.
+
+No Streamlit here and no queueing logic: each function reshapes a tidy table that the
+library returned and describes a chart. Times on the x axis are interval starts
+(``_shared.time_axis``); shares are drawn as percentages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from simulator.stats import wait_bin_edges
+
+HEIGHT = 280
+PALETTE = "tableau10"
+
+
+def _color(field: str, title: str | None = None, **kwargs: object) -> alt.Color:
+    """A categorical colour with distinct hues (the theme default is shades of one blue)."""
+    return alt.Color(field, title=title, scale=alt.Scale(scheme=PALETTE), **kwargs)
+
+
+def _x(days: int) -> alt.X:
+    fmt = "%H:%M" if days == 1 else "day %-j %H:%M"
+    return alt.X("time:T", title="interval start", axis=alt.Axis(format=fmt))
+
+
+def _with_time(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["time"] = (
+        pd.Timestamp("2000-01-01")
+        + pd.to_timedelta(out["day"], unit="D")
+        + pd.to_timedelta(out["start"].astype(str) + ":00")
+    )
+    return out
+
+
+def day_curve(profile: pd.DataFrame, days: int, value: str, title: str, color: str) -> alt.Chart:
+    """Lines of ``value`` per interval, one per ``color`` (e.g. expected contacts/channel)."""
+    data = _with_time(profile)
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y(f"{value}:Q", title=title),
+            color=_color(f"{color}:N", color),
+            tooltip=[color, "start", alt.Tooltip(f"{value}:Q", format=",.1f")],
+        )
+    )
+
+
+def staffing_vs_load(staffing: pd.DataFrame, load: pd.DataFrame, days: int) -> alt.LayerChart:
+    """Stacked agents available per group, with the offered load (Erlangs) as a black line."""
+    agents = _with_time(staffing)
+    erlangs = _with_time(load.groupby(["day", "start"], as_index=False)["erlangs"].sum())
+    bars = (
+        alt.Chart(agents)
+        .mark_area(interpolate="step-after", opacity=0.75)
+        .encode(
+            x=_x(days),
+            y=alt.Y("available:Q", stack="zero", title="agents available (after shrinkage)"),
+            color=_color("group:N", "group"),
+            tooltip=["group", "start", alt.Tooltip("available:Q", format=".1f")],
+        )
+    )
+    line = (
+        alt.Chart(erlangs)
+        .mark_line(color="black", strokeDash=[4, 3], interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y="erlangs:Q",
+            tooltip=["start", alt.Tooltip("erlangs:Q", format=".1f", title="offered load (Erl)")],
+        )
+    )
+    return alt.layer(bars, line).properties(height=HEIGHT)
+
+
+def service_level(
+    intervals: pd.DataFrame, targets: Mapping[str, Mapping[str, float]], days: int
+) -> alt.LayerChart:
+    """Service level per interval and channel with its 95% CI band and the target line."""
+    data = _with_time(intervals[intervals.kpi == "service_level"].dropna(subset=["mean"]))
+    data = data.assign(
+        low=(data["mean"] - data["ci_half_width"].fillna(0)).clip(lower=0),
+        high=(data["mean"] + data["ci_half_width"].fillna(0)).clip(upper=1),
+    )
+    color = _color("channel:N", "channel")
+    band = (
+        alt.Chart(data)
+        .mark_area(opacity=0.18, interpolate="step-after")
+        .encode(x=_x(days), y=alt.Y("low:Q", title="service level"), y2="high:Q", color=color)
+    )
+    line = (
+        alt.Chart(data)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y(
+                "mean:Q",
+                title="service level",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=color,
+            tooltip=[
+                "channel",
+                "start",
+                alt.Tooltip("mean:Q", format=".1%", title="service level"),
+                alt.Tooltip("ci_half_width:Q", format=".1%", title="± 95% CI"),
+            ],
+        )
+    )
+    goals = pd.DataFrame(
+        [
+            {"channel": c, "target": t["service_level"], "label": _sl_label(t)}
+            for c, t in targets.items()
+            if "service_level" in t
+        ]
+    )
+    layers: list[alt.Chart] = [band, line]
+    if len(goals):
+        layers.append(
+            alt.Chart(goals)
+            .mark_rule(strokeDash=[6, 4], size=2)
+            .encode(y="target:Q", color=color, tooltip=["channel", "label"])
+        )
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def _sl_label(target: Mapping[str, float]) -> str:
+    return f"target {target['service_level']:.0%} in {target['within_seconds']:g} s"
+
+
+def volumes(intervals: pd.DataFrame, channel: str, days: int) -> alt.Chart:
+    """Offered, answered and abandoned contacts per interval of one channel."""
+    kpis = ["offered", "answered", "abandoned"]
+    data = intervals[(intervals.channel == channel) & intervals.kpi.isin(kpis)]
+    data = _with_time(data)
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y("mean:Q", title="contacts per interval (mean of replications)"),
+            color=alt.Color(
+                "kpi:N",
+                title="",
+                scale=alt.Scale(domain=kpis, range=["#4c78a8", "#54a24b", "#e45756"]),
+            ),
+            tooltip=["kpi", "start", alt.Tooltip("mean:Q", format=",.1f")],
+        )
+    )
+
+
+def per_interval(
+    frame: pd.DataFrame, kpi: str, entity: str, title: str, days: int, percent: bool = False
+) -> alt.Chart:
+    """One KPI per interval, a line per ``entity`` (channel or group)."""
+    data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]))
+    axis = alt.Axis(format="%") if percent else alt.Axis()
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y("mean:Q", title=title, axis=axis),
+            color=_color(f"{entity}:N", entity),
+            tooltip=[
+                entity,
+                "start",
+                alt.Tooltip("mean:Q", format=".1%" if percent else ",.2f", title=title),
+            ],
+        )
+    )
+
+
+def wait_distribution(
+    histograms: Mapping[str, np.ndarray], targets: Mapping[str, Mapping[str, float]]
+) -> alt.LayerChart:
+    """Share of answered contacts that waited at most t seconds, per channel, up to the
+    point where 99% have been answered (at least 1 minute), with each channel's T marked."""
+    edges = wait_bin_edges()
+    frames = []
+    horizon = 60.0
+    for channel, counts in histograms.items():
+        counts = np.asarray(counts, dtype=float)
+        total = counts.sum()
+        if total <= 0:
+            continue
+        # cumulative share answered by the *upper* edge of each bin; bin 0 holds zero waits
+        share = np.cumsum(counts) / total
+        upper = edges[1:]  # bin b spans [edges[b], edges[b + 1]); bin 0 is exactly 0 s
+        p99 = float(upper[np.searchsorted(share, 0.99)])
+        horizon = max(horizon, min(p99, 3600.0))
+        frames.append(pd.DataFrame({"channel": channel, "wait_s": upper, "share": share}))
+    if not frames:
+        return alt.layer(alt.Chart(pd.DataFrame({"x": []})).mark_point())
+    data = pd.concat(frames)
+    data = data[data.wait_s <= horizon * 1.05]
+    color = _color("channel:N", "channel")
+    curve = (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("wait_s:Q", title="wait t (seconds)"),
+            y=alt.Y(
+                "share:Q",
+                title="share answered within t",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=color,
+            tooltip=[
+                "channel",
+                alt.Tooltip("wait_s:Q", format=".1f"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
+    rules = pd.DataFrame(
+        [
+            {"channel": c, "within_seconds": t["within_seconds"]}
+            for c, t in targets.items()
+            if "within_seconds" in t and c in histograms
+        ]
+    )
+    layers: list[alt.Chart] = [curve]
+    if len(rules):
+        layers.append(
+            alt.Chart(rules)
+            .mark_rule(strokeDash=[6, 4])
+            .encode(x="within_seconds:Q", color=color, tooltip=["channel", "within_seconds"])
+        )
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def wait_histogram(counts: np.ndarray, bin_seconds: float = 10.0) -> alt.Chart:
+    """Answered contacts by waiting time in ``bin_seconds`` bins (zero waits excluded and
+    reported separately by the page); waits beyond 30 bins are pooled in the last bar."""
+    edges = wait_bin_edges()
+    counts = np.asarray(counts, dtype=float)
+    total = counts.sum()
+    mids = (edges[1:-1] + edges[2:]) / 2 if len(edges) > 2 else edges
+    waits = counts[1 : len(mids) + 1]
+    top = 30 * bin_seconds
+    idx = np.minimum((mids[: len(waits)] // bin_seconds).astype(int), 30)
+    pooled = np.bincount(idx, weights=waits, minlength=31)
+    data = pd.DataFrame(
+        {
+            "from_s": np.arange(31) * bin_seconds,
+            "to_s": np.append(np.arange(1, 31) * bin_seconds, top + bin_seconds),
+            "share": pooled / total if total else pooled,
+        }
+    )
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "from_s:Q",
+                title=f"wait (seconds, {bin_seconds:g}-s bins; last = more)",
+                bin="binned",
+            ),
+            x2="to_s:Q",
+            y=alt.Y("share:Q", title="share of answered contacts", axis=alt.Axis(format="%")),
+            tooltip=[
+                alt.Tooltip("from_s:Q", title="from s"),
+                alt.Tooltip("to_s:Q", title="to s"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+    )
+
+
+def bars_with_ci(
+    frame: pd.DataFrame, entity: str, title: str, percent: bool = True, goal: float | None = None
+) -> alt.LayerChart:
+    """One bar per ``entity`` (mean) with its 95% CI as an error bar."""
+    data = frame.assign(
+        low=frame["mean"] - frame["ci_half_width"].fillna(0),
+        high=frame["mean"] + frame["ci_half_width"].fillna(0),
+    )
+    fmt = ".1%" if percent else ",.1f"
+    axis = alt.Axis(format="%") if percent else alt.Axis()
+    base = alt.Chart(data)
+    bars = base.mark_bar().encode(
+        x=alt.X(f"{entity}:N", title=entity, sort=None),
+        y=alt.Y("mean:Q", title=title, axis=axis),
+        color=_color(f"{entity}:N", legend=None),
+        tooltip=[
+            entity,
+            alt.Tooltip("mean:Q", format=fmt),
+            alt.Tooltip("low:Q", format=fmt),
+            alt.Tooltip("high:Q", format=fmt),
+        ],
+    )
+    errors = base.mark_errorbar(ticks=True, color="black").encode(
+        x=alt.X(f"{entity}:N", sort=None), y=alt.Y("low:Q", title=title), y2="high:Q"
+    )
+    layers: list[alt.Chart] = [bars, errors]
+    if goal is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"goal": [goal]}))
+            .mark_rule(strokeDash=[6, 4], color="gray")
+            .encode(y="goal:Q")
+        )
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def compare_intervals(
+    frame: pd.DataFrame, kpi: str, title: str, days: int, percent: bool
+) -> alt.Chart:
+    """One KPI per interval, a line per variant (``frame`` has a ``variant`` column)."""
+    data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]))
+    axis = alt.Axis(format="%") if percent else alt.Axis()
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y("mean:Q", title=title, axis=axis),
+            color=_color("variant:N", "variant", sort=None),
+            strokeDash=alt.StrokeDash("variant:N", sort=None, legend=None),
+            tooltip=[
+                "variant",
+                "start",
+                alt.Tooltip("mean:Q", format=".1%" if percent else ",.1f", title=title),
+            ],
+        )
+    )
+
+
+def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerChart:
+    """One KPI per variant (and entity, side by side) with 95% CI error bars."""
+    data = frame.assign(
+        low=frame["mean"] - frame["ci_half_width"].fillna(0),
+        high=frame["mean"] + frame["ci_half_width"].fillna(0),
+    )
+    fmt = ".1%" if percent else ",.0f"
+    axis = alt.Axis(format="%") if percent else alt.Axis()
+    base = alt.Chart(data)
+    bars = base.mark_bar().encode(
+        x=alt.X("variant:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("entity:N"),
+        y=alt.Y("mean:Q", title=title, axis=axis),
+        color=_color("entity:N", ""),
+        tooltip=["variant", "entity", alt.Tooltip("mean:Q", format=fmt)],
+    )
+    errors = base.mark_errorbar(ticks=True, color="black").encode(
+        x=alt.X("variant:N", sort=None),
+        xOffset="entity:N",
+        y=alt.Y("low:Q", title=title),
+        y2="high:Q",
+    )
+    return alt.layer(bars, errors).properties(height=HEIGHT)
+
+
+def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
+    """Agents on duty per group (rows) and interval (columns) as a heat map with numbers."""
+    data = staffing.copy()
+    data.index.name = "group"
+    long = data.reset_index().melt(id_vars="group", var_name="interval", value_name="agents")
+    order = list(staffing.columns)
+    base = alt.Chart(long).encode(
+        x=alt.X("interval:O", sort=order, title="interval start", axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("group:N", sort=list(staffing.index), title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("agents:Q", scale=alt.Scale(scheme="blues"), title="agents"),
+        tooltip=["group", "interval", alt.Tooltip("agents:Q", format=".1f")],
+    )
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text("agents:Q", format=".0f"),
+        color=alt.condition(
+            alt.datum.agents > float(np.nanmax(long["agents"])) * 0.6 if len(long) else False,
+            alt.value("white"),
+            alt.value("black"),
+        ),
+    )
+    return alt.layer(cells, labels).properties(height=alt.Step(30))
+
+
+def shift_timeline(shifts: Mapping[str, list[dict[str, object]]]) -> alt.Chart:
+    """Shifts as a timeline: one bar per shift line from start to end, labelled with the
+    headcount (times of day on day 1)."""
+    rows = []
+    for group, lines in shifts.items():
+        for i, s in enumerate(lines):
+            start = pd.Timestamp("2000-01-01") + pd.to_timedelta(str(s["start"]) + ":00")
+            end = start + pd.to_timedelta(float(s["hours"]), unit="h")
+            days = s.get("days")
+            rows.append(
+                {
+                    "group": group,
+                    "line": f"{group} #{i + 1}",
+                    "start": start,
+                    "end": end,
+                    "count": int(s["count"]),
+                    "label": f"{s['count']} × {s['start']} {float(s['hours']):g} h"
+                    + (f" days {days}" if days else ""),
+                }
+            )
+    data = pd.DataFrame(rows)
+    base = alt.Chart(data).encode(
+        y=alt.Y("line:N", sort=None, title=None),
+    )
+    bars = base.mark_bar(cornerRadius=3).encode(
+        x=alt.X("start:T", title="time of day", axis=alt.Axis(format="%H:%M")),
+        x2="end:T",
+        color=_color("group:N", "group"),
+        tooltip=["group", "label"],
+    )
+    text = base.mark_text(align="left", dx=4, color="white", fontWeight="bold").encode(
+        x="start:T", text="count:Q"
+    )
+    return alt.layer(bars, text).properties(height=max(26 * len(data), 80))
+
+
+def frontier(
+    points: pd.DataFrame, current: pd.DataFrame | None, kpi: str, title: str, percent: bool
+) -> alt.LayerChart:
+    """Cost (x) against a KPI (y), one line per channel; circles met every target, squares
+    did not; the current plan as large diamonds."""
+    color = _color("channel:N", "channel")
+    axis = alt.Axis(format="%") if percent else alt.Axis()
+    fmt = ".1%" if percent else ",.1f"
+    base = alt.Chart(points).encode(
+        x=alt.X("cost:Q", title="cost over the horizon", scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{kpi}:Q", title=title, axis=axis, scale=alt.Scale(zero=False)),
+        color=color,
+    )
+    line = base.mark_line()
+    dots = base.mark_point(size=80, filled=True).encode(
+        shape=alt.Shape(
+            "feasible:N",
+            title="all targets met",
+            scale=alt.Scale(domain=[True, False], range=["circle", "square"]),
+        ),
+        tooltip=[
+            "channel",
+            alt.Tooltip("point:Q", title="swept value"),
+            alt.Tooltip("cost:Q", format=",.0f"),
+            alt.Tooltip(f"{kpi}:Q", format=fmt, title=title),
+            "status",
+        ],
+    )
+    layers: list[alt.Chart] = [line, dots]
+    if current is not None and len(current):
+        layers.append(
+            alt.Chart(current)
+            .mark_point(shape="diamond", size=260, filled=True, stroke="black", strokeWidth=1.5)
+            .encode(
+                x="cost:Q",
+                y=f"{kpi}:Q",
+                color=color,
+                tooltip=[
+                    alt.Tooltip("label:N", title=""),
+                    "channel",
+                    alt.Tooltip("cost:Q", format=",.0f"),
+                    alt.Tooltip(f"{kpi}:Q", format=fmt, title=title),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(height=HEIGHT + 60)

@@ -1,0 +1,211 @@
+"""Frontier page: what each service level costs (cost against service level, abandonment and
+FCR), from one optimization per target level (:func:`optimizer.frontier`), with the current
+scenario's own plan marked for reference.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import _charts, _shared
+from optimizer import OptimizeOptions, frontier
+from optimizer.frontier import FRONTIER_KPIS
+from simulator import InputError, simulate
+
+JOB = "frontier_job"
+MAX_POINTS = 8
+MAX_TIME_PER_POINT_S = 300
+KPI_TITLES = {
+    "service_level": ("service level", True),
+    "abandon_rate": ("abandon rate", True),
+    "fcr": ("first-contact resolution", True),
+    "asa_s": ("average speed of answer (s)", False),
+}
+
+
+def render() -> None:
+    st.title("Cost–service frontier")
+    scenario = _shared.current_scenario()
+    with_targets = [c for c, ch in scenario.channels.items() if ch.targets.service_level]
+    st.caption(
+        f"**{scenario.name}**: the cheapest plan for each service-level target, optimized one "
+        "by one, against its simulated service level, abandonment and FCR. The diamond is the "
+        "current scenario's own staffing."
+    )
+    if not with_targets:
+        st.info("No channel has a service-level target to sweep: set one on the Scenario page.")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    levels_text = c1.text_input(
+        "Service-level targets",
+        "0.7, 0.8, 0.9",
+        help=f"Values in (0, 1), comma separated; at most {MAX_POINTS}.",
+    )
+    channel = c2.selectbox(
+        "Sweep",
+        ["every channel with a target", *with_targets],
+        help="Set this target on every channel that has one, or on one channel only.",
+    )
+    time_limit = c3.number_input(
+        "Time limit per point (s)",
+        min_value=5,
+        max_value=MAX_TIME_PER_POINT_S,
+        value=30,
+        step=5,
+    )
+    evaluator = c4.selectbox("Evaluator", ["simulation", "analytic"], key="frontier-evaluator")
+    replications = max(2, min(scenario.run.replications, 20))
+    levels, problems = _levels(levels_text)
+    if problems:
+        _shared.show_problems(InputError(problems), "Service-level targets not valid")
+    text = _shared.scenario_yaml()
+    job: _shared.Job | None = st.session_state.get(JOB)
+    running = job is not None and job.running
+    if st.button(
+        "Compute frontier",
+        type="primary",
+        disabled=running or bool(problems),
+        icon=":material/show_chart:",
+    ):
+        options = {
+            "time_limit_seconds": float(time_limit),
+            "replications": replications,
+            "seed": scenario.run.seed,
+            "evaluator": evaluator,
+        }
+        sweep = None if channel.startswith("every") else channel
+        job = _start(text, levels, sweep, options)
+        running = True
+    if job is None:
+        st.info(
+            f"Each point is one optimization (up to {int(time_limit)} s each). "
+            "Pick the targets, then **Compute frontier**."
+        )
+        return
+    if running:
+        _watch(job)
+        return
+    if job.error is not None:
+        _shared.job_error(job, "The frontier could not be computed")
+        return
+    points, current = job.result
+    if points.empty:
+        st.info("Stopped before the first point was done.")
+        return
+    if job.key[0] != text:
+        st.warning("The scenario changed since this run: the frontier is for the earlier one.")
+    _show(points, current)
+
+
+def _levels(text: str) -> tuple[list[float], list[str]]:
+    values, problems = [], []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            value = float(part.strip().rstrip("%")) / (100 if "%" in part else 1)
+        except ValueError:
+            problems.append(f"service level {part.strip()!r}: not a number")
+            continue
+        if not 0 < value < 1:
+            problems.append(f"service level {part.strip()}: must be between 0 and 1 (or 1%-99%)")
+        values.append(value)
+    if not values and not problems:
+        problems.append("service levels: give at least one, e.g. 0.7, 0.8, 0.9")
+    if len(values) > MAX_POINTS:
+        problems.append(f"service levels: at most {MAX_POINTS} points in the app")
+    return sorted(set(values)), problems
+
+
+def _start(
+    text: str, levels: list[float], channel: str | None, options: dict[str, Any]
+) -> _shared.Job:
+    scenario = _shared.parse_scenario(text)
+    opts = OptimizeOptions.model_validate(options)
+
+    def work(job: _shared.Job) -> tuple[pd.DataFrame, pd.DataFrame]:
+        current = _shared.current_point(simulate(scenario, opts.replications, opts.seed))
+        tables: list[pd.DataFrame] = []
+        for i, level in enumerate(levels):
+            job.progress = {"point": i, "points": len(levels), "level": level}
+            try:
+                tables.append(
+                    frontier(scenario, service_levels=[level], channel=channel, options=opts)
+                )
+            except KeyboardInterrupt:
+                break
+            if job.stop.is_set():
+                break
+        points = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        return points, current
+
+    key = (text, tuple(levels), channel, tuple(sorted(options.items())))
+    return _shared.start_job(JOB, key, work)
+
+
+@st.fragment(run_every=1.0)
+def _watch(job: _shared.Job) -> None:
+    if not job.running:
+        st.rerun()
+    info = job.progress
+    done, total = info.get("point", 0), info.get("points", 1)
+    elapsed = time.monotonic() - job.started
+    level = info.get("level")
+    st.progress(
+        min(done / total, 0.99),
+        text=f"point {done + 1} of {total}"
+        + (f" (service level {level:.0%})" if level is not None else "")
+        + f" · {elapsed:,.0f} s",
+    )
+    if job.stop.is_set():
+        st.caption("Stopping after the point being optimized…")
+    elif st.button("Stop after this point", icon=":material/stop_circle:"):
+        job.stop.set()
+
+
+def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
+    kpi = st.radio(
+        "Against cost",
+        [k for k in KPI_TITLES if k in FRONTIER_KPIS],
+        format_func=lambda k: KPI_TITLES[k][0],
+        horizontal=True,
+    )
+    title, percent = KPI_TITLES[kpi]
+    st.altair_chart(_charts.frontier(points, current, kpi, title, percent), width="stretch")
+    st.caption(
+        "Circles: the plan met every target on fresh seeds; squares: it did not (the closest "
+        "plan found). The diamond is the current scenario's staffing, simulated with the same "
+        "replications and seed."
+    )
+    table = points.pivot_table(
+        index=["point", "cost", "status"], columns="channel", values=kpi
+    ).reset_index()
+    kpi_format = "percent" if percent else "%.1f"
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "point": st.column_config.NumberColumn("service-level target", format="percent"),
+            "cost": st.column_config.NumberColumn(format="%.0f"),
+            **{
+                c: st.column_config.NumberColumn(f"{c}: {title}", format=kpi_format)
+                for c in table.columns
+                if c not in ("point", "cost", "status")
+            },
+        },
+    )
+    st.download_button(
+        "Frontier (CSV)",
+        points.to_csv(index=False),
+        "frontier.csv",
+        "text/csv",
+        icon=":material/download:",
+    )
+
+
+render()

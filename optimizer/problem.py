@@ -1,0 +1,155 @@
+"""The scenario seen as an optimization problem: decision grid, bounds, costs, loads.
+
+A staffing plan is an integer matrix ``x`` of shape ``(G, K)``: paid agents on duty of agent
+group ``g`` in global planning interval ``k`` (``k = day * intervals_per_day + index``).
+Its cost is ``sum(x * unit_cost[:, None])`` with ``unit_cost = cost_per_hour x interval
+hours`` — the same paid hours the simulator reports for a per-interval staffing.
+
+Everything here is derived once from the validated scenario and never changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.scenario import Scenario
+
+REAL_TIME = ("call", "chat")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Arrays the optimizer works on (see module docstring). Rates are contacts per
+    **hour**, times in **seconds**, costs per agent and interval."""
+
+    scenario: Scenario
+    groups: tuple[str, ...]
+    channels: tuple[str, ...]
+    kinds: tuple[str, ...]
+    days: int
+    intervals_per_day: int
+    interval_hours: float
+    unit_cost: np.ndarray  # (G,) cost of one agent for one interval
+    shrinkage: np.ndarray  # (G,)
+    lower: np.ndarray  # (G, K) int, min_headcount
+    upper: np.ndarray  # (G, K) int, max_headcount or a load-based cap
+    upper_given: np.ndarray  # (G,) bool: max_headcount set in the scenario
+    rate_per_hour: np.ndarray  # (C, K) expected first attempts per hour
+    aht_s: np.ndarray  # (C,) mean handle time of a factor-1.0 agent
+    patience_s: np.ndarray  # (C,) mean patience, NaN = nobody abandons
+    skilled: np.ndarray  # (G, C) bool
+    factor: np.ndarray  # (G, C) handle-time factor (1 where not skilled)
+    fcr: np.ndarray  # (G, C)
+    priority: np.ndarray  # (C,) lower is served first
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Problem:
+        h = scenario.horizon
+        groups = tuple(scenario.agent_groups)
+        channels = tuple(scenario.channels)
+        k = h.n_intervals
+        interval_h = h.interval_s / 3600
+        rates = np.zeros((len(channels), k))
+        for c, name in enumerate(channels):
+            arr = scenario.channels[name].arrivals
+            if arr.rate_per_hour is not None:
+                rates[c] = arr.rate_per_hour * arr.scale
+            else:
+                grid = np.asarray(arr.volumes, dtype=float)
+                grid = np.tile(grid, (h.days, 1)) if grid.ndim == 1 else grid
+                rates[c] = grid.ravel() * arr.scale / interval_h
+        skilled = np.array(
+            [[c in scenario.agent_groups[g].skills for c in channels] for g in groups], dtype=bool
+        )
+        factor = np.ones(skilled.shape)
+        fcr = np.zeros(skilled.shape)
+        for gi, g in enumerate(groups):
+            for ci, c in enumerate(channels):
+                skill = scenario.agent_groups[g].skills.get(c)
+                if skill is not None:
+                    factor[gi, ci] = skill.handle_time_factor
+                    fcr[gi, ci] = skill.fcr
+        aht = np.array([scenario.channels[c].handle_time.mean_s for c in channels])
+        patience = np.array(
+            [
+                ch.patience.mean_s if ch.patience is not None else math.nan
+                for ch in scenario.channels.values()
+            ]
+        )
+        shrink = np.array([scenario.agent_groups[g].shrinkage for g in groups])
+        lower = np.array([[scenario.agent_groups[g].min_headcount] * k for g in groups], dtype=int)
+        # Load a group could have to carry (all its channels, its speed, its shrinkage).
+        load = (skilled * factor) @ (rates * aht[:, None] / 3600)  # (G, K) Erlangs
+        cap = np.ceil(3 * load.max(axis=1) / (1 - shrink)) + 10
+        upper = np.empty_like(lower)
+        given = np.zeros(len(groups), dtype=bool)
+        for gi, g in enumerate(groups):
+            limit = scenario.agent_groups[g].max_headcount
+            given[gi] = limit is not None
+            upper[gi] = limit if limit is not None else max(int(cap[gi]), lower[gi, 0])
+        return cls(
+            scenario=scenario,
+            groups=groups,
+            channels=channels,
+            kinds=tuple(scenario.channels[c].kind for c in channels),
+            days=h.days,
+            intervals_per_day=h.intervals_per_day,
+            interval_hours=interval_h,
+            unit_cost=np.array([scenario.agent_groups[g].cost_per_hour for g in groups])
+            * interval_h,
+            shrinkage=shrink,
+            lower=lower,
+            upper=upper,
+            upper_given=given,
+            rate_per_hour=rates,
+            aht_s=aht,
+            patience_s=patience,
+            skilled=skilled,
+            factor=factor,
+            fcr=fcr,
+            priority=np.array([scenario.priority(c) for c in channels]),
+        )
+
+    # ---- shapes and cost ----------------------------------------------------------------
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def n_intervals(self) -> int:
+        return self.days * self.intervals_per_day
+
+    def cost(self, x: np.ndarray) -> float:
+        """Paid cost of a per-interval staffing ``x`` (G, K) over the horizon."""
+        return float((np.asarray(x) * self.unit_cost[:, None]).sum())
+
+    def clip(self, x: np.ndarray) -> np.ndarray:
+        """``x`` rounded to whole agents and held within the headcount bounds."""
+        return np.clip(np.rint(x).astype(int), self.lower, self.upper)
+
+    def interval_label(self, k: int) -> str:
+        """``"d1 08:30"`` for multi-day horizons, ``"08:30"`` for one day."""
+        day, index = divmod(k, self.intervals_per_day)
+        label = self.scenario.horizon.interval_label(index)
+        return f"d{day} {label}" if self.days > 1 else label
+
+    def current_staffing(self) -> np.ndarray:
+        """The scenario's own staffing as a (G, K) grid: per-interval staffing as given;
+        shifts as the time-average agents on duty in each interval (rounded)."""
+        from simulator.model import compile_scenario
+
+        model = compile_scenario(self.scenario)
+        return np.array(
+            [np.rint(g.paid_hours_per_interval / self.interval_hours) for g in model.groups],
+            dtype=int,
+        )
+
+
+__all__ = ["REAL_TIME", "Problem"]

@@ -1,0 +1,496 @@
+"""The what-if helpers (``simulator.whatif``), the ``staffsim app`` command, and the Streamlit
+app driven headless with ``streamlit.testing.v1.AppTest`` (every page, small replications).
+
+The browser end-to-end test is ``tests/test_app_browser.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from simulator import InputError, Scenario, simulate
+from simulator.whatif import (
+    Edit,
+    Variant,
+    apply_edits,
+    arrival_profile,
+    compare,
+    editable_paths,
+    estimate_contacts,
+    expand_path,
+    expected_contacts,
+    load_warnings,
+    staffing_profile,
+    target_checks,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+REPS = 3
+
+
+@pytest.fixture(scope="module")
+def default() -> Scenario:
+    return Scenario.from_yaml(DEFAULT)
+
+
+# --------------------------------------------------------------------------------------
+# simulator.whatif
+# --------------------------------------------------------------------------------------
+def test_add_to_per_interval_staffing_floors_at_zero(default: Scenario) -> None:
+    before = default.agent_groups["card_specialists"].staffing
+    after = apply_edits(default, [Edit("agent_groups.card_specialists.staffing", -5, "add")])
+    assert after.agent_groups["card_specialists"].staffing == tuple(
+        float(max(v - 5, 0)) for v in before
+    )
+    # the base is untouched (scenarios are immutable)
+    assert default.agent_groups["card_specialists"].staffing == before
+
+
+def test_multiply_rounds_headcounts_and_wildcards_hit_every_channel(default: Scenario) -> None:
+    edits = [
+        Edit("channels.*.arrivals.scale", 1.15, "multiply"),
+        Edit("agent_groups.generalists.staffing", 0.9, "multiply"),
+    ]
+    after = Variant("busier", tuple(edits)).apply(default)
+    assert all(ch.arrivals.scale == pytest.approx(1.15) for ch in after.channels.values())
+    staffing = after.agent_groups["generalists"].staffing
+    base = default.agent_groups["generalists"].staffing
+    assert all(float(v).is_integer() for v in staffing)
+    assert list(staffing) == [round(v * 0.9) for v in base]
+
+
+def test_set_target_and_edits_compose_in_order(default: Scenario) -> None:
+    after = apply_edits(
+        default,
+        [
+            Edit("channels.general.targets.service_level", 0.9),
+            Edit("channels.general.arrivals.scale", 2, "multiply"),
+            Edit("channels.general.arrivals.scale", -0.5, "add"),
+        ],
+    )
+    assert after.channels["general"].targets.service_level == 0.9
+    assert after.channels["general"].arrivals.scale == pytest.approx(1.5)
+
+
+def test_shift_counts_edit_through_list_wildcard() -> None:
+    scenario = Scenario.from_dict(
+        {
+            "channels": {"voice": {"arrivals": {"rate_per_hour": 100}, "handle_time": _exp(180)}},
+            "agent_groups": {
+                "team": {
+                    "cost_per_hour": 20,
+                    "skills": ["voice"],
+                    "shifts": [
+                        {"start": "08:00", "hours": 6, "count": 4},
+                        {"start": "14:00", "hours": 6, "count": 3},
+                    ],
+                }
+            },
+        }
+    )
+    assert "agent_groups.team.shifts.*.count" in editable_paths(scenario)
+    after = apply_edits(scenario, [Edit("agent_groups.team.shifts.*.count", 2, "add")])
+    assert [s.count for s in after.agent_groups["team"].shifts] == [6, 5]
+    with pytest.raises(InputError, match="staffed by shifts"):
+        apply_edits(scenario, [Edit("agent_groups.team.staffing", -1, "add")])
+
+
+def test_bad_edits_name_the_path(default: Scenario) -> None:
+    with pytest.raises(InputError) as info:
+        apply_edits(
+            default,
+            [
+                Edit("agent_groups.seniors.staffing", -5, "add"),
+                Edit("channels.general.arrivals.scale", -1, "multiply"),
+                Edit("channels.general.arrivals.scale", "lots", "add"),
+            ],
+        )
+    problems = info.value.problems
+    assert problems[0].startswith("agent_groups.seniors.staffing: unknown path")
+    assert "nearest valid" in problems[0]
+    assert "factor >= 0" in problems[1]
+    assert "needs a number" in problems[2]
+    # a value the schema refuses comes back as the schema's own message
+    with pytest.raises(InputError, match=r"channels\.general\.targets\.service_level"):
+        apply_edits(default, [Edit("channels.general.targets.service_level", 1.5)])
+
+
+def test_expand_path_skips_channels_without_the_field(default: Scenario) -> None:
+    assert expand_path(default, "channels.*.redial.probability") == [
+        "channels.general.redial.probability"
+    ]
+    with pytest.raises(InputError):
+        expand_path(default, "channels.*.nothing")
+
+
+def test_editable_paths_cover_what_planners_change(default: Scenario) -> None:
+    paths = editable_paths(default)
+    for path in (
+        "agent_groups.card_specialists.staffing",
+        "agent_groups.*.cost_per_hour",
+        "channels.*.arrivals.scale",
+        "channels.general.handle_time.mean_seconds",
+        "channels.cards.targets.max_asa_seconds",
+    ):
+        assert path in paths
+    assert not any(p.startswith("run.") for p in paths)
+    assert "channels.general.max_concurrency" not in paths  # calls have no concurrency
+    for path in paths:  # every offered path resolves
+        assert expand_path(default, path)
+
+
+def test_expected_contacts_and_profiles_match_the_scenario(default: Scenario) -> None:
+    volumes = default.channels["general"].arrivals.volumes
+    assert expected_contacts(default)["general"] == pytest.approx(sum(volumes))
+    assert estimate_contacts(default, 20) == pytest.approx(
+        20 * sum(expected_contacts(default).values())
+    )
+    doubled = default.with_changes({"channels.general.arrivals.scale": 2.0})
+    assert expected_contacts(doubled)["general"] == pytest.approx(2 * sum(volumes))
+    arrivals = arrival_profile(default)
+    general = arrivals[arrivals.channel == "general"]
+    assert general.contacts.tolist() == pytest.approx(list(volumes))
+    # 55 calls x 270 s in a 1800 s interval = 8.25 Erlangs
+    assert general.erlangs.iloc[0] == pytest.approx(55 * 270 / 1800)
+    staffing = staffing_profile(default)
+    generalists = staffing[staffing.group == "generalists"]
+    assert generalists.on_duty.tolist() == pytest.approx(
+        list(default.agent_groups["generalists"].staffing)
+    )
+
+
+def test_load_warnings_flag_empty_and_overloaded_intervals(default: Scenario) -> None:
+    nobody = default.with_changes({"agent_groups.card_specialists.staffing": 0})
+    warnings = load_warnings(nobody)
+    assert any(w.startswith("channels.cards: 24 interval(s)") for w in warnings)
+    assert any("exceeds the agents available" in w for w in warnings)
+    generous = default.with_changes(
+        {"agent_groups.generalists.staffing": 40, "agent_groups.card_specialists.staffing": 20}
+    )
+    assert load_warnings(generous) == []
+
+
+def test_target_checks_and_compare_with_common_random_numbers(default: Scenario) -> None:
+    fewer = apply_edits(default, [Edit("agent_groups.generalists.staffing", -3, "add")])
+    results = {
+        "Base": simulate(default, REPS, 7),
+        "fewer": simulate(fewer, REPS, 7),
+    }
+    checks = target_checks(results["Base"])
+    assert set(checks.target) == {"service_level", "max_abandon_rate"}
+    sl = checks[(checks.channel == "general") & (checks.target == "service_level")].iloc[0]
+    assert sl.met == (sl["mean"] >= 0.8)
+    assert sl.sure == (sl.ci_low >= 0.8 if sl.met else sl.ci_high < 0.8)
+    table = compare(results, "Base")
+    row = table[(table.variant == "fewer") & (table.entity == "general")]
+    sl_diff = row[row.kpi == "service_level"]["diff"].iloc[0]
+    asa_diff = row[row.kpi == "asa_s"]["diff"].iloc[0]
+    assert sl_diff < 0 and asa_diff > 0  # fewer agents: lower service level, longer waits
+    # 3 generalists fewer in each of 24 half-hours at 24.0 per hour
+    cost = table[(table.kpi == "cost") & (table.scope == "overall")].set_index("variant")
+    assert cost.loc["fewer", "diff"] == pytest.approx(-3 * 24 * 0.5 * 24.0)
+    assert table[table.variant == "Base"]["diff"].isna().all()
+    with pytest.raises(InputError, match="base"):
+        compare(results, "nope")
+
+
+def _exp(mean: float) -> dict[str, object]:
+    return {"distribution": "exponential", "mean_seconds": mean}
+
+
+# --------------------------------------------------------------------------------------
+# staffsim app
+# --------------------------------------------------------------------------------------
+def test_app_command_line() -> None:
+    from simulator.cli import app as cli_app
+    from simulator.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["app", "--port", "8600", "--headless", "--", "--theme.base", "dark"]
+    )
+    cmd = cli_app.command(args)
+    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    assert Path(cmd[4]) == ROOT / "app.py"
+    assert cmd[5:] == [
+        "--server.port", "8600", "--server.headless", "true", "--theme.base", "dark"
+    ]  # fmt: skip
+    bad = argparse.Namespace(port=70000, address=None, headless=False, streamlit_args=[])
+    with pytest.raises(InputError, match="--port"):
+        cli_app.command(bad)
+
+
+# --------------------------------------------------------------------------------------
+# The app, headless (AppTest)
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def at():
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _ok(app) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def _button(app, label: str):
+    matches = [b for b in app.button if b.label == label]
+    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
+    return matches[0]
+
+
+def _metric(app, label: str) -> str:
+    matches = [m for m in app.metric if m.label == label]
+    assert matches, f"no metric {label!r}: {[m.label for m in app.metric]}"
+    return matches[0]
+
+
+def _number(text: str) -> float:
+    """``73.2% ± 6.8`` → 73.2; ``13.1 s ± 4.6`` → 13.1."""
+    return float(text.split()[0].rstrip("%s").replace(",", ""))
+
+
+def _simulate(app, replications: int = REPS) -> dict[str, float]:
+    app.switch_page("app_pages/simulate.py").run()
+    _ok(app)
+    app.number_input[0].set_value(replications)
+    _button(app, "Run simulation").click().run()
+    _ok(app)
+    assert any(f"{replications} replications" in h.value for h in app.subheader)
+    return {
+        "sl": _number(_metric(app, "Service level (20 s)").value),
+        "asa": _number(_metric(app, "Average speed of answer").value),
+    }
+
+
+def test_scenario_page_shows_the_default_scenario(at) -> None:
+    assert at.subheader[0].value == "Retail bank inbound - weekday"
+    assert _metric(at, "Channels").value == "2"
+    assert _metric(at, "Expected contacts").value == "3,105"
+    labels = [b.label for b in at.button]
+    for label in ("Apply arrival changes", "Apply staffing changes", "Apply YAML"):
+        assert label in labels
+
+
+def test_every_tab_form_applies_without_exception(at) -> None:
+    for label in (
+        "Apply arrival changes",
+        "Apply handling changes",
+        "Apply target changes",
+        "Apply group changes",
+        "Apply staffing changes",
+        "Apply run settings",
+    ):
+        _button(at, label).click().run()
+        _ok(at)
+        assert not at.error, [e.value for e in at.error]
+
+
+def test_fewer_agents_lower_service_level_and_raise_asa(at) -> None:
+    base = _simulate(at)
+    assert 0 < base["sl"] <= 100 and base["asa"] >= 0
+    at.switch_page("app_pages/scenario.py").run()
+    version = at.session_state["scenario_version"]
+    staffing = Scenario.from_yaml(DEFAULT).agent_groups["generalists"].staffing
+    at.session_state[f"staffing-{version}"] = {
+        "edited_rows": {i: {"generalists": int(v) - 4} for i, v in enumerate(staffing)},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    _button(at, "Apply staffing changes").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    current = Scenario.from_yaml_text(at.session_state["scenario_yaml"])
+    assert list(current.agent_groups["generalists"].staffing) == [v - 4 for v in staffing]
+    fewer = _simulate(at)
+    assert fewer["sl"] < base["sl"]
+    assert fewer["asa"] > base["asa"]
+
+
+def test_invalid_uploads_show_readable_errors(at) -> None:
+    before = at.session_state["scenario_yaml"]
+    cases = [
+        ("broken.yaml", b"channels: [unclosed", "malformed YAML"),
+        ("negative.yaml", DEFAULT.read_bytes().replace(b"[ 55,", b"[ -55,"), "volumes"),
+        ("binary.yaml", b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
+        ("huge.yaml", b"#" * 1_100_000, "up to 1 MB"),
+    ]
+    for name, content, expected in cases:
+        at.file_uploader(key="upload").set_value((name, content, "application/x-yaml")).run()
+        _ok(at)
+        errors = " ".join(e.value for e in at.error)
+        assert f"{name} was not loaded" in errors
+        assert expected in errors, errors
+        assert at.session_state["scenario_yaml"] == before
+
+
+def test_valid_upload_replaces_the_scenario(at) -> None:
+    text = (ROOT / "scenarios" / "mmc.yaml").read_bytes()
+    at.file_uploader(key="upload").set_value(("mine.yaml", text, "application/x-yaml")).run()
+    _ok(at)
+    assert not at.error
+    assert at.subheader[0].value.startswith("M/M/c validation")
+    assert at.session_state["scenario_source"] == "mine.yaml"
+
+
+def test_invalid_yaml_edit_names_the_field_and_keeps_the_scenario(at) -> None:
+    before = at.session_state["scenario_yaml"]
+    version = at.session_state["scenario_version"]
+    at.text_area(key=f"yaml-{version}").set_value(
+        before.replace("cost_per_hour: 24.0", "cost_per_hour: -1")
+    )
+    _button(at, "Apply YAML").click().run()
+    _ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "agent_groups.generalists.cost_per_hour" in errors and ">= 0" in errors
+    assert at.session_state["scenario_yaml"] == before
+
+
+def test_target_form_error_is_shown_next_to_the_form(at) -> None:
+    version = at.session_state["scenario_version"]
+    at.session_state[f"targets-{version}"] = {
+        "edited_rows": {0: {"within (s)": None}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    _button(at, "Apply target changes").click().run()
+    _ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "Target changes not applied" in errors
+    assert "channels.general.targets" in errors and "service_level and within_seconds" in errors
+
+
+def test_huge_runs_are_refused_and_empty_groups_warned(at) -> None:
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input[0].set_value(1000).run()
+    _ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "above the app's limit" in errors and "staffsim simulate" in errors
+    assert _button(at, "Run simulation").disabled
+    at.session_state["scenario_yaml"] = (
+        Scenario.from_yaml(DEFAULT).with_changes({"agent_groups.card_specialists.staffing": 0})
+    ).to_yaml()
+    at.number_input[0].set_value(2).run()
+    _ok(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no skilled agent on duty" in warnings
+
+
+def test_compare_shows_variants_beside_the_base(at) -> None:
+    at.switch_page("app_pages/compare.py").run()
+    _ok(at)
+    assert any("same seed" in c.value for c in at.caption)
+    at.number_input(key="compare-reps").set_value(REPS)
+    _button(at, "Run comparison").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    wide = at.dataframe[-1].value
+    assert list(wide.columns[:3]) == [
+        "Base",
+        "2 fewer card_specialists",
+        "Δ 2 fewer card_specialists",
+    ]
+    assert "+15% volume" in wide.columns
+    cards_sl = wide.loc["cards · Service level", "Δ 2 fewer card_specialists"]
+    assert cards_sl.startswith("-"), cards_sl  # fewer specialists: lower card service level
+    assert wide.loc["Cost", "Δ 2 fewer card_specialists"].startswith("-")
+
+
+def test_compare_reports_bad_edits(at) -> None:
+    at.switch_page("app_pages/compare.py").run()
+    version = at.session_state["scenario_version"]
+    at.session_state[f"variant-edits-0-{version}"] = {
+        "edited_rows": {0: {"value": "many"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    _ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "edits not valid" in errors and "needs a number" in errors
+    assert _button(at, "Run comparison").disabled
+
+
+def test_with_slack_marks_binding_targets() -> None:
+    import pandas as pd
+
+    from simulator.whatif import with_slack
+
+    targets = pd.DataFrame(
+        {
+            "kpi": ["service_level", "service_level", "abandon_rate", "asa_s"],
+            "goal": [0.8, 0.8, 0.05, 30.0],
+            "mean": [0.805, 0.90, 0.049, 29.0],
+            "ci_low": [0.79, 0.89, 0.040, 25.0],
+            "ci_high": [0.82, 0.91, 0.058, 33.0],
+            "met": [True, True, True, True],
+        }
+    )
+    out = with_slack(targets)
+    assert out.slack.tolist() == pytest.approx([0.005, 0.10, 0.001, 1.0])
+    assert out.binding.tolist() == [True, False, True, True]
+
+
+def _optimizer_available() -> bool:
+    """The app lists Optimize and Frontier only when the optimizer provides them."""
+    try:
+        import optimizer
+    except ImportError:
+        return False
+    return all(hasattr(optimizer, name) for name in ("optimize", "frontier", "baseline"))
+
+
+def _wait_for_job(app, name: str, timeout_s: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while app.session_state[name].running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not app.session_state[name].running, f"{name} still running after {timeout_s} s"
+    app.run()
+    _ok(app)
+
+
+def test_optimize_page_beats_or_matches_the_two_step_plan(at) -> None:
+    if not _optimizer_available():
+        pytest.skip("the optimizer does not provide optimize/frontier/baseline yet")
+    at.switch_page("app_pages/optimize.py").run()
+    _ok(at)
+    at.selectbox[0].set_value("analytic")
+    _button(at, "Optimize").click().run()
+    _wait_for_job(at, "optimize_job")
+    assert not at.error, [e.value for e in at.error]
+    cost = float(_metric(at, "Optimized plan cost").value.replace(",", ""))
+    two_step = float(_metric(at, "Two-step Erlang C plan").value.replace(",", ""))
+    assert 0 < cost <= two_step
+    assert "targets met" in _metric(at, "Two-step Erlang C plan").delta
+    labels = [b.label for b in at.get("download_button")]
+    assert "Plan (YAML)" in labels
+
+
+def test_frontier_page_draws_points_and_the_current_plan(at) -> None:
+    if not _optimizer_available():
+        pytest.skip("the optimizer does not provide optimize/frontier/baseline yet")
+    at.switch_page("app_pages/frontier.py").run()
+    _ok(at)
+    at.text_input[0].set_value("0.5, 2").run()
+    assert "must be between 0 and 1" in " ".join(e.value for e in at.error)
+    assert _button(at, "Compute frontier").disabled
+    at.text_input[0].set_value("0.8, 0.9")
+    at.selectbox(key="frontier-evaluator").set_value("analytic").run()
+    _button(at, "Compute frontier").click().run()
+    _wait_for_job(at, "frontier_job")
+    points, current = at.session_state["frontier_job"].result
+    assert sorted(points.point.unique()) == [0.8, 0.9]
+    costs = points.groupby("point").cost.first()
+    assert costs.loc[0.8] <= costs.loc[0.9]  # a higher target never costs less
+    assert set(current.channel) == {"general", "cards"}
+    assert at.dataframe, "the frontier table is shown"
