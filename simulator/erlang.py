@@ -24,6 +24,7 @@ gamma sum (Palm's formula, see :func:`erlang_a_kpis`). Loads up to 5,000 Erlangs
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -407,6 +408,33 @@ def _log_expm1(v: np.ndarray) -> np.ndarray:
 
 
 def _erlang_a_kpis(
+    lam: np.ndarray,
+    aht: np.ndarray,
+    n: np.ndarray,
+    patience: np.ndarray,
+    within: np.ndarray,
+    *,
+    with_asa: bool = True,
+) -> QueueKpis:
+    """Erlang A KPIs on checked, broadcast arrays, with the no-agent limit written out."""
+    kpis = _erlang_a_kpis_closed_form(lam, aht, n, patience, within, with_asa=with_asa)
+    nobody = (n == 0) & (lam > 0)
+    if not np.any(nobody):
+        return kpis
+    # No agents: every caller waits and abandons after their patience. The closed forms
+    # divide 0 by 0 for small loads, so the limit is written out.
+    return dataclasses.replace(
+        kpis,
+        p_wait=np.where(nobody, 1.0, kpis.p_wait),
+        service_level=np.where(nobody, 0.0, kpis.service_level),
+        service_level_answered=np.where(nobody, 0.0, kpis.service_level_answered),
+        p_abandon=np.where(nobody, 1.0, kpis.p_abandon),
+        mean_wait_s=np.where(nobody, patience, kpis.mean_wait_s),
+        mean_queue_length=np.where(nobody, lam / 3600 * patience, kpis.mean_queue_length),
+    )
+
+
+def _erlang_a_kpis_closed_form(
     lam: np.ndarray,
     aht: np.ndarray,
     n: np.ndarray,

@@ -317,3 +317,14 @@ def test_erlang_a_zero_load_and_no_within() -> None:
     k = erlang_a_kpis([0.0, 200.0], 180, 14, 120)
     assert k.p_wait[0] == 0.0 and k.p_abandon[0] == 0.0 and k.occupancy[0] == 0.0
     assert np.all(np.isnan(k.service_level))
+
+
+def test_erlang_a_with_no_agents_is_the_all_abandon_limit() -> None:
+    # Small loads used to give 0/0 = NaN; with no agent everyone waits and abandons.
+    from simulator import kpis_for_agents
+
+    k = kpis_for_agents(np.array([20.0, 60.0]), 300, 0, within_s=30, patience_s=300)
+    assert np.array_equal(k.p_wait, [1.0, 1.0])
+    assert np.array_equal(k.service_level, [0.0, 0.0])
+    assert np.array_equal(k.p_abandon, [1.0, 1.0])
+    assert np.allclose(k.mean_queue_length, [20 / 3600 * 300, 60 / 3600 * 300])
