@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulator.errors import InputError
 from simulator.scenario import _clock_seconds, format_validation_error
+from simulator.yamlfile import read_yaml
 
 FeasibilityRule = Literal["mean", "ci"]
 """How a plan is judged feasible on the verification replications (fresh seeds):
@@ -167,13 +167,7 @@ class OptimizeOptions(_Model):
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> OptimizeOptions:
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise InputError(f"{path}: cannot read: {exc}") from None
+        data = read_yaml(path)
         return cls.from_dict(data or {}, source=str(path))
 
 

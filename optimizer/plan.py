@@ -35,6 +35,7 @@ import yaml
 
 from simulator.errors import InputError
 from simulator.scenario import Scenario, Shift
+from simulator.yamlfile import read_yaml
 
 PLAN_VERSION = 1
 
@@ -272,15 +273,7 @@ def _shifts(value: Any, days: int, where: str) -> tuple[tuple[Shift, ...] | None
 
 def load_plan(path: str | Path) -> dict[str, Any]:
     """Read a plan file (YAML) into a mapping."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"--plan: {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--plan: {path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"--plan: {path}: malformed YAML: {exc}") from None
+    data = read_yaml(path, label="--plan")
     if data is None:
         raise InputError(f"--plan: {path}: the file is empty")
     return data

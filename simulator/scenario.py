@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simulator.distributions import Distribution
 from simulator.errors import InputError
+from simulator.yamlfile import parse_yaml, read_text
 
 ChannelKind = Literal["call", "chat", "email"]
 AgentSelection = Literal["longest_idle", "most_proficient", "cheapest"]
@@ -531,13 +532,7 @@ class Scenario(_Model):
     @classmethod
     def from_yaml_text(cls, text: str, *, source: str = "scenario") -> Scenario:
         """Parse YAML safely (no object construction) and validate."""
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError(f"{where}: malformed YAML: {problem}") from None
+        data = parse_yaml(text, source=source)
         if data is None:
             raise InputError(f"{source}: the file is empty")
         return cls.from_dict(data, source=source)
@@ -545,14 +540,7 @@ class Scenario(_Model):
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
         """Read and validate a scenario file."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read: {exc}") from None
-        return cls.from_yaml_text(text, source=str(path))
+        return cls.from_yaml_text(read_text(path), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON/YAML-ready) that :meth:`from_dict` turns back into this scenario."""

@@ -49,11 +49,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from simulator.errors import InputError
 from simulator.model import CompiledModel, compile_scenario
 from simulator.scenario import Scenario
+from simulator.yamlfile import read_yaml
 
 _TOP_LEVEL = (
     "name",
@@ -148,19 +148,7 @@ class SweepSpec:
     def from_yaml(cls, path: str | Path) -> SweepSpec:
         """Read a sweep file; ``base:`` paths are relative to the file's folder."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read: {exc}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError(f"{where}: malformed YAML: {problem}") from None
+        data = read_yaml(path)
         return cls.from_dict(data, base_dir=path.parent, source=str(path))
 
     @classmethod
