@@ -20,19 +20,34 @@ def positive_int(option: str, value: int | None, minimum: int = 1) -> None:
         raise InputError(f"{option}: must be >= {minimum}, got {value}")
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal, or forced).
+class StatusLine:
+    """One line on stderr redrawn in place (only when stderr is a terminal, or forced);
+    ``close()`` ends it. Subclasses decide what the line says."""
 
-    ``bar(done, total)`` redraws; ``close()`` ends the line. Shows done/total, percent,
-    elapsed time and an ETA, so long runs never look frozen.
-    """
-
-    def __init__(self, label: str, *, enabled: bool | None = None, stream=None):
+    def __init__(self, *, enabled: bool | None = None, stream=None):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.drawn = False
+
+    def draw(self, line: str) -> None:
+        self.stream.write("\r" + line)
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class ProgressBar(StatusLine):
+    """A one-line progress bar: ``bar(done, total)`` redraws it with done/total, percent,
+    elapsed time and an ETA, so long runs never look frozen."""
+
+    def __init__(self, label: str, *, enabled: bool | None = None, stream=None):
+        super().__init__(enabled=enabled, stream=stream)
         self.label = label
         self.started = time.monotonic()
-        self.drawn = False
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
@@ -42,17 +57,10 @@ class ProgressBar:
         width = 28
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(
-            f"\r{self.label} [{bar}] {done}/{total} {done / total:4.0%} "
+        self.draw(
+            f"{self.label} [{bar}] {done}/{total} {done / total:4.0%} "
             f"elapsed {elapsed:5.1f}s eta {eta:5.1f}s"
         )
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def write_output(text: str, out: str | None) -> None:

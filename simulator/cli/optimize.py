@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from simulator.cli._common import load_scenario, positive_int, write_output
+from simulator.cli._common import StatusLine, load_scenario, positive_int, write_output
 from simulator.errors import InputError
 
 
@@ -95,14 +95,12 @@ def build_options(args: argparse.Namespace) -> Any:
     return OptimizeOptions.model_validate({**base.model_dump(), **changes})
 
 
-class StatusLine:
-    """One status line on stderr: phase, evaluations, best cost, elapsed of the limit."""
+class OptimizeStatus(StatusLine):
+    """The optimizer's status line: phase, evaluations, best cost, elapsed of the limit."""
 
     def __init__(self, limit_s: float, *, enabled: bool | None = None, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        super().__init__(enabled=enabled, stream=stream)
         self.limit_s = limit_s
-        self.drawn = False
 
     def __call__(self, info: dict[str, Any]) -> None:
         if not self.enabled:
@@ -111,17 +109,10 @@ class StatusLine:
         frac = min(info["elapsed_s"] / self.limit_s, 1.0) if self.limit_s else 1.0
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         best = "-" if info["best_cost"] is None else f"{info['best_cost']:,.0f}"
-        self.stream.write(
-            f"\roptimizing [{bar}] {info['phase']:<8} evals {info['evaluations']:>3} "
+        self.draw(
+            f"optimizing [{bar}] {info['phase']:<8} evals {info['evaluations']:>3} "
             f"best {best:>10} {info['elapsed_s']:5.1f}/{self.limit_s:.0f}s "
         )
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = build_options(args)
     scenario = load_scenario(args.scenario)
-    status = StatusLine(options.time_limit_seconds, enabled=args.progress)
+    status = OptimizeStatus(options.time_limit_seconds, enabled=args.progress)
     started = time.perf_counter()
     try:
         result = optimize(scenario, options, progress=status)
