@@ -158,23 +158,33 @@ def volumes(intervals: pd.DataFrame, channel: str, days: int) -> alt.Chart:
 
 
 def per_interval(
-    frame: pd.DataFrame, kpi: str, entity: str, title: str, days: int, percent: bool = False
+    frame: pd.DataFrame,
+    kpi: str,
+    entity: str,
+    title: str,
+    days: int,
+    percent: bool = False,
+    *,
+    dashed: bool = False,
 ) -> alt.Chart:
-    """One KPI per interval, a line per ``entity`` (channel or group)."""
+    """One KPI per interval, a line per ``entity`` (channel, group or what-if variant);
+    ``dashed`` also tells the lines apart by dash pattern, in the frame's order."""
     data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]))
     axis = alt.Axis(format="%") if percent else alt.Axis()
+    lines = {"strokeDash": alt.StrokeDash(f"{entity}:N", sort=None, legend=None)} if dashed else {}
     return (
         alt.Chart(data, height=HEIGHT)
         .mark_line(point=True, interpolate="step-after")
         .encode(
             x=_x(days),
             y=alt.Y("mean:Q", title=title, axis=axis),
-            color=_color(f"{entity}:N", entity),
+            color=_color(f"{entity}:N", entity, **({"sort": None} if dashed else {})),
             tooltip=[
                 entity,
                 "start",
                 alt.Tooltip("mean:Q", format=".1%" if percent else ",.2f", title=title),
             ],
+            **lines,
         )
     )
 
@@ -316,23 +326,7 @@ def compare_intervals(
     frame: pd.DataFrame, kpi: str, title: str, days: int, percent: bool
 ) -> alt.Chart:
     """One KPI per interval, a line per variant (``frame`` has a ``variant`` column)."""
-    data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]))
-    axis = alt.Axis(format="%") if percent else alt.Axis()
-    return (
-        alt.Chart(data, height=HEIGHT)
-        .mark_line(point=True, interpolate="step-after")
-        .encode(
-            x=_x(days),
-            y=alt.Y("mean:Q", title=title, axis=axis),
-            color=_color("variant:N", "variant", sort=None),
-            strokeDash=alt.StrokeDash("variant:N", sort=None, legend=None),
-            tooltip=[
-                "variant",
-                "start",
-                alt.Tooltip("mean:Q", format=".1%" if percent else ",.1f", title=title),
-            ],
-        )
-    )
+    return per_interval(frame, kpi, "variant", title, days, percent, dashed=True)
 
 
 def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerChart:
