@@ -99,17 +99,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def summarise(values: np.ndarray) -> tuple[float, float, int]:
-    """Mean, 95% CI half-width and count over replications (axis 0), ignoring NaN."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan, 0
-    mean = float(values.mean())
-    if n == 1:
-        return mean, math.nan, 1
-    half = float(sps.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return mean, half, n
+    """Mean, 95% CI half-width and count over replications, ignoring NaN."""
+    mean, half, n = _summarise_columns(np.asarray(values, dtype=float).reshape(-1, 1))
+    return float(mean[0]), float(half[0]), int(n[0])
 
 
 def _summarise_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

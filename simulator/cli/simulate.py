@@ -10,6 +10,7 @@ from simulator.cli._common import ProgressBar, load_scenario, positive_int, writ
 from simulator.errors import InputError
 from simulator.results import SimulationResult
 from simulator.runner import simulate
+from simulator.whatif import target_checks
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,41 +114,28 @@ def _group_value(mean: float, half: float, kpi: str) -> str:
     return f"{mean:,.1f} ± {half:,.1f}" if not math.isnan(half) else f"{mean:,.1f}"
 
 
+_TARGET_TEXT = {
+    "service_level": lambda t, v: (
+        f"service level {t['service_level']:.0%} within {t['within_seconds']:g} s: {v:.1%}"
+    ),
+    "max_abandon_rate": lambda t, v: f"abandonment <= {t['max_abandon_rate']:.0%}: {v:.1%}",
+    "max_asa_seconds": lambda t, v: f"ASA <= {t['max_asa_seconds']:g} s: {v:.1f} s",
+    "within_promise": lambda t, v: f"answered within promise {t['within_promise']:.0%}: {v:.1%}",
+}
+
+
 def target_lines(result: SimulationResult) -> list[str]:
-    """One line per channel target: the target, the simulated mean and met/MISSED."""
+    """One line per channel: each target, the simulated mean and met/MISSED (the verdict
+    comes from :func:`simulator.whatif.target_checks`, the same one the app shows)."""
+    checks = target_checks(result)
     lines: list[str] = []
-    for channel, targets in result.targets.items():
-        checks = []
-        if "service_level" in targets:
-            value = result.kpi(channel, "service_level")
-            ok = value >= targets["service_level"]
-            checks.append(
-                f"service level {targets['service_level']:.0%} within "
-                f"{targets['within_seconds']:g} s: {value:.1%} {'met' if ok else 'MISSED'}"
-            )
-        if "max_abandon_rate" in targets:
-            value = result.kpi(channel, "abandon_rate")
-            ok = value <= targets["max_abandon_rate"]
-            checks.append(
-                f"abandonment <= {targets['max_abandon_rate']:.0%}: {value:.1%} "
-                f"{'met' if ok else 'MISSED'}"
-            )
-        if "max_asa_seconds" in targets:
-            value = result.kpi(channel, "asa_s")
-            ok = value <= targets["max_asa_seconds"]
-            checks.append(
-                f"ASA <= {targets['max_asa_seconds']:g} s: {value:.1f} s "
-                f"{'met' if ok else 'MISSED'}"
-            )
-        if "within_promise" in targets:
-            value = result.kpi(channel, "within_promise")
-            ok = value >= targets["within_promise"]
-            checks.append(
-                f"answered within promise {targets['within_promise']:.0%}: {value:.1%} "
-                f"{'met' if ok else 'MISSED'}"
-            )
-        if checks:
-            lines.append(f"  {channel}: " + "; ".join(checks))
+    for channel, rows in checks.groupby("channel", sort=False):
+        targets = result.targets[channel]
+        parts = [
+            f"{_TARGET_TEXT[row.target](targets, row.mean)} {'met' if row.met else 'MISSED'}"
+            for row in rows.itertuples()
+        ]
+        lines.append(f"  {channel}: " + "; ".join(parts))
     return lines
 
 
