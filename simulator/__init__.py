@@ -10,19 +10,61 @@ Public API (everything a script needs)::
     required_agents(200.0, 180, service_level=0.8, within_s=20, shrinkage=0.3)
 """
 
-# Analytic queueing core (Erlang B / C / A, staffing requirements, deferred work).
-from simulator.deferred import DeferredRequirement, deferred_profile, deferred_requirement
-from simulator.erlang import QueueKpis, erlang_a_kpis, erlang_b, erlang_c, erlang_c_kpis
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from simulator.errors import InputError
-from simulator.results import SimulationResult
-from simulator.runner import simulate
-from simulator.scenario import Scenario
-from simulator.staffing import (
-    StaffingRequirement,
-    kpis_for_agents,
-    required_agents,
-    square_root_agents,
-)
+
+# The public names, imported on first use (PEP 562): ``import simulator`` stays light, so the
+# ``staffsim`` command starts in milliseconds and a Ctrl-C during its heavy imports (numpy,
+# pandas, scipy: about a second) happens inside ``simulator.cli.main``, which reports it as
+# "interrupted" (exit 130) instead of a traceback.
+_EXPORTS = {
+    "DeferredRequirement": "simulator.deferred",
+    "deferred_profile": "simulator.deferred",
+    "deferred_requirement": "simulator.deferred",
+    "QueueKpis": "simulator.erlang",
+    "erlang_a_kpis": "simulator.erlang",
+    "erlang_b": "simulator.erlang",
+    "erlang_c": "simulator.erlang",
+    "erlang_c_kpis": "simulator.erlang",
+    "SimulationResult": "simulator.results",
+    "simulate": "simulator.runner",
+    "Scenario": "simulator.scenario",
+    "StaffingRequirement": "simulator.staffing",
+    "kpis_for_agents": "simulator.staffing",
+    "required_agents": "simulator.staffing",
+    "square_root_agents": "simulator.staffing",
+}
+
+if TYPE_CHECKING:
+    from simulator.deferred import DeferredRequirement, deferred_profile, deferred_requirement
+    from simulator.erlang import QueueKpis, erlang_a_kpis, erlang_b, erlang_c, erlang_c_kpis
+    from simulator.results import SimulationResult
+    from simulator.runner import simulate
+    from simulator.scenario import Scenario
+    from simulator.staffing import (
+        StaffingRequirement,
+        kpis_for_agents,
+        required_agents,
+        square_root_agents,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "DeferredRequirement",

@@ -13,15 +13,68 @@ The YAML form is tagged by ``distribution``::
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from simulator.limits import MAX_DURATION_S, MIN_CV
+
+
+@functools.cache
+def _numeric_only(model: type[BaseModel], field: str) -> bool:
+    """Whether ``field`` of ``model`` holds numbers (or lists / mappings of numbers) and
+    nothing that may legitimately be a boolean or a nested model."""
+    leaves: list[Any] = []
+
+    def walk(annotation: Any) -> None:
+        args = get_args(annotation)
+        if args:
+            for arg in args:
+                walk(arg)
+        else:
+            leaves.append(annotation)
+
+    walk(model.model_fields[field].annotation)
+    if any(_bool_or_model(leaf) for leaf in leaves):
+        return False
+    return any(leaf in (int, float) for leaf in leaves)
+
+
+def _bool_or_model(leaf: Any) -> bool:
+    return leaf is bool or (isinstance(leaf, type) and issubclass(leaf, BaseModel))
+
+
+def _first_boolean(value: Any) -> bool:
+    """Whether ``value`` is a boolean or a list/mapping holding one (at any depth)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_first_boolean(v) for v in value)
+    if isinstance(value, dict):
+        return any(_first_boolean(v) for v in value.values())
+    return False
+
+
+def refuse_booleans(model: type[BaseModel], field: str | None, value: Any) -> Any:
+    """``value`` unchanged, unless ``field`` of ``model`` takes numbers and ``value`` is (or
+    holds) a boolean: YAML reads ``yes``/``true`` as True, which pydantic would take as 1."""
+    if field is not None and _numeric_only(model, field) and _first_boolean(value):
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)[:60]
+        raise ValueError(f"must be a number, got {shown} (true/false is not a number)")
+    return value
 
 
 class _Distribution(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    # Not "*": the ``distribution`` tag is a discriminator, which takes no validator.
+    @field_validator("mean_seconds", "cv", "samples_seconds", mode="before", check_fields=False)
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_booleans(cls, info.field_name, value)
 
     @property
     def mean_s(self) -> float:  # pragma: no cover - overridden
@@ -43,7 +96,7 @@ class Exponential(_Distribution):
     """Memoryless; the M in M/M/c. ``mean_seconds`` > 0."""
 
     distribution: Literal["exponential"] = "exponential"
-    mean_seconds: float = Field(gt=0)
+    mean_seconds: float = Field(gt=0, le=MAX_DURATION_S)
 
     @property
     def mean_s(self) -> float:
@@ -66,8 +119,8 @@ class Lognormal(_Distribution):
     what a planner reads off a report."""
 
     distribution: Literal["lognormal"] = "lognormal"
-    mean_seconds: float = Field(gt=0)
-    cv: float = Field(gt=0, le=10)
+    mean_seconds: float = Field(gt=0, le=MAX_DURATION_S)
+    cv: float = Field(ge=MIN_CV, le=10)
 
     @property
     def mean_s(self) -> float:
@@ -90,8 +143,8 @@ class Gamma(_Distribution):
     """Gamma by mean and cv (shape = 1/cv², scale = mean·cv²); cv = 1 is exponential."""
 
     distribution: Literal["gamma"] = "gamma"
-    mean_seconds: float = Field(gt=0)
-    cv: float = Field(gt=0, le=10)
+    mean_seconds: float = Field(gt=0, le=MAX_DURATION_S)
+    cv: float = Field(ge=MIN_CV, le=10)
 
     @property
     def mean_s(self) -> float:
@@ -113,7 +166,7 @@ class Deterministic(_Distribution):
     """Always ``mean_seconds`` (the field keeps the name every distribution shares)."""
 
     distribution: Literal["deterministic"] = "deterministic"
-    mean_seconds: float = Field(ge=0)
+    mean_seconds: float = Field(ge=0, le=MAX_DURATION_S)
 
     @property
     def mean_s(self) -> float:
@@ -139,9 +192,12 @@ class Empirical(_Distribution):
     @field_validator("samples_seconds")
     @classmethod
     def _non_negative(cls, values: tuple[float, ...]) -> tuple[float, ...]:
-        bad = [v for v in values if not (v >= 0 and math.isfinite(v))]
+        bad = [v for v in values if not (0 <= v <= MAX_DURATION_S)]
         if bad:
-            raise ValueError(f"every sample must be a finite number >= 0, got {bad[0]}")
+            raise ValueError(
+                f"every sample must be a number between 0 and {MAX_DURATION_S:,} "
+                f"(a year, in seconds), got {bad[0]}"
+            )
         return values
 
     @property

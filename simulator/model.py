@@ -8,6 +8,7 @@ once per ``simulate`` call and shipped to worker processes as is (it pickles sma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,16 +118,27 @@ class CompiledModel:
 
     def add_working_seconds(self, t: float, seconds: float) -> float:
         """The time at which ``seconds`` of opening hours have passed after ``t`` (may run
-        past the horizon: the same opening hours are assumed on later days)."""
+        past the horizon: the same opening hours are assumed on later days).
+
+        Closed form (what is left of ``t``'s day, then whole days of ``close − open``
+        seconds, then part of a last day), so a year-long promise costs what a day's does.
+        It returns exactly what walking day by day returns: whole days are taken off
+        ``seconds`` as one multiple of the (integral) day length, an exact subtraction
+        for times below 2⁵³ s."""
         day = int(t // DAY_S)
-        while True:
-            start = max(t, day * DAY_S + self.open_s)
-            end = day * DAY_S + self.close_s
-            if start < end:
-                if seconds <= end - start:
-                    return start + seconds
-                seconds -= end - start
-            day += 1
+        start = max(t, day * DAY_S + self.open_s)
+        end = day * DAY_S + self.close_s
+        if start < end:
+            if seconds <= end - start:
+                return start + seconds
+            seconds -= end - start
+        length = self.close_s - self.open_s  # opening seconds of every later day
+        skip = max(0, math.ceil(seconds / length) - 1)  # whole days before the last one
+        while skip > 0 and seconds - (skip - 1) * length <= length:  # rounding of the division
+            skip -= 1
+        while seconds - skip * length > length:
+            skip += 1
+        return (day + 1 + skip) * DAY_S + self.open_s + (seconds - skip * length)
 
     def next_open_s(self, t: float) -> float | None:
         """``t`` if open, else the next opening time within the horizon (None past it)."""
@@ -199,7 +211,7 @@ def _staffing_changes(
         level += d
         changes.append((float(t), level))
     changes = _merge(changes)
-    paid = np.array([_integrate(changes, s, s + horizon.interval_s) for s in starts]) / 3600
+    paid = _integrate_intervals(changes, starts, horizon.interval_s) / 3600
     return changes, paid, total_paid_s / 3600
 
 
@@ -218,17 +230,31 @@ def _merge(changes: list[tuple[float, int]]) -> list[tuple[float, int]]:
     return out
 
 
-def _integrate(changes: list[tuple[float, int]], a: float, b: float) -> float:
-    """Agent-seconds of a step function over [a, b)."""
-    total, level, last = 0.0, 0, a
-    for t, new in changes:
-        if t >= b:
-            break
-        if t > a:
-            total += level * (t - last)
+def _integrate_intervals(
+    changes: list[tuple[float, int]], starts: np.ndarray, length: float
+) -> np.ndarray:
+    """Agent-seconds of the step function ``changes`` over each [start, start + length),
+    starts ascending. One pass over the changes for all intervals (a year of shifts has
+    ~10⁵ changes and ~10⁴ intervals; one pass per interval would take minutes), with the
+    same additions in the same order as integrating each interval on its own."""
+    out = np.zeros(len(starts))
+    first = 0  # first change after the previous interval's start
+    level = 0  # level of the last change at or before the current start
+    for k, a in enumerate(starts.tolist()):
+        while first < len(changes) and changes[first][0] <= a:
+            level = changes[first][1]
+            first += 1
+        b = a + length
+        total, current, last = 0.0, level, a
+        i = first
+        while i < len(changes) and changes[i][0] < b:
+            t, new = changes[i]
+            total += current * (t - last)
             last = t
-        level = new
-    return total + level * (b - last)
+            current = new
+            i += 1
+        out[k] = total + current * (b - last)
+    return out
 
 
 def _interval_starts(scenario: Scenario) -> np.ndarray:

@@ -216,9 +216,32 @@ _PERCENT_KPIS = {
 }
 
 
+BEYOND_RANGE: dict[str, str] = {
+    "wait_p50_s": "> 24 h",
+    "wait_p90_s": "> 24 h",
+    "wait_p95_s": "> 24 h",
+    "response_p90_s": "> 14 days",
+}
+"""How a percentile beyond its histogram's range (``inf`` in the tables, ``null`` in JSON) is
+shown: waits are binned up to a day, email responses up to 14 days."""
+
+UNDEFINED = "n/a"
+"""How an undefined KPI (NaN: nothing to measure, e.g. no contact offered) is shown."""
+
+
+def display_beyond_range(kpi: str, value: float) -> str | None:
+    """``"> 24 h"`` for an infinite percentile (beyond the histogram), else None."""
+    if math.isinf(value) and value > 0:
+        return BEYOND_RANGE.get(kpi, "beyond range")
+    return None
+
+
 def _fmt(mean: float, half: float, kpi: str) -> str:
     if math.isnan(mean):
-        return "-"
+        return UNDEFINED
+    beyond = display_beyond_range(kpi, mean)
+    if beyond is not None:
+        return beyond
     pct = kpi in _PERCENT_KPIS
     if pct:
         text = f"{mean:.1%}"

@@ -9,11 +9,15 @@ workers and whatever order the workers finish in.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from simulator import limits
 from simulator.engine import run_replication
 from simulator.errors import InputError
 from simulator.model import CompiledModel, compile_scenario
@@ -49,14 +53,20 @@ def simulate(
         scenario = Scenario.from_yaml(scenario)
     replications = scenario.run.replications if replications is None else replications
     seed = scenario.run.seed if seed is None else seed
-    if replications < 1:
-        raise InputError(f"replications: must be >= 1, got {replications}")
-    if seed < 0:
-        raise InputError(f"seed: must be >= 0, got {seed}")
-    if workers < 0:
-        raise InputError(f"workers: must be >= 0, got {workers}")
-    model = compile_scenario(scenario)
+    problems = limits.replications_problems(
+        replications,
+        len(scenario.channels),
+        len(scenario.agent_groups),
+        scenario.horizon.n_intervals,
+        field="replications",
+    )
+    problems += limits.check_seed(seed, field="seed")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        problems.append(f"workers: must be a whole number >= 0, got {workers!r}")
+    if problems:
+        raise InputError(problems)
     logs = _log_paths(contact_log_dir, replications)
+    model = compile_scenario(scenario)
     done: dict[int, ReplicationStats] = {}
     interrupted = False
     try:
@@ -64,7 +74,10 @@ def simulate(
             _run_on(executor, model, seed, replications, logs, done, progress)
         elif workers != 1:
             count = (os.cpu_count() or 1) if workers == 0 else workers
-            with ProcessPoolExecutor(max_workers=min(count, replications)) as pool:
+            pool = ProcessPoolExecutor(
+                max_workers=min(count, replications), initializer=worker_setup
+            )
+            with pool:
                 _run_on(pool, model, seed, replications, logs, done, progress)
         else:
             for r in range(replications):
@@ -104,11 +117,50 @@ def _run_on(
 
 
 def _log_paths(directory: str | Path | None, replications: int) -> list[Path | None]:
+    """The contact-log file of each replication, the folder created and checked writable
+    *before* any replication runs (a bad folder then costs nothing)."""
     if directory is None:
         return [None] * replications
     path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise InputError(
+            f"contact_log_dir: {path} is a file; give a folder (one contacts-<r>.csv is "
+            "written per replication)"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".staffsim-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(
+            f"contact_log_dir: cannot write in {path}: {exc.strerror or exc}"
+        ) from None
     return [path / f"contacts-{r}.csv" for r in range(replications)]
+
+
+def worker_setup() -> None:
+    """Initializer of every local worker process (``simulate`` and batch pools).
+
+    Ctrl-C goes to the parent only, which cancels the pool and keeps what finished, so
+    workers do not print a traceback each. And a worker whose parent is gone (killed with
+    SIGKILL, which no handler sees) exits within a second instead of waiting for work for
+    ever: a daemon thread compares the parent's process id with the one it started under.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_CHECK_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="staffsim-parent-watch", daemon=True).start()
+
+
+_PARENT_CHECK_S = 0.5
+"""How often a worker checks that its parent still runs, seconds."""
 
 
 def _targets(scenario: Scenario) -> dict[str, dict[str, Any]]:
@@ -117,4 +169,4 @@ def _targets(scenario: Scenario) -> dict[str, dict[str, Any]]:
     }
 
 
-__all__ = ["Progress", "simulate"]
+__all__ = ["Progress", "simulate", "worker_setup"]

@@ -14,17 +14,28 @@ The full format is documented, with an annotated example, in ``docs/scenario-for
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from simulator.distributions import Distribution
-from simulator.errors import InputError
+from simulator import limits
+from simulator.distributions import Distribution, refuse_booleans
+from simulator.errors import InputError, printable
 from simulator.yamlfile import parse_yaml, read_text
 
 ChannelKind = Literal["call", "chat", "email"]
@@ -43,8 +54,8 @@ ServiceLevelDefinition = Literal[
   abandoned within T). Callers hanging up within T are not held against the centre.
 """
 
-_HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_HHMM = re.compile(r"([01][0-9]|2[0-4]):([0-5][0-9])")  # matched whole: "08:00\n" is not a time
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 DEFAULT_PRIORITY: dict[str, int] = {"call": 1, "chat": 2, "email": 3}
 
 
@@ -60,7 +71,7 @@ def _clock_text(value: Any) -> Any:
 
 def _clock_seconds(text: str) -> int:
     """``"08:30"`` → 30600 seconds after midnight; ``"24:00"`` is allowed as end of day."""
-    match = _HHMM.match(text)
+    match = _HHMM.fullmatch(text) if isinstance(text, str) else None
     if not match or (int(match.group(1)) == 24 and match.group(2) != "00"):
         raise ValueError(f"must be a clock time HH:MM between 00:00 and 24:00, got {text!r}")
     return int(match.group(1)) * 3600 + int(match.group(2)) * 60
@@ -68,6 +79,12 @@ def _clock_seconds(text: str) -> int:
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        """``rate_per_hour: true`` is a mistake, not 1: numeric fields refuse booleans."""
+        return refuse_booleans(cls, info.field_name, value)
 
 
 # --------------------------------------------------------------------------------------
@@ -145,7 +162,7 @@ class DayMultiplier(_Model):
     """Day-level uncertainty of volume: each day's arrivals are multiplied by a gamma
     variate with mean 1 and this coefficient of variation (overdispersion)."""
 
-    cv: float = Field(gt=0, le=2)
+    cv: float = Field(ge=limits.MIN_CV, le=2)
 
 
 class Arrivals(_Model):
@@ -193,7 +210,12 @@ class Redial(_Model):
 
     probability: float = Field(ge=0, le=1)
     delay: Distribution
-    max_attempts: int = Field(3, ge=1, description="Total attempts per customer, first included.")
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=limits.MAX_ATTEMPTS,
+        description="Total attempts per customer, first included.",
+    )
 
 
 class Resolution(_Model):
@@ -209,7 +231,12 @@ class Resolution(_Model):
     )
     escalate_share: float = Field(0.0, ge=0, le=1)
     escalate_to: str | None = None
-    max_contacts: int = Field(5, ge=1, description="Contacts per issue before it is dropped.")
+    max_contacts: int = Field(
+        5,
+        ge=1,
+        le=limits.MAX_CONTACTS_PER_ISSUE,
+        description="Contacts per issue before it is dropped.",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Resolution:
@@ -273,7 +300,9 @@ class Channel(_Model):
     concurrency_slowdown: float = Field(
         0.0, ge=0, le=2, description="Chat: handle time grows by this fraction per extra chat."
     )
-    promise_hours: float | None = Field(None, gt=0, description="Email: response promise.")
+    promise_hours: float | None = Field(
+        None, gt=0, le=limits.MAX_PROMISE_HOURS, description="Email: response promise."
+    )
     promise_clock: Literal["calendar", "working"] = "calendar"
 
     @model_validator(mode="after")
@@ -335,7 +364,7 @@ class Shift(_Model):
 
     start: str
     hours: float = Field(gt=0, le=16)
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=limits.MAX_AGENTS_PER_GROUP)
     days: tuple[int, ...] | None = Field(None, description="Day indices (0-based); all if omitted.")
     breaks: tuple[Break, ...] = ()
 
@@ -348,6 +377,34 @@ class Shift(_Model):
                     f"ends after the {self.hours:g}-hour shift"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _breaks_apart(self) -> Shift:
+        """Overlapping breaks would take the same agents off duty twice (a negative
+        headcount): each break must end before the next one starts."""
+        order = sorted(range(len(self.breaks)), key=lambda i: self.breaks[i].after_minutes)
+        for before, after in itertools.pairwise(order):
+            a, b = self.breaks[before], self.breaks[after]
+            if b.after_minutes < a.after_minutes + a.minutes:
+                raise ValueError(
+                    f"breaks.{after}: starts after {b.after_minutes} minutes, inside break "
+                    f"{before} ({a.after_minutes}-{a.after_minutes + a.minutes} minutes); "
+                    "breaks may not overlap"
+                )
+        return self
+
+    @field_validator("days")
+    @classmethod
+    def _days_once(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        """A day listed twice would count the shift twice on it."""
+        if value is not None:
+            repeated = sorted({d for d in value if value.count(d) > 1})
+            if repeated:
+                raise ValueError(
+                    f"day {repeated[0]} is listed {value.count(repeated[0])} times; "
+                    "list each day once"
+                )
+        return value
 
     @field_validator("start", mode="before")
     @classmethod
@@ -364,36 +421,64 @@ class Shift(_Model):
 class AgentGroup(_Model):
     """Agents sharing skills, proficiency, cost and a staffing plan."""
 
-    cost_per_hour: float = Field(ge=0, description="Cost of one paid agent-hour.")
+    cost_per_hour: float = Field(
+        ge=0, le=limits.MAX_COST_PER_HOUR, description="Cost of one paid agent-hour."
+    )
     skills: dict[str, Skill] = Field(min_length=1)
     staffing: int | PerIntervalValues | None = Field(
         None, description="Headcount: constant, per interval (list) or per day (list of lists)."
     )
     shifts: tuple[Shift, ...] | None = None
     shrinkage: float = Field(0.0, ge=0, lt=1, description="Share of paid time unavailable.")
-    min_headcount: int = Field(0, ge=0, description="Optimizer bound per interval.")
-    max_headcount: int | None = Field(None, ge=0, description="Optimizer bound per interval.")
+    min_headcount: int = Field(
+        0, ge=0, le=limits.MAX_AGENTS_PER_GROUP, description="Optimizer bound per interval."
+    )
+    max_headcount: int | None = Field(
+        None, ge=0, le=limits.MAX_AGENTS_PER_GROUP, description="Optimizer bound per interval."
+    )
 
     @field_validator("skills", mode="before")
     @classmethod
     def _skill_list(cls, value: Any) -> Any:
-        """Allow ``skills: [voice, chat]`` as shorthand for default proficiency."""
+        """Allow ``skills: [voice, chat]`` as shorthand for default proficiency. A list of
+        mappings (``- voice: {fcr: 0.8}``) is a likely slip for the mapping form: say so."""
         if isinstance(value, list | tuple):
+            for item in value:
+                if not isinstance(item, str):
+                    raise ValueError(
+                        f"a list of skills holds channel names only, got {_short(item)}; "
+                        "to give proficiency write a mapping, e.g. "
+                        "skills: {calls: {fcr: 0.8}, chat: {}}"
+                    )
+            repeated = sorted({name for name in value if value.count(name) > 1})
+            if repeated:
+                raise ValueError(f"{repeated[0]!r} is listed more than once")
             return {name: {} for name in value}
         return value
 
     @field_validator("staffing")
     @classmethod
     def _staffing_values(cls, value: Any) -> Any:
+        most = limits.MAX_AGENTS_PER_GROUP
         if value is None or isinstance(value, int):
             if isinstance(value, int) and value < 0:
                 raise ValueError(f"headcount must be >= 0, got {value}")
+            if isinstance(value, int) and value > most:
+                raise ValueError(
+                    f"headcount must be <= {most:,} agents per group (split a larger group), "
+                    f"got {value:,}"
+                )
             return value
         rows = value if value and isinstance(value[0], tuple) else (value,)
         for row in rows:
             for v in row:
                 if not (v >= 0 and float(v).is_integer()):
                     raise ValueError(f"headcount must be a whole number >= 0, got {v}")
+                if v > most:
+                    raise ValueError(
+                        f"headcount must be <= {most:,} agents per group (split a larger "
+                        f"group), got {v:,.0f}"
+                    )
         return value
 
     @model_validator(mode="after")
@@ -420,15 +505,18 @@ class Routing(_Model):
         "call 1, chat 2, email 3.",
     )
     email_reserve_agents: int = Field(
-        0, ge=0, description="Start an email only if this many skilled agents stay idle."
+        0,
+        ge=0,
+        le=limits.MAX_AGENTS_PER_GROUP,
+        description="Start an email only if this many skilled agents stay idle.",
     )
 
 
 class Run(_Model):
     """Replications, seed and statistics settings."""
 
-    replications: int = Field(10, ge=1, le=100_000)
-    seed: int = Field(12345, ge=0)
+    replications: int = Field(10, ge=1, le=limits.MAX_REPLICATIONS)
+    seed: int = Field(12345, ge=0, le=limits.MAX_SEED)
     warmup_minutes: float = Field(0.0, ge=0, description="Contacts arriving earlier are ignored.")
     service_level_definition: ServiceLevelDefinition = "answered_within_over_offered"
     serve_queue_at_close: bool = Field(
@@ -452,13 +540,30 @@ class Scenario(_Model):
     routing: Routing = Routing()
     run: Run = Run()
 
+    @field_validator("name", "description")
+    @classmethod
+    def _text(cls, value: str, info: ValidationInfo) -> str:
+        """Names are printed in every result and terminal: no control characters (escape
+        codes would be obeyed), and a bounded length."""
+        most = limits.MAX_NAME_CHARS if info.field_name == "name" else limits.MAX_DESCRIPTION_CHARS
+        if len(value) > most:
+            raise ValueError(f"at most {most:,} characters, got {len(value):,}")
+        allowed = "" if info.field_name == "name" else "\n\t"
+        bad = next((ch for ch in value if not ch.isprintable() and ch not in allowed), None)
+        if bad is not None:
+            raise ValueError(f"contains the control character {printable(bad)}; use plain text")
+        return value
+
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         problems: list[str] = []
         for names, where in ((self.channels, "channels"), (self.agent_groups, "agent_groups")):
             for name in names:
-                if not _NAME.match(name):
-                    problems.append(f"{where}.{name}: names use letters, digits, _ and -")
+                if not _NAME.fullmatch(name):
+                    problems.append(
+                        f"{where}.{printable(name)}: names use letters, digits, _ and - "
+                        f"(got {name!r})"
+                    )
         per_day = self.horizon.intervals_per_day
         for cname, channel in self.channels.items():
             volumes = channel.arrivals.volumes
@@ -513,6 +618,15 @@ class Scenario(_Model):
             raise ValueError("\n".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _limits(self) -> Scenario:
+        """What sizes the work or the memory of a run (simulator.limits), checked once
+        every field is valid."""
+        problems = limits.scenario_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
     # ---- derived views ---------------------------------------------------------------
     def priority(self, channel: str) -> int:
         """Routing priority of a channel (lower first)."""
@@ -524,6 +638,7 @@ class Scenario(_Model):
         """Validate a plain mapping; raise :class:`InputError` with one line per problem."""
         if not isinstance(data, Mapping):
             raise InputError(f"{source}: expected a mapping at the top level, got {_kind(data)}")
+        _check_size(data, source)
         try:
             return cls.model_validate(dict(data))
         except ValidationError as exc:
@@ -580,6 +695,40 @@ def _check_grid(values: Any, per_day: int, days: int, where: str) -> list[str]:
     return []
 
 
+def _check_size(data: Any, source: str) -> None:
+    """Refuse data nested deeper than ``MAX_YAML_DEPTH`` or with more than ``MAX_YAML_NODES``
+    values counting every reference to a shared list (a cycle counts as too deep): the same
+    limits the YAML reader applies, for data built in Python. Cost: one walk, bounded."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > limits.MAX_YAML_NODES:
+            raise InputError(
+                f"{source}: more than {limits.MAX_YAML_NODES:,} values (shared lists counted "
+                "at each use)"
+            )
+        if isinstance(node, Mapping | list | tuple | set | frozenset):
+            if depth > limits.MAX_YAML_DEPTH:
+                raise InputError(
+                    f"{source}: nested deeper than {limits.MAX_YAML_DEPTH} levels (or refers to "
+                    "itself)"
+                )
+            children = node.values() if isinstance(node, Mapping) else node
+            stack.extend((child, depth + 1) for child in children)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 60, 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+
+
+def _short(value: Any) -> str:
+    """A bounded ``repr`` for messages: a huge or deeply shared value is shown in part."""
+    return _REPR.repr(value)
+
+
 def _suggest(name: str, known: Mapping[str, Any]) -> str:
     close = difflib.get_close_matches(name, list(known), n=2)
     return f" (did you mean {' or '.join(close)}?)" if close else f" (known: {', '.join(known)})"
@@ -617,7 +766,7 @@ def format_validation_error(exc: ValidationError) -> list[str]:
         if kind == "extra_forbidden":
             message = f"unknown field{_field_hint(exc, err['loc'])}"
         elif kind not in ("missing",):
-            message += f", got {err.get('input')!r}"
+            message += f", got {_short(err.get('input'))}"
         lines.append(f"{loc}: {message}" if loc else message)
     return lines
 

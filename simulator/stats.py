@@ -12,6 +12,7 @@ time and filed under the interval in which the time passed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,10 @@ def wait_bin_edges() -> np.ndarray:
 def histogram_quantile(counts: np.ndarray, q: float, edges: np.ndarray | None = None) -> float:
     """The q-quantile (0..1) of waits from histogram counts, linear within a bin.
 
-    Resolution: 0.5 s below 2 min, 5 s below 30 min, 60 s below a day. NaN when empty.
+    Resolution: 0.5 s below 2 min, 5 s below 30 min, 60 s below a day. NaN when empty;
+    ``inf`` when the quantile lies in the overflow (last) bin, whose values are only known
+    to be beyond the histogram's range (a day for waits, 14 days for email responses):
+    shown as "> 24 h", never as a made-up number inside the bin.
     """
     total = counts.sum()
     if total == 0:
@@ -77,6 +81,8 @@ def histogram_quantile(counts: np.ndarray, q: float, edges: np.ndarray | None = 
     target = q * total
     b = int(np.searchsorted(cumulative, target, side="left"))
     b = min(b, len(counts) - 1)
+    if b == len(counts) - 1 and counts[b] > 0:
+        return math.inf
     before = cumulative[b - 1] if b > 0 else 0
     inside = counts[b]
     fraction = 0.0 if inside == 0 else (target - before) / inside

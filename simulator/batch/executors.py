@@ -6,7 +6,9 @@ store it, submit the next. Dask's ``Client.get_executor()`` is such an executor.
 
 * ``workers=1``: tasks run in this process, one at a time (easiest to debug).
 * ``workers=N`` (default: all cores): a pool of N local processes. Workers ignore Ctrl-C;
-  the parent handles it, stores what finished and stops cleanly.
+  the parent handles it, stores what finished and stops cleanly. A worker whose parent is
+  killed outright exits within a second (:func:`simulator.runner.worker_setup`): no
+  orphans keep running.
 * ``dask_local=N``: starts a Dask ``LocalCluster`` of N single-threaded worker processes
   for the run and closes it afterwards. It costs ~3 s to start (each worker imports
   staffsim) and ~10% of throughput (scheduler and heartbeats share the cores), so on one
@@ -23,7 +25,6 @@ Dask (``pip install 'staffsim[dask]'``) is imported only when asked for.
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import InputError
+from simulator.runner import worker_setup
 
 DASK_MISSING = (
     "Dask is not installed: pip install 'staffsim[dask]' (or dask[distributed]); "
@@ -121,7 +123,7 @@ def open_backend(
     if count == 1:
         yield Backend(InlineExecutor(), 1, "this process")
         return
-    pool = ProcessPoolExecutor(max_workers=count, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=count, initializer=worker_setup)
     try:
         yield Backend(pool, count, f"{count} local processes")
     finally:
@@ -142,12 +144,6 @@ class InlineExecutor(Executor):
         except Exception as exc:
             future.set_exception(exc)
         return future
-
-
-def _ignore_interrupts() -> None:
-    """Worker-process initializer: Ctrl-C goes to the parent only, which cancels the pool,
-    so workers do not print a traceback each."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker_imports() -> str:

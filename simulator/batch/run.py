@@ -30,14 +30,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from simulator import limits
 from simulator.batch.executors import check_choice, open_backend
 from simulator.batch.store import (
+    CHECK_COLUMNS,
     DirectoryStore,
     MemoryStore,
     OutputPaths,
     StoredTask,
     TaskResult,
+    add_checks,
     read_table,
+    verify_tasks,
 )
 from simulator.batch.sweep import Point, Sweep, SweepSpec, sweep_from_scenarios
 from simulator.engine import run_replication
@@ -93,6 +97,8 @@ class BatchResult:
 
     ``complete`` is False when tasks are missing (interrupted, failed, or a worker died);
     the summary then covers the finished replications and ``--resume`` completes it.
+    ``discarded`` lists stored tasks that failed their row count or checksum (altered or
+    damaged files); they were set aside and computed again in this run.
 
     Times (wall seconds): ``elapsed_s`` the whole call; ``startup_s`` opening the executor
     (process pool, Dask cluster and its workers' imports); ``running_s`` from the first
@@ -116,6 +122,7 @@ class BatchResult:
     compute_s: float = 0.0
     backend: str = ""
     outputs: list[Path] = field(default_factory=list)
+    discarded: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -193,9 +200,30 @@ def run_batch(
     if chunk is not None and chunk < 1:
         raise InputError(f"chunk: must be >= 1 replication per task, got {chunk}")
     sweep = resolve_sweep(spec, replications, seed, common_random_numbers)
+    _check_rows(sweep)
     store: DirectoryStore | MemoryStore = MemoryStore()
     if out is not None:
         store = DirectoryStore(out, resume=resume, overwrite=overwrite)
+    try:
+        return _run(sweep, store, out, workers, scheduler, dask_local, executor, chunk, progress,
+                    started)  # fmt: skip
+    finally:
+        store.close()
+
+
+def _run(
+    sweep: Sweep,
+    store: DirectoryStore | MemoryStore,
+    out: str | Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    dask_local: int | None,
+    executor: Executor | None,
+    chunk: int | None,
+    progress: Progress | None,
+    started: float,
+) -> BatchResult:
+    """The body of :func:`run_batch`, with ``--out`` locked by ``store``."""
     stored = _check_stored(sweep, store.stored()) if out is not None else set()
     todo = [
         (point, r)
@@ -249,7 +277,22 @@ def run_batch(
         compute_s=outcome.compute_s,
         backend=backend_name,
         outputs=outputs,
+        discarded=store.discarded,
     )
+
+
+def _check_rows(sweep: Sweep) -> None:
+    """Refuse a sweep whose per-replication KPI rows would not fit in memory (a guess from
+    the first point: one row per channel KPI, group KPI and overall KPI)."""
+    model = sweep.points[0].model
+    per_task = 27 * len(model.channels) + 5 * len(model.groups) + 7
+    rows = sweep.tasks * per_task
+    if rows > limits.MAX_BATCH_ROWS:
+        raise InputError(
+            f"replications: {len(sweep.points):,} points x {sweep.replications:,} replications "
+            f"would keep about {rows:,} KPI rows; the limit is {limits.MAX_BATCH_ROWS:,} "
+            "(fewer points or replications, or several runs)"
+        )
 
 
 def resolve_sweep(
@@ -347,10 +390,10 @@ def replications_table(rows: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
         "value",
     ]
     if rows.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*columns, *CHECK_COLUMNS])
     frame = rows.merge(points.drop(columns="seed"), on="point_id", how="inner")
     frame = frame.sort_values(["point", "replication", "order"], kind="stable")
-    return frame[columns].reset_index(drop=True)
+    return add_checks(frame[columns].reset_index(drop=True))
 
 
 def summary_table(replications: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
@@ -395,6 +438,16 @@ def load_results(out: str | Path) -> BatchResult:
     replications = (
         read_table(paths.replications, paths.fmt) if paths.replications.exists() else pd.DataFrame()
     )
+    if not replications.empty:
+        _, problems = verify_tasks(replications)
+        if problems:
+            shown = [
+                f"{paths.replications}: {p.removesuffix('; computed again')}" for p in problems
+            ]
+            raise InputError(
+                [*shown[:10], *([f"... and {len(shown) - 10} more"] if len(shown) > 10 else []),
+                 "rerun the sweep with --resume on this --out to compute them again"]
+            )  # fmt: skip
     columns = list(summary.columns)
     try:
         parameters = columns[columns.index("point_id") + 1 : columns.index("seed")]
@@ -568,7 +621,7 @@ def _check_stored(sweep: Sweep, stored: list[StoredTask]) -> set[tuple[str, int]
             beyond = max(beyond, task.replication + 1)
         else:
             keep.add((task.point_id, task.replication))
-    why = "(the base scenario, set:, seed or common_random_numbers changed)"
+    why = "(the base scenario, set:, seed, common_random_numbers or staffsim's version changed)"
     matching = {t.point_id for t in stored if t.point_id in by_id}
     if changed and len(changed) == len(matching):
         problems = [

@@ -38,18 +38,21 @@ Either way a point's results equal ``simulate(point.scenario, replications, seed
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from simulator import limits
 from simulator.errors import InputError
 from simulator.model import CompiledModel, compile_scenario
 from simulator.scenario import Scenario
@@ -338,8 +341,10 @@ def point_seed(sweep_seed: int, params: Mapping[str, Any]) -> int:
 
 
 def scenario_digest(scenario: Scenario) -> str:
-    """Fingerprint of what a point simulates (16 hex digits). Cosmetic fields (name,
-    description) and the run's replications/seed (the sweep sets those) are left out."""
+    """Fingerprint of what a point simulates (16 hex digits): the scenario and the staffsim
+    version that simulates it (another version may compute other numbers, so its stored
+    results are not mixed in on ``--resume``). Cosmetic fields (name, description) and the
+    run's replications/seed (the sweep sets those) are left out."""
     data = scenario.to_dict()
     data.pop("name", None)
     data.pop("description", None)
@@ -347,7 +352,17 @@ def scenario_digest(scenario: Scenario) -> str:
     run.pop("seed", None)
     run.pop("replications", None)
     data["run"] = run
+    data["staffsim_version"] = package_version()
     return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def package_version() -> str:
+    """The installed staffsim version (``"unknown"`` when run from a plain source tree)."""
+    try:
+        return version("staffsim")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def encode_parameter_columns(frame: pd.DataFrame, parameters: Sequence[str]) -> pd.DataFrame:
@@ -440,8 +455,11 @@ def _check_run(replications: int, seed: int) -> list[str]:
     problems = []
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         problems.append(f"replications: must be a whole number >= 1, got {replications!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        problems.append(f"seed: must be a whole number >= 0, got {seed!r}")
+    elif replications > limits.MAX_REPLICATIONS:
+        problems.append(
+            f"replications: must be <= {limits.MAX_REPLICATIONS:,}, got {replications:,}"
+        )
+    problems += limits.check_seed(seed, field="seed")
     return problems
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from simulator.errors import InputError
@@ -18,6 +20,52 @@ def load_scenario(path: str) -> Scenario:
 def positive_int(option: str, value: int | None, minimum: int = 1) -> None:
     if value is not None and value < minimum:
         raise InputError(f"{option}: must be >= {minimum}, got {value}")
+
+
+def check_writable(out: str | Path | None, option: str = "--out") -> Path | None:
+    """Refuse an output file that cannot be written, *before* the work starts, so a finished
+    simulation, batch or plan is never thrown away for want of a place to put it.
+
+    Creates the missing parent folders (as writing would) and writes and removes a probe
+    file beside ``out``; an existing ``out`` is left untouched until the result replaces
+    it. Returns ``out`` as a path (None when no file was asked for)."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.is_dir():
+        raise InputError(f"{option}: {out} is a folder; give a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{option}: cannot write {out}: the file is read-only")
+    check_folder(path.parent, option, shown=str(out))
+    return path
+
+
+def check_folder(folder: str | Path, option: str, *, shown: str | None = None) -> Path:
+    """Create ``folder`` if needed and make sure a file can be written in it (a probe file
+    is written and removed); else :class:`InputError` naming ``option``."""
+    path = Path(folder)
+    shown = shown or str(folder)
+    probe = path / f".staffsim-probe-{uuid.uuid4().hex[:8]}"
+    try:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"{path} is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, NotADirectoryError | FileExistsError):
+            reason = f"{_first_file(path)} is a file, not a folder"
+        raise InputError(f"{option}: cannot write {shown}: {reason}") from None
+    return path
+
+
+def _first_file(path: Path) -> Path:
+    """The first ancestor of ``path`` (or itself) that exists and is not a folder."""
+    for candidate in [*reversed(path.parents), path]:
+        if candidate.exists() and not candidate.is_dir():
+            return candidate
+    return path
 
 
 class StatusLine:

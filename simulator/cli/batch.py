@@ -14,9 +14,10 @@ import math
 
 import pandas as pd
 
+from simulator import limits
 from simulator.batch.run import BatchResult, resolve_sweep, run_batch
 from simulator.batch.sweep import Sweep
-from simulator.cli._common import ProgressBar, positive_int
+from simulator.cli._common import ProgressBar, check_writable, positive_int
 from simulator.errors import InputError
 
 MAX_TABLE_POINTS = 20
@@ -81,8 +82,14 @@ def run(args: argparse.Namespace) -> int:
     positive_int("--workers", args.workers, minimum=0)
     positive_int("--dask-local", args.dask_local)
     positive_int("--chunk", args.chunk)
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed: must be >= 0, got {args.seed}")
+    if args.seed is not None:
+        problems = limits.check_seed(args.seed, field="--seed")
+        if problems:
+            raise InputError(problems)
+    if args.replications is not None and args.replications > limits.MAX_REPLICATIONS:
+        raise InputError(
+            f"--replications: must be <= {limits.MAX_REPLICATIONS:,}, got {args.replications:,}"
+        )
     if args.resume and args.overwrite:
         raise InputError("--resume/--overwrite: choose one")
     sweep = resolve_sweep(args.sweep, args.replications, args.seed, args.common_random_numbers)
@@ -91,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise InputError("--out: required (results.parquet or results.csv); or use --dry-run")
+    check_writable(args.out)  # before any task runs
     bar = ProgressBar("batch", enabled=args.progress)
     try:
         result = run_batch(
@@ -142,6 +150,14 @@ def format_report(result: BatchResult, sweep: Sweep) -> str:
         lines += [f"  {f.describe()}" for f in result.failures[:10]]
         if len(result.failures) > 10:
             lines.append(f"  ... and {len(result.failures) - 10} more")
+    if result.discarded:
+        lines.append(
+            f"DISCARDED: {len(result.discarded)} stored task(s) failed their row count or "
+            "checksum and were computed again:"
+        )
+        lines += [f"  {line}" for line in result.discarded[:10]]
+        if len(result.discarded) > 10:
+            lines.append(f"  ... and {len(result.discarded) - 10} more")
     if result.stopped:
         lines.append(f"STOPPED: {result.stopped}")
     if result.interrupted:
@@ -198,7 +214,7 @@ def _channels(summary: pd.DataFrame) -> list[str]:
 
 def _fmt(mean: float, half: float, kpi: str) -> str:
     if math.isnan(mean):
-        return "-"
+        return "n/a"
     if kpi in ("service_level", "abandon_rate"):
         text = f"{mean:.1%}"
         return text if math.isnan(half) else f"{text} ± {half * 100:.1f}"

@@ -6,9 +6,17 @@ import argparse
 import math
 import sys
 
-from simulator.cli._common import ProgressBar, load_scenario, positive_int, write_output
+from simulator import limits
+from simulator.cli._common import (
+    ProgressBar,
+    check_folder,
+    check_writable,
+    load_scenario,
+    positive_int,
+    write_output,
+)
 from simulator.errors import InputError
-from simulator.results import SimulationResult
+from simulator.results import UNDEFINED, SimulationResult, display_beyond_range
 from simulator.runner import simulate
 from simulator.whatif import target_checks
 
@@ -37,15 +45,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 done, 2 bad input, 130 interrupted (the finished replications are
+    still reported and written)."""
     positive_int("--replications", args.replications)
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed: must be >= 0, got {args.seed}")
+    if args.seed is not None:
+        problems = limits.check_seed(args.seed, field="--seed")
+        if problems:
+            raise InputError(problems)
     positive_int("--workers", args.workers, minimum=0)
     scenario = load_scenario(args.scenario)
     if args.plan:
         from optimizer.plan import apply_plan_file  # optional: lands with the optimizer
 
         scenario = apply_plan_file(scenario, args.plan)
+    if args.replications is not None:
+        problems = limits.replications_problems(
+            args.replications,
+            len(scenario.channels),
+            len(scenario.agent_groups),
+            scenario.horizon.n_intervals,
+            field="--replications",
+        )
+        if problems:
+            raise InputError(problems)
+    # Where results go is checked before the run, so a finished run is never lost.
+    check_writable(args.out)
+    if args.contact_log:
+        check_folder(args.contact_log, "--contact-log")
     bar = ProgressBar("simulating", enabled=args.progress)
     try:
         result = simulate(
@@ -70,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = format_table(result)
     write_output(text, args.out)
-    return 0
+    return 130 if result.interrupted else 0
 
 
 def format_table(result: SimulationResult) -> str:
@@ -96,17 +122,21 @@ def format_table(result: SimulationResult) -> str:
         .to_string()
     )
     overall = result.overall.set_index("kpi")["mean"]
+    abandon = overall["abandon_rate"]
+    abandon_text = (
+        f"{abandon:.1%}" if not math.isnan(abandon) else f"{UNDEFINED} (no calls or chats offered)"
+    )
     lines += [
         "",
         f"total paid hours {overall['paid_hours']:,.1f}, cost {overall['cost']:,.2f}, "
-        f"abandon rate {overall['abandon_rate']:.1%}",
+        f"abandon rate {abandon_text}",
     ]
     return "\n".join(lines)
 
 
 def _group_value(mean: float, half: float, kpi: str) -> str:
     if math.isnan(mean):
-        return "-"
+        return UNDEFINED
     if kpi == "occupancy":
         return f"{mean:.1%} ± {half * 100:.1f}" if not math.isnan(half) else f"{mean:.1%}"
     if kpi in ("paid_hours", "cost"):
@@ -126,17 +156,37 @@ _TARGET_TEXT = {
 
 def target_lines(result: SimulationResult) -> list[str]:
     """One line per channel: each target, the simulated mean and met/MISSED (the verdict
-    comes from :func:`simulator.whatif.target_checks`, the same one the app shows)."""
+    comes from :func:`simulator.whatif.target_checks`, the same one the app shows). A KPI
+    that is undefined (nothing offered, answered or due) gets no verdict but the reason."""
     checks = target_checks(result)
     lines: list[str] = []
     for channel, rows in checks.groupby("channel", sort=False):
         targets = result.targets[channel]
-        parts = [
-            f"{_TARGET_TEXT[row.target](targets, row.mean)} {'met' if row.met else 'MISSED'}"
-            for row in rows.itertuples()
-        ]
+        parts = []
+        for row in rows.itertuples():
+            if math.isnan(row.mean):
+                label = _TARGET_TEXT[row.target](targets, 0.0).rsplit(":", 1)[0]
+                parts.append(f"{label}: {UNDEFINED}: {undefined_reason(result, channel, row.kpi)}")
+                continue
+            beyond = display_beyond_range(row.kpi, row.mean)
+            text = _TARGET_TEXT[row.target](targets, row.mean)
+            if beyond is not None:
+                text = f"{text.rsplit(':', 1)[0]}: {beyond}"
+            parts.append(f"{text} {'met' if row.met else 'MISSED'}")
         lines.append(f"  {channel}: " + "; ".join(parts))
     return lines
+
+
+def undefined_reason(result: SimulationResult, channel: str, kpi: str) -> str:
+    """Why a channel KPI has no value: nothing offered, nothing answered, or (email) no
+    email due within the horizon."""
+    if result.kpi(channel, "offered") == 0:
+        return "no contacts offered"
+    if kpi == "within_promise":
+        return "no email due within the horizon (the promise ends after it)"
+    if kpi == "asa_s" and result.kpi(channel, "answered") == 0:
+        return "no contacts answered"
+    return "not measured in any replication"
 
 
 __all__ = ["format_table", "register", "run", "target_lines"]
