@@ -451,8 +451,8 @@ def handcrafted() -> list[Case]:
     )
     cases.append(
         Case(
-            "unquoted clock time",
-            base_text.replace("open: 08:00", "open: 08:00").replace("'08:00'", "08:00"),
+            "unquoted clock time 12:00 (YAML reads the number 720)",
+            base_text.replace("'12:00'", "12:00"),
             REFUSE,
         )
     )

@@ -161,16 +161,19 @@ def expected_contacts(scenario: Scenario) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, channel in scenario.channels.items():
         arrivals = channel.arrivals
-        if arrivals.rate_per_hour is not None:
-            total = arrivals.rate_per_hour * open_hours * h.days
-        else:
-            volumes = arrivals.volumes or ()
-            if volumes and isinstance(volumes[0], tuple):
-                total = math.fsum(v for row in volumes for v in row)  # type: ignore[union-attr]
+        try:
+            if arrivals.rate_per_hour is not None:
+                total = arrivals.rate_per_hour * open_hours * h.days
             else:
-                total = math.fsum(volumes) * h.days  # type: ignore[arg-type]
-        total += arrivals.closed_hours_volume * h.days
-        with_scale = total * arrivals.scale if total else 0.0
+                volumes = arrivals.volumes or ()
+                if volumes and isinstance(volumes[0], tuple):
+                    total = math.fsum(v for row in volumes for v in row)  # type: ignore[union-attr]
+                else:
+                    total = math.fsum(volumes) * h.days  # type: ignore[arg-type]
+            total += arrivals.closed_hours_volume * h.days
+            with_scale = total * arrivals.scale if total else 0.0
+        except OverflowError:  # fsum of values near 1e308
+            with_scale = math.inf
         out[name] = with_scale if math.isfinite(with_scale) else math.inf
     return out
 
@@ -234,7 +237,9 @@ def scenario_problems(scenario: Scenario) -> list[str]:
 
 
 def _amount(value: float) -> str:
-    return "infinitely many" if math.isinf(value) else f"{value:,.0f}"
+    if math.isinf(value):
+        return "infinitely many"
+    return f"{value:,.0f}" if value < 1e15 else f"{value:.3g}"
 
 
 __all__ = [

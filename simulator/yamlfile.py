@@ -97,6 +97,24 @@ class _SafeLoader(yaml.SafeLoader):
             raise _LimitError(f"cannot read {shown} as {kind}: {exc}", node.start_mark) from None
 
 
+def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise _LimitError(
+        f"the tag {node.tag.rsplit(':', 1)[-1]!r} is not used in staffsim files (write plain "
+        "numbers, text, lists and mappings)",
+        node.start_mark,
+    )
+
+
+# Plain data only: numbers, text, booleans, null, lists, mappings. Binary data, sets,
+# ordered pairs and timestamps have no place in a scenario; an unquoted date is read as text.
+for _tag in ("binary", "set", "omap", "pairs", "timestamp"):
+    _SafeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_yaml(text: str, *, source: str) -> Any:
     """Parse YAML text; malformed YAML → ``source:line:col: malformed YAML: problem``.
     An empty document gives ``None`` (callers decide whether that is an error)."""
@@ -105,16 +123,23 @@ def parse_yaml(text: str, *, source: str) -> Any:
             f"{source}: the file has {len(text):,} characters; the limit is "
             f"{MAX_YAML_BYTES:,} (a year of 15-minute volumes is about 200,000)"
         )
-    loader = _SafeLoader(text)
+    loader = None
     try:
+        loader = _SafeLoader(text)  # refuses control characters YAML does not allow
         return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        raise InputError(
+            f"{source}: not a YAML text file: character {exc.character!r} at position "
+            f"{exc.position:,} is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"{where}: malformed YAML: {problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_text(path: str | Path, *, label: str = "") -> str:
