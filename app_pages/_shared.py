@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from simulator import InputError, Scenario, SimulationResult, simulate
+from simulator.results import display_beyond_range
 from simulator.whatif import estimate_contacts, expected_contacts, load_warnings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +194,10 @@ def show_problems(exc: InputError, title: str) -> None:
 def fmt(kpi: str, mean: float, half: float | None = None) -> str:
     """``73.2% ± 6.8`` / ``13.1 s ± 4.6`` / ``2,408 ± 130`` for people."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "–"
+        return "n/a"
+    beyond = display_beyond_range(kpi, mean)
+    if beyond is not None:  # a percentile past the histogram's range
+        return beyond
     has_half = half is not None and not math.isnan(half) and half != 0
     if kpi in PERCENT_KPIS:
         text = f"{mean:.1%}"

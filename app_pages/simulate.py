@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from simulator import InputError, SimulationResult
-from simulator.whatif import target_checks
+from simulator.whatif import target_checks, undefined_reason
 
 MARKS = {
     (True, True): ("met", "green"),
@@ -175,7 +175,10 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame) -> None
         row = table.loc[kpi]
         check = by_kpi.get(kpi)
         delta, color = None, "off"
-        if check is not None:
+        if check is not None and math.isnan(check.mean):  # undefined: no verdict, the reason
+            reason = undefined_reason(result, channel, kpi)
+            delta = f"n/a: {reason} (target {_shared.goal_text(check.target, check.goal, within)})"
+        elif check is not None:
             verdict, color = MARKS[(bool(check.met), bool(check.sure))]
             delta = f"{verdict} (target {_shared.goal_text(check.target, check.goal, within)})"
         col.metric(

@@ -397,6 +397,18 @@ def target_checks(result: SimulationResult) -> pd.DataFrame:
     )
 
 
+def undefined_reason(result: SimulationResult, channel: str, kpi: str) -> str:
+    """Why a channel KPI has no value: nothing offered, nothing answered, or (email) no
+    email due within the horizon."""
+    if result.kpi(channel, "offered") == 0:
+        return "no contacts offered"
+    if kpi == "within_promise":
+        return "no email due within the horizon (the promise ends after it)"
+    if kpi == "asa_s" and result.kpi(channel, "answered") == 0:
+        return "no contacts answered"
+    return "not measured in any replication"
+
+
 HIGHER_IS_BETTER = frozenset({"service_level", "fcr", "within_promise"})
 SHARE_KPIS = frozenset({"service_level", "abandon_rate", "fcr", "occupancy", "within_promise"})
 
@@ -571,5 +583,6 @@ __all__ = [
     "load_warnings",
     "staffing_profile",
     "target_checks",
+    "undefined_reason",
     "with_slack",
 ]

@@ -18,7 +18,7 @@ from simulator.cli._common import (
 from simulator.errors import InputError
 from simulator.results import UNDEFINED, SimulationResult, display_beyond_range
 from simulator.runner import simulate
-from simulator.whatif import target_checks
+from simulator.whatif import target_checks, undefined_reason
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -175,18 +175,6 @@ def target_lines(result: SimulationResult) -> list[str]:
             parts.append(f"{text} {'met' if row.met else 'MISSED'}")
         lines.append(f"  {channel}: " + "; ".join(parts))
     return lines
-
-
-def undefined_reason(result: SimulationResult, channel: str, kpi: str) -> str:
-    """Why a channel KPI has no value: nothing offered, nothing answered, or (email) no
-    email due within the horizon."""
-    if result.kpi(channel, "offered") == 0:
-        return "no contacts offered"
-    if kpi == "within_promise":
-        return "no email due within the horizon (the promise ends after it)"
-    if kpi == "asa_s" and result.kpi(channel, "answered") == 0:
-        return "no contacts answered"
-    return "not measured in any replication"
 
 
 __all__ = ["format_table", "register", "run", "target_lines"]
