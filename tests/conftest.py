@@ -75,8 +75,8 @@ def run_with_stats(
     scenario: Scenario, replications: int, seed: int, *, workers: int = 1
 ) -> tuple[SimulationResult, list[ReplicationStats]]:
     """What ``simulate(scenario, replications, seed, workers=workers)`` does, also handing
-    back the raw per-replication statistics (the wait histogram of each replication is
-    needed for P(wait), which ``SimulationResult`` only keeps summed over replications).
+    back the raw per-replication statistics (per-interval counters and areas, for the
+    paired Little's-law checks).
     ``test_engine_properties.py`` checks that the result equals ``simulate``'s."""
     from simulator.engine import run_replication
     from simulator.model import compile_scenario
@@ -102,18 +102,6 @@ def counted(stats: ReplicationStats, channel: str, counter: str, scenario: Scena
     interval_s = scenario.horizon.interval_s
     first = int(np.ceil(scenario.run.warmup_minutes * 60 / interval_s - 1e-9))
     return float(stats.channels[channel][counter][first:].sum())
-
-
-def p_wait_per_replication(
-    scenario: Scenario, reps: list[ReplicationStats], channel: str = "calls"
-) -> np.ndarray:
-    """Share of offered contacts that did not reach an agent at once, per replication:
-    1 − (answered with a wait of exactly 0) / offered. Bin 0 of the wait histogram holds
-    the exact-zero waits of counted (post-warm-up) contacts; abandoned contacts always
-    waited, so this is the Erlang C / Erlang A P(wait) in both models."""
-    return np.array(
-        [1.0 - r.wait_hist[channel][0] / counted(r, channel, "offered", scenario) for r in reps]
-    )
 
 
 def bonferroni_k(replications: int, comparisons: int, family_alpha: float = 0.05) -> float:
