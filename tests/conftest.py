@@ -7,8 +7,10 @@ one line next to the exact value it is compared with.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -119,3 +121,46 @@ def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
 
     mean, half, _ = summarise(values)
     return mean, half
+
+
+# --------------------------------------------------------------------------------------
+# Textbook Erlang C in exact arithmetic: the independent reference for simulator.erlang
+# and simulator.staffing (no code shared with them)
+# --------------------------------------------------------------------------------------
+def exact_erlang_b(agents: int, load: Fraction) -> Fraction:
+    """Erlang B by the textbook recursion ``1/B(k) = 1 + k/A · 1/B(k−1)`` in fractions."""
+    inverse = Fraction(1)
+    for k in range(1, agents + 1):
+        inverse = 1 + k / load * inverse
+    return 1 / inverse
+
+
+def exact_erlang_c(agents: int, load: Fraction) -> Fraction:
+    """P(wait) of M/M/c, ``C = B / (1 − ρ(1 − B))`` with ρ = A/c < 1, in fractions."""
+    b = exact_erlang_b(agents, load)
+    return b / (1 - load / agents * (1 - b))
+
+
+def textbook_load(rate_per_hour: float, aht_s: float) -> Fraction:
+    """Offered Erlangs, exactly: calls per hour × hours per call."""
+    return Fraction(rate_per_hour) * Fraction(aht_s) / 3600
+
+
+def textbook_service_level(rate_per_hour: float, aht_s: float, agents: int, within_s: float):
+    """``P(W <= t) = 1 − C·exp(−(c − A)·t / AHT)`` for a stable M/M/c queue, else 0."""
+    load = textbook_load(rate_per_hour, aht_s)
+    if load == 0:
+        return 1.0
+    if agents <= load:
+        return 0.0
+    gap = float(agents - load)
+    return 1.0 - float(exact_erlang_c(agents, load)) * math.exp(-gap * within_s / aht_s)
+
+
+def textbook_agents(rate_per_hour: float, aht_s: float, service_level: float, within_s: float):
+    """Fewest agents whose textbook service level reaches the target: a plain scan up from
+    the load."""
+    agents = math.floor(textbook_load(rate_per_hour, aht_s))
+    while textbook_service_level(rate_per_hour, aht_s, agents, within_s) < service_level:
+        agents += 1
+    return agents

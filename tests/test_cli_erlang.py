@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import textbook_service_level
 
 from simulator.cli import main
 
@@ -91,7 +92,10 @@ def test_agents_mode_reports_kpis_and_targets(capsys) -> None:
     data = json.loads(out)
     assert code == 0 and data["raw_agents"] == 13
     assert data["targets_met"] == {"service_level": False}
-    assert round(data["kpis"]["service_level"], 4) == 0.7956
+    # 1 − C(13, 10)·exp(−3 × 20 / 180), from exact fractions: 0.7956 < 0.8.
+    expected = textbook_service_level(200, 180, 13, 20)
+    assert data["kpis"]["service_level"] == pytest.approx(expected, rel=1e-12)
+    assert round(expected, 4) == 0.7956
     code, out, _ = _run(capsys, *EXAMPLE[:7], "--agents", "10", "--format", "json")
     data = json.loads(out)  # load 10 on 10 agents: unstable, infinite ASA -> null
     assert data["kpis"]["asa_s"] is None and data["kpis"]["p_wait"] == 1.0
