@@ -164,3 +164,30 @@ def textbook_agents(rate_per_hour: float, aht_s: float, service_level: float, wi
     while textbook_service_level(rate_per_hour, aht_s, agents, within_s) < service_level:
         agents += 1
     return agents
+
+
+# --------------------------------------------------------------------------------------
+# The end-to-end browser test must not vanish into one "s" in the progress line
+# --------------------------------------------------------------------------------------
+def pytest_terminal_summary(terminalreporter) -> None:
+    """When the browser test (``test_app_browser.py``) was collected but skipped, end the
+    run with a red banner saying why and what to install. (CI sets
+    ``STAFFSIM_REQUIRE_BROWSER=1``, where the same condition fails the test instead.)"""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "test_app_browser.py" in report.nodeid
+    ]
+    if not skipped:
+        return
+    longrepr = skipped[0].longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    terminalreporter.write_sep("!", "THE BROWSER TEST DID NOT RUN", red=True, bold=True)
+    terminalreporter.write_line(reason.removeprefix("Skipped: "), red=True, bold=True)
+    terminalreporter.write_line(
+        "The app was not checked end to end in a real browser. Install Debian's chromium "
+        "(apt-get install chromium) and the test extras (pip install -e '.[test]'); "
+        "STAFFSIM_REQUIRE_BROWSER=1 (as in CI) makes this a failure.",
+        red=True,
+    )
+    terminalreporter.write_sep("!", red=True, bold=True)
