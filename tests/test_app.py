@@ -231,7 +231,8 @@ def at():
     pytest.importorskip("streamlit")
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    # A hang guard per script run (runs take a second or two), not a speed assumption.
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
