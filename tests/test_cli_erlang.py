@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import textbook_service_level
+from conftest import textbook_agents, textbook_service_level
 
 from simulator.cli import main
 
@@ -68,10 +68,11 @@ def test_period_units(capsys) -> None:
         argv = ["erlang", "--calls", calls, "--period-minutes", minutes, "--aht-seconds", "180"]
         _, out, _ = _run(capsys, *argv, "--service-level", "0.8", "--format", "json")
         answers.append(json.loads(out)["raw_agents"])
-    assert answers == [14, 14, 14]
+    assert answers == [textbook_agents(200, 180, 0.8, 20)] * 3
     argv = ["erlang", "--calls", "100", "--period-minutes", "30", "--aht-seconds", "3"]
     _, out, _ = _run(capsys, *argv, "--service-level", "0.8", "--format", "json")
-    assert json.loads(out)["raw_agents"] == 1  # 3 s is not 3 minutes
+    # 3 s is not 3 minutes: 0.17 Erlangs, one agent.
+    assert json.loads(out)["raw_agents"] == textbook_agents(200, 3, 0.8, 20) == 1
 
 
 def test_erlang_a_with_patience(capsys) -> None:
