@@ -26,15 +26,17 @@ are counted by arrival interval and followed to the end (queues are served after
 close), so long waits at the end are not censored. Handle time 180 s, service level within
 20 s throughout.
 
-Precision and cost. The default run simulates ~3.7 million calls (≈ 20 s of CPU, on all
-cores). Three cases are tight (every KPI within 2-2.5%, occupancy within 1%): Erlang C at
-load 0.5 on 2 agents, Erlang A at load 0.8 on 5 agents, and Erlang A 20% overloaded (load
-12 on 10 agents), which only abandonment keeps stable. At higher loads the waits are long
-and strongly correlated, so ASA, queue length and the wait percentiles need many more
-calls: in the default run the load-0.8 (5 agents) and load-1.0 (20 agents, patience) cases
-hold them to 3-6% and the load-0.95 case to 10%, with P(wait), service level and occupancy
-still tight; the versions marked ``slow`` (``pytest -m slow``) simulate ~15 million calls
-(≈ 5 minutes on 2 cores) and reach half-widths of 0.2-4% at every load.
+Precision and cost. The default run simulates ~4.3 million calls (≈ 40 s of CPU, ≈ 20 s on
+2 cores). Three cases are tight, every KPI's half-width at most 2-2.5% of its value
+(occupancy 1%): Erlang C at load 0.5 on 2 agents, Erlang A at load 0.8 on 5 agents, and
+Erlang A 20% overloaded (load 12 on 10 agents), which only abandonment keeps stable. At
+higher loads the waits are long and strongly correlated, so ASA, queue length and the wait
+percentiles need many more calls: in the default run they are held to 3% (Erlang A at load
+1.0 on 20 agents), 6% (Erlang C at load 0.8; its 18 s median wait to 20%) and 10% (Erlang
+C at load 0.95), while P(wait) and occupancy stay within 2% and 1% everywhere (service level
+within 2%, 5% at load 0.95).
+The versions marked ``slow`` (``pytest -m slow``) simulate ~15 million calls (≈ 5 minutes
+on 2 cores) and reach half-widths of 0.2-6% at every load.
 """
 
 from __future__ import annotations
