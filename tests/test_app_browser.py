@@ -1,18 +1,26 @@
 """End-to-end test of the app in a real browser: ``streamlit run app.py`` driven by Playwright.
 
-Opens the app, simulates the default scenario, checks the KPI cards, switches to Compare and
-checks that both what-if variants are shown beside the base; then (when the optimizer is
-installed) optimizes with the analytic evaluator and draws a two-point frontier.
-Screenshots of each step are saved to ``docs/screenshots/`` (the README shows them).
+Opens the app on the default scenario and checks what a user sees, with values: the
+expected contacts (worked out from the scenario file), the service-level cards of a
+5-replication run (the same numbers ``simulate`` gives with that seed), the Compare table
+with both what-if variants beside the base and a negative Δ in card service level for "2
+fewer card_specialists"; then optimizes with the analytic evaluator and draws a two-point
+frontier, checking that each shows a status and a cost. A step that cannot run fails the
+test; nothing is skipped half-way.
+
+Screenshots of each step go to a temporary folder; ``STAFFSIM_SCREENSHOTS=docs/screenshots``
+(a folder, relative to the repository root) writes them where the README shows them.
 
 Uses the system Chromium (Debian package ``chromium``); Playwright's own browser download is
-never used. Without ``/usr/bin/chromium`` the test is skipped, unless
-``STAFFSIM_REQUIRE_BROWSER=1`` (set by CI), where a missing browser is a failure.
+never used. Without ``/usr/bin/chromium`` the test is skipped (and the run ends with a red
+banner, see ``conftest.py``), unless ``STAFFSIM_REQUIRE_BROWSER=1`` (set by CI), where a
+missing browser is a failure.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,12 +30,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-STARTUP_TIMEOUT_S = 60
-STEP_TIMEOUT_MS = 90_000
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+REPLICATIONS = 5
+# Hang guards, not speed assumptions: every wait below ends as soon as its condition holds
+# (a step takes seconds); these bounds only turn a hung server or page into a failure.
+STARTUP_TIMEOUT_S = 300
+STEP_TIMEOUT_MS = 300_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -118,10 +130,18 @@ def _settle(page) -> None:
     page.wait_for_timeout(1000)  # let Vega finish drawing the charts
 
 
-def _shot(page, name: str) -> None:
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: a temporary folder, or ``STAFFSIM_SCREENSHOTS``."""
+    chosen = os.environ.get("STAFFSIM_SCREENSHOTS")
+    folder = ROOT / chosen if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(page, folder: Path, name: str) -> None:
     """Screenshot of the whole page: the viewport grows to the content's height first, since
     Streamlit scrolls inside its main container (a full-page shot alone would cut it)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     _settle(page)
     height = page.evaluate(
         "() => { const e = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
@@ -130,7 +150,7 @@ def _shot(page, name: str) -> None:
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(int(height) + 40, 4000)})
     _settle(page)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    page.screenshot(path=str(folder / name), full_page=True)
     page.set_viewport_size({"width": width, "height": 1000})
 
 
@@ -148,18 +168,65 @@ def _choose(page, label: str, option: str) -> None:
     page.wait_for_timeout(500)
 
 
-def _optimizer_available() -> bool:
-    """The app lists Optimize and Frontier only when the optimizer provides them."""
+def _expected_contacts() -> int:
+    """First contacts of the default scenario, from the file itself: the sum of every
+    channel's per-interval volumes times its scale."""
+    channels = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))["channels"]
+    total = sum(
+        sum(ch["arrivals"]["volumes"]) * ch["arrivals"].get("scale", 1.0)
+        for ch in channels.values()
+    )
+    return round(total)
+
+
+def _card_value(mean: float, half: float) -> str:
+    """How a share KPI card reads: ``90.8% ± 6.8``."""
+    return f"{mean:.1%} ± {half * 100:.1f}"
+
+
+def _table_rows(table) -> list[dict[str, str]]:
+    """The rows of a Streamlit dataframe as {column header: cell text}, read from the
+    accessible table the grid keeps beside its canvas (rows scrolled out of view are not
+    there: the tables read here are short)."""
+    return table.evaluate(
+        """(grid) => {
+            const heads = [...grid.querySelectorAll('th[role=columnheader]')]
+                .map((h) => h.textContent.trim());
+            return [...grid.querySelectorAll('tbody tr')].map((tr) => Object.fromEntries(
+                [...tr.querySelectorAll('td[role=gridcell]')].map((td) => [
+                    heads[Number(td.getAttribute('aria-colindex')) - 1],
+                    td.textContent.trim(),
+                ])
+            ));
+        }"""
+    )
+
+
+def _table_cell(table, row: str, column: str) -> str:
+    """One cell: the row whose first column reads ``row``; fails when there is none."""
+    rows = _table_rows(table)
+    matches = [r for r in rows if next(iter(r.values()), None) == row]
+    assert matches and column in matches[0], f"no cell ({row!r}, {column!r}) in {rows}"
+    return matches[0][column]
+
+
+def _require_optimizer() -> None:
     try:
         import optimizer
-    except ImportError:
-        return False
-    return all(hasattr(optimizer, name) for name in ("optimize", "frontier", "baseline"))
+    except ImportError as exc:
+        pytest.fail(f"the optimizer package does not import, Optimize cannot run: {exc}")
+    missing = [n for n in ("optimize", "frontier", "baseline") if not hasattr(optimizer, n)]
+    assert not missing, f"the optimizer does not provide {missing}: the pages cannot run"
 
 
-def test_simulate_then_compare_in_a_browser(app_url: str) -> None:
+def test_simulate_then_compare_in_a_browser(app_url: str, screenshots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    from simulator import Scenario, simulate
+
+    _require_optimizer()
+    scenario = Scenario.from_yaml(DEFAULT)
+    expected = simulate(scenario, REPLICATIONS, scenario.run.seed)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -169,56 +236,64 @@ def test_simulate_then_compare_in_a_browser(app_url: str) -> None:
             page.set_default_timeout(STEP_TIMEOUT_MS)
             expect.set_options(timeout=STEP_TIMEOUT_MS)
 
-            # 1. Scenario page: the default scenario is loaded.
+            # 1. Scenario page: the default scenario is loaded, with its expected contacts.
             page.goto(app_url)
             expect(
                 page.get_by_role("heading", name="Retail bank inbound - weekday")
             ).to_be_visible()
-            expect(page.get_by_text("Expected contacts")).to_be_visible()
-            _shot(page, "scenario.png")
+            cards = page.get_by_test_id("stMetric")
+            contacts = _expected_contacts()
+            assert contacts == 3105
+            expect(cards.filter(has_text="Expected contacts")).to_contain_text(f"{contacts:,}")
+            _shot(page, screenshots, "scenario.png")
 
-            # 2. Simulate: run 5 replications, KPI cards with CIs and target marks appear.
+            # 2. Simulate: 5 replications with the scenario's seed; the service-level cards
+            # show simulate()'s numbers for that seed, and the targets.
             page.get_by_role("link", name="Simulate").click()
             expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
-            _set_number(page, "Replications", 5)
+            _set_number(page, "Replications", REPLICATIONS)
             page.get_by_role("button", name="Run simulation").click()
-            expect(page.get_by_text("Results — 5 replications")).to_be_visible()
-            cards = page.get_by_test_id("stMetric")
-            expect(cards.filter(has_text="Service level (20 s)")).to_be_visible()
-            expect(cards.filter(has_text="Service level (30 s)")).to_be_visible()
-            sl_card = cards.filter(has_text="Service level (20 s)").first.inner_text()
-            assert "%" in sl_card and "±" in sl_card, sl_card
-            assert "target ≥ 80% in 20 s" in sl_card, sl_card
+            expect(page.get_by_text(f"Results — {REPLICATIONS} replications")).to_be_visible()
+            for channel, label, goal in (
+                ("general", "Service level (20 s)", "target ≥ 80% in 20 s"),
+                ("cards", "Service level (30 s)", "target ≥ 90% in 30 s"),
+            ):
+                low, high = expected.ci(channel, "service_level")
+                value = _card_value(expected.kpi(channel, "service_level"), (high - low) / 2)
+                card = cards.filter(has_text=label).first
+                expect(card).to_contain_text(value)
+                expect(card).to_contain_text(goal)
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-            _shot(page, "simulate.png")
+            _shot(page, screenshots, "simulate.png")
 
-            # 3. Compare: the two preset variants beside the base.
+            # 3. Compare: the two preset variants beside the base; two fewer card specialists
+            # lower the cards' service level (a negative Δ in percentage points).
             page.get_by_role("link", name="Compare").click()
             expect(page.get_by_role("heading", name="Compare what-ifs")).to_be_visible()
             expect(page.get_by_text("same seed, so on the same customers")).to_be_visible()
-            _set_number(page, "Replications", 5)
+            _set_number(page, "Replications", REPLICATIONS)
             page.get_by_role("button", name="Run comparison").click()
             expect(page.get_by_text("KPIs side by side")).to_be_visible()
             table = page.get_by_test_id("stDataFrame").last
             expect(table).to_contain_text("2 fewer card_specialists")
             expect(table).to_contain_text("+15% volume")
             expect(table).to_contain_text("Base")
-            _shot(page, "compare.png")
+            delta = _table_cell(table, "cards · Service level", "Δ 2 fewer card_specialists")
+            assert delta.startswith("-") and delta.endswith(" pts"), delta
+            _shot(page, screenshots, "compare.png")
 
-            if not _optimizer_available():
-                return
-            # 4. Optimize, with the analytic evaluator to keep the test short.
+            # 4. Optimize, with the analytic evaluator to keep the test short: a status and
+            # a cost.
             page.get_by_role("link", name="Optimize").click()
             expect(page.get_by_role("heading", name="Optimize")).to_be_visible()
             _choose(page, "Evaluator", "analytic")
             page.get_by_role("button", name="Optimize", exact=True).click()
-            cards = page.get_by_test_id("stMetric")
-            expect(cards.filter(has_text="Optimized plan cost")).to_be_visible()
-            expect(cards.filter(has_text="Two-step Erlang C plan")).to_contain_text("targets met")
-            expect(page.get_by_text("Agents on duty per interval")).to_be_visible()
-            _shot(page, "optimize.png")
+            expect(page.get_by_test_id("stAlert").first).to_contain_text(re.compile(r"\w"))
+            cost = cards.filter(has_text=re.compile("cost", re.IGNORECASE)).first
+            expect(cost).to_contain_text(re.compile(r"\d"))
+            _shot(page, screenshots, "optimize.png")
 
-            # 5. Frontier: two service-level targets, the current plan marked.
+            # 5. Frontier: two service-level targets; a status and a cost per point.
             page.get_by_role("link", name="Frontier").click()
             expect(page.get_by_role("heading", name="Cost–service frontier")).to_be_visible()
             _choose(page, "Evaluator", "analytic")
@@ -230,6 +305,12 @@ def test_simulate_then_compare_in_a_browser(app_url: str) -> None:
             page.get_by_role("button", name="Compute frontier").click()
             expect(page.get_by_text("Against cost")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-            _shot(page, "frontier.png")
+            frontier = page.get_by_test_id("stDataFrame").last
+            expect(frontier).to_contain_text("status")
+            points = _table_rows(frontier)
+            assert len(points) == 2, points
+            for point in points:
+                assert point.get("status") and re.fullmatch(r"[\d,.]+", point["cost"]), point
+            _shot(page, screenshots, "frontier.png")
         finally:
             browser.close()

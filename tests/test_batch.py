@@ -325,9 +325,34 @@ def test_lost_worker_stops_cleanly_and_resume_completes(
     )
 
 
+# The CLI as `staffsim batch` runs it, except that its progress callback (called in the
+# main process after each task is stored) writes a marker file once 4 tasks are stored and
+# then holds the run there until it is killed: the kill lands at a known point, however
+# fast or slow the machine is.
+_HELD_CLI = """
+import os, pathlib, sys, time
+from simulator.cli import batch, main
+
+marker = pathlib.Path(os.environ["STAFFSIM_TEST_MARKER"])
+
+
+class HoldAfterFour(batch.ProgressBar):
+    def __call__(self, done, total):
+        if done >= 4:
+            marker.write_text(str(done))
+            while True:
+                time.sleep(60)
+
+
+batch.ProgressBar = HoldAfterFour
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_killed_cli_run_resumes_to_exactly_the_full_result(tmp_path: Path) -> None:
     """SIGKILL the CLI (and its worker processes) mid-run, resume, compare files byte for
-    byte with an uninterrupted run: no lost and no duplicated rows."""
+    byte with an uninterrupted run: no lost and no duplicated rows. The kill comes when the
+    run has stored exactly 4 of its 40 tasks (a marker file, not a clock, says when)."""
     data = sweep_dict(
         base=small_scenario(rate_per_hour=600, agents=12),
         grid={SCALE: [0.8, 0.9, 1.0, 1.1]},
@@ -337,31 +362,35 @@ def test_killed_cli_run_resumes_to_exactly_the_full_result(tmp_path: Path) -> No
     spec = tmp_path / "sweep.yaml"
     spec.write_text(yaml.safe_dump(data))
     out = tmp_path / "killed.csv"
-    cli = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
-    command = [sys.executable, "-c", cli, "batch", str(spec), "--out", str(out)]
+    marker = tmp_path / "four-stored"
+    arguments = ["batch", str(spec), "--out", str(out)]
     proc = subprocess.Popen(
-        [*command, "--workers", "2"],
+        [sys.executable, "-c", _HELD_CLI, *arguments, "--workers", "2"],
         cwd=ROOT,
+        env={**os.environ, "STAFFSIM_TEST_MARKER": str(marker)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the kill reaches its workers too
     )
     parts = tmp_path / "killed.csv.parts"
     try:
-        while len(list(parts.glob("*.json"))) < 4:
-            assert proc.poll() is None, "the run ended before it could be killed"
-            time.sleep(0.02)
+        while not marker.exists():
+            assert proc.poll() is None, "the run ended before storing 4 tasks"
+            time.sleep(0.05)
     finally:
         with contextlib.suppress(ProcessLookupError):  # already gone: the assert says why
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     stored = len(list(parts.glob("*.json")))
-    assert 4 <= stored < 40 and not out.exists()
+    assert stored == int(marker.read_text()) == 4 and not out.exists()
     resumed = subprocess.run(
-        [*command, "--resume", "--workers", "1"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "simulator.cli", *arguments, "--resume", "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert f"({stored} already stored" in resumed.stdout
+    assert "(4 already stored" in resumed.stdout
     reference = tmp_path / "reference.csv"
     run_batch(spec, workers=2, out=reference)
     assert out.read_bytes() == reference.read_bytes()

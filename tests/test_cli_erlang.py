@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import textbook_agents, textbook_service_level
 
 from simulator.cli import main
 
@@ -67,10 +68,11 @@ def test_period_units(capsys) -> None:
         argv = ["erlang", "--calls", calls, "--period-minutes", minutes, "--aht-seconds", "180"]
         _, out, _ = _run(capsys, *argv, "--service-level", "0.8", "--format", "json")
         answers.append(json.loads(out)["raw_agents"])
-    assert answers == [14, 14, 14]
+    assert answers == [textbook_agents(200, 180, 0.8, 20)] * 3
     argv = ["erlang", "--calls", "100", "--period-minutes", "30", "--aht-seconds", "3"]
     _, out, _ = _run(capsys, *argv, "--service-level", "0.8", "--format", "json")
-    assert json.loads(out)["raw_agents"] == 1  # 3 s is not 3 minutes
+    # 3 s is not 3 minutes: 0.17 Erlangs, one agent.
+    assert json.loads(out)["raw_agents"] == textbook_agents(200, 3, 0.8, 20) == 1
 
 
 def test_erlang_a_with_patience(capsys) -> None:
@@ -91,7 +93,10 @@ def test_agents_mode_reports_kpis_and_targets(capsys) -> None:
     data = json.loads(out)
     assert code == 0 and data["raw_agents"] == 13
     assert data["targets_met"] == {"service_level": False}
-    assert round(data["kpis"]["service_level"], 4) == 0.7956
+    # 1 − C(13, 10)·exp(−3 × 20 / 180), from exact fractions: 0.7956 < 0.8.
+    expected = textbook_service_level(200, 180, 13, 20)
+    assert data["kpis"]["service_level"] == pytest.approx(expected, rel=1e-12)
+    assert round(expected, 4) == 0.7956
     code, out, _ = _run(capsys, *EXAMPLE[:7], "--agents", "10", "--format", "json")
     data = json.loads(out)  # load 10 on 10 agents: unstable, infinite ASA -> null
     assert data["kpis"]["asa_s"] is None and data["kpis"]["p_wait"] == 1.0

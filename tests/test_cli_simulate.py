@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from simulator.cli import main
+from simulator.runner import simulate
+from simulator.scenario import Scenario
 
 ROOT = Path(__file__).parent.parent
 MMC = str(ROOT / "scenarios" / "mmc.yaml")
@@ -16,11 +18,41 @@ DEFAULT = str(ROOT / "scenarios" / "default.yaml")
 
 
 def test_simulate_table_shows_kpis_targets_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    """The table of the default scenario (2 replications, seed 1): each target line gives
+    the simulated mean and the verdict that follows from it and the scenario's goal (this
+    seed misses both card targets and meets both general ones, so both verdicts show), and
+    the cost is the plan's paid hours at each group's rate, worked out from the file."""
     assert main(["simulate", DEFAULT, "-n", "2", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     for text in ("service_level", "asa_s", "occupancy", "targets", "cost", "2 replications"):
         assert text in out
-    assert "MISSED" in out or "met" in out
+    scenario = Scenario.from_yaml(DEFAULT)
+    result = simulate(scenario, 2, 1)
+    verdicts = {}
+    for name, channel in scenario.channels.items():
+        sl, abandon = result.kpi(name, "service_level"), result.kpi(name, "abandon_rate")
+        goal, within = channel.targets.service_level, channel.targets.within_seconds
+        limit = channel.targets.max_abandon_rate
+        verdicts[name] = (
+            "met" if sl >= goal else "MISSED",
+            "met" if abandon <= limit else "MISSED",
+        )
+        line = (
+            f"  {name}: service level {goal:.0%} within {within:g} s: {sl:.1%} "
+            f"{verdicts[name][0]}; abandonment <= {limit:.0%}: {abandon:.1%} {verdicts[name][1]}"
+        )
+        assert line in out.splitlines(), (line, out)
+    assert verdicts == {"general": ("met", "met"), "cards": ("MISSED", "MISSED")}
+    # Paid hours: agents per half-hour x 0.5 h (no shrinkage), at 24.00 and 29.00 an hour.
+    cost = sum(
+        sum(group.staffing) * 0.5 * group.cost_per_hour for group in scenario.agent_groups.values()
+    )
+    assert all(g.shrinkage == 0 for g in scenario.agent_groups.values())
+    assert f"cost {cost:,.2f}," in out
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
 
 
 def test_simulate_json_follows_schema(capsys: pytest.CaptureFixture[str]) -> None:

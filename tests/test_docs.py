@@ -8,15 +8,17 @@
   result table is documented; the JSON example has the keys a real run produces.
 * ``scenarios/README.md``: lists exactly the bundled scenario files, each of which starts
   with a comment block.
-* The ``staffsim ...`` commands in ``bash`` blocks of these pages (and the README) and the
-  ``python`` blocks run and succeed. Commands that would be slow (a simulation with more
-  than 5 replications or without ``-n``) or belong to a sub-command not installed are
-  skipped, not failed.
+* The ``staffsim ...`` commands in ``bash`` blocks of these pages (and the README) run and
+  print what the page shows after them, or else output checked against an independent
+  computation (sweeps with one replication per point). The optimizer's commands, the app
+  server, a plan file only the optimizer writes and a placeholder cluster address are the
+  only ones not run (``_NOT_RUN`` says why). The ``python`` blocks run.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import shlex
@@ -27,8 +29,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import exact_erlang_c, textbook_load, textbook_service_level
 from pydantic import BaseModel, TypeAdapter
 
+from simulator.batch import load_results, resolve_sweep
 from simulator.cli import build_parser, main
 from simulator.distributions import Distribution
 from simulator.results import CHANNEL_KPIS, GROUP_KPIS, INTERVAL_KPIS
@@ -324,26 +328,162 @@ def test_pages_document_commands() -> None:
     assert {"scenarios/README.md", "docs/scenario-format.md", "docs/results-format.md"} <= pages
 
 
+# Documented commands that this test does not run, and why. Every other documented
+# command runs (simulations and sweeps with few replications) and its output is checked.
+_NOT_RUN = {
+    "optimize": "slow; the optimizer's commands are checked in tests/test_optimizer_*.py",
+    "frontier": "slow: one optimization per point; checked in tests/test_optimizer_*.py",
+    "app": "starts a server; the app is checked in tests/test_app*.py",
+    "--plan": "needs the plan.yaml that `staffsim optimize` writes",
+    "--scheduler": "needs a Dask scheduler at the documented placeholder address",
+}
+DOC_SWEEP_REPLICATIONS = 1  # documented sweeps run with one replication per point
+
+
+def _not_run(argv: list[str]) -> str | None:
+    for word in (argv[0], *argv[1:]):
+        if word in _NOT_RUN and (word == argv[0] or word.startswith("--")):
+            return _NOT_RUN[word]
+    return None
+
+
+def _shown_output(page: Path, command: str) -> str | None:
+    """The output a page prints right after a ``bash`` block holding only ``command``: the
+    untyped fenced block that follows it, if any."""
+    text = page.read_text(encoding="utf-8")
+    blocks = list(_FENCE.finditer(text))
+    for block, after in itertools.pairwise(blocks):
+        if (
+            block["lang"] == "bash"
+            and block["body"].strip() == command
+            and after["lang"] == ""
+            and not text[block.end() : after.start()].strip()
+        ):
+            return after["body"]
+    return None
+
+
+def _scenario_of(argv: list[str]) -> Scenario:
+    return Scenario.from_yaml(ROOT / argv[1])
+
+
+def _check_validate(argv: list[str], out: str) -> None:
+    scenario = _scenario_of(argv)
+    (line,) = out.strip().splitlines()
+    assert line.startswith(f"{argv[1]}: OK - '{scenario.name}': "), line
+    assert f"{len(scenario.channels)} channel(s), {len(scenario.agent_groups)} agent group" in line
+
+
+def _check_schema(argv: list[str], out: str) -> None:
+    schema = json.loads(out)
+    assert {"channels", "agent_groups", "horizon"} <= set(schema["properties"])
+    assert set(schema["required"]) >= {"channels", "agent_groups"}
+
+
+def _check_erlang(argv: list[str], out: str) -> None:
+    """``--agents`` mode: the KPIs of that staffing are the textbook Erlang C values
+    (exact fractions, conftest), as the page's prose quotes them."""
+    option = dict(zip(argv[1::2], argv[2::2], strict=False))
+    rate, aht = float(option["--calls"]), float(option["--aht-seconds"])
+    agents, within = int(option["--agents"]), float(option["--within-seconds"])
+    assert "--period-minutes" not in option  # calls per hour
+    load = textbook_load(rate, aht)
+    c_wait = float(exact_erlang_c(agents, load))
+    lines = {label: value for label, value in (_label_value(line) for line in out.splitlines())}
+    assert lines["P(wait)"] == f"{c_wait:.2%}"
+    sl = textbook_service_level(rate, aht, agents, within)
+    assert lines[f"service level ({within:g} s)"] == f"{sl:.2%}"
+    assert lines["ASA"] == f"{c_wait * aht / (agents - float(load)):.2f} s"
+
+
+def _label_value(line: str) -> tuple[str, str]:
+    label, _, value = line.partition("  ")
+    return label.strip(), value.strip()
+
+
+def _check_simulate(argv: list[str], out: str) -> None:
+    """The run the command describes (the scenario, -n replications, its seed): the JSON is
+    exactly ``simulate``'s; the CSV is the channels table under the documented header; the
+    table names the run and judges every target of every channel."""
+    scenario = _scenario_of(argv)
+    replications = _replications(argv)
+    assert replications is not None and replications <= MAX_DOC_REPLICATIONS
+    fmt = argv[argv.index("--format") + 1] if "--format" in argv else "table"
+    result = simulate(scenario, replications, scenario.run.seed)
+    if fmt == "json":
+        assert json.loads(out) == json.loads(result.to_json())
+    elif fmt == "csv":
+        header, *rows = out.strip().splitlines()
+        assert header == ",".join(result.channels.columns)
+        assert header in RESULTS_DOC.read_text(encoding="utf-8")
+        assert len(rows) == len(result.channels)
+    else:
+        assert out.startswith(
+            f"{scenario.name} - {replications} replications, seed {scenario.run.seed}\n"
+        )
+        verdicts = [line for line in out.splitlines() if line.endswith(("met", "MISSED"))]
+        judged = {line.split(":")[0].strip() for line in verdicts}
+        assert judged == {n for n, ch in scenario.channels.items() if ch.targets}
+
+
+def _check_batch(argv: list[str], out: str) -> None:
+    sweep = resolve_sweep(ROOT / argv[1])
+    if "--dry-run" in argv:
+        head, _, *rows = out.strip().splitlines()
+        assert head.startswith(f"{sweep.name}: {len(sweep.points)} points x ")
+        assert len(rows) == 1 + len(sweep.points)  # the column header, then one per point
+        assert "point_id" in rows[0]
+        return
+    stored = load_results(argv[argv.index("--out") + 1])
+    assert stored.complete and stored.tasks_stored == len(sweep.points) * _replications(argv)
+    assert sorted(stored.summary.point.unique()) == list(range(len(sweep.points)))
+    if "--resume" in argv:
+        assert f"({len(sweep.points)} already stored" in out  # only the new replication ran
+    if "--dask-local" in argv:
+        assert "Dask LocalCluster" in out
+
+
+_CHECKS = {
+    "validate": _check_validate,
+    "schema": _check_schema,
+    "erlang": _check_erlang,
+    "simulate": _check_simulate,
+    "batch": _check_batch,
+}
+
+
 @pytest.mark.parametrize(("page", "command"), _documented_commands())
-def test_documented_command_succeeds(
+def test_documented_command_prints_what_it_should(
     page: str, command: str, monkeypatch, tmp_path: Path, capsys
 ) -> None:
+    """Each documented command runs as written from the repository root, with fewer
+    replications where it would be slow (a sweep's ``--replications 1``; a documented
+    ``simulate`` already says ``-n``), and prints the output the page shows, or, where it
+    shows none, output checked against an independent computation of what it should say."""
     argv = shlex.split(command)[1:]
-    if argv[0] not in _installed_subcommands():
-        pytest.skip(f"sub-command {argv[0]!r} is not installed")
-    if argv[0] == "frontier":
-        pytest.skip("slow: one optimization per frontier point")
-    if argv[0] in {"simulate", "optimize", "batch"}:
-        reps = _replications(argv)
-        if reps is None or reps > MAX_DOC_REPLICATIONS:
-            pytest.skip("slow: runs the scenario's full replications")
-    if argv[0] == "app":
-        pytest.skip("starts a server")
+    assert argv[0] in _installed_subcommands(), f"{page}: unknown sub-command in `{command}`"
+    reason = _not_run(argv)
+    if reason:
+        pytest.skip(reason)
+    if argv[0] == "batch" and "--dry-run" not in argv:
+        argv += ["--replications", str(DOC_SWEEP_REPLICATIONS)]
+        if "--dask-local" not in argv:
+            argv += ["--workers", "1"]
     _work_in(tmp_path, monkeypatch)
+    if "--resume" in argv:  # resuming what the documented first run stored, with one more
+        plain = [a for a in argv if a != "--resume"]
+        assert main(plain) == 0
+        argv[argv.index("--replications") + 1] = str(DOC_SWEEP_REPLICATIONS + 1)
+    capsys.readouterr()
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 0, f"{page}: `{command}` exited {code}:\n{captured.err}"
-    assert captured.out.strip() or "--out" in argv, f"{page}: `{command}` printed nothing"
+    shown = _shown_output(ROOT / page, command)
+    if shown is not None:
+        assert captured.out == shown, f"{page}: `{command}` prints something else than shown"
+        return
+    assert argv[0] in _CHECKS, f"{page}: `{command}`: add a check of its output to this test"
+    _CHECKS[argv[0]](argv, captured.out)
 
 
 @pytest.mark.parametrize(

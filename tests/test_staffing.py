@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import textbook_agents
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,24 +56,29 @@ def test_pyworkforce_over_occupancy_example() -> None:
 # --------------------------------------------------------------------------------------
 # Units: seconds vs minutes, per hour vs per period
 # --------------------------------------------------------------------------------------
+# The expected numbers come from ``textbook_agents`` (conftest): a scan over the textbook
+# Erlang C service level in exact fractions, sharing no code with simulator.staffing.
 def test_units_handle_time_in_seconds_not_minutes() -> None:
     right = required_agents(200, 180, **EXAMPLE)  # AHT 3 minutes, given in seconds
     wrong = required_agents(200, 3, **EXAMPLE)  # the classic bug: 3 minutes passed as 3 s
-    assert right.raw_agents == 14
-    assert wrong.raw_agents == 1  # pinned: load 0.17 Erlangs, one agent is plenty
+    assert right.raw_agents == textbook_agents(200, 180, 0.8, 20) == 14
+    assert wrong.raw_agents == textbook_agents(200, 3, 0.8, 20) == 1  # 0.17 Erlangs
 
 
 def test_units_within_in_seconds_not_minutes() -> None:
     assert required_agents(200, 180, service_level=0.8, within_s=20).raw_agents == 14
-    # 20 *minutes* (1,200 s) is a much looser target: pinned so a unit slip shows.
-    assert required_agents(200, 180, service_level=0.8, within_s=1200).raw_agents == 11
+    # 20 *minutes* (1,200 s) is a much looser target, so a unit slip shows.
+    loose = required_agents(200, 180, service_level=0.8, within_s=1200).raw_agents
+    assert loose == textbook_agents(200, 180, 0.8, 1200) == 11
 
 
 def test_units_rate_is_per_hour() -> None:
     # 100 per 30 min = 200 per hour = 50 per 15 min: the same traffic.
     per_hour = [100 * 60 / 30, 50 * 60 / 15, 200 * 60 / 60]
     assert list(required_agents(per_hour, 180, **EXAMPLE).raw_agents) == [14, 14, 14]
-    assert required_agents(100, 180, **EXAMPLE).raw_agents == 8  # 100 per *hour*: pinned
+    # 100 per *hour* is half the traffic.
+    assert required_agents(100, 180, **EXAMPLE).raw_agents == textbook_agents(100, 180, 0.8, 20)
+    assert textbook_agents(100, 180, 0.8, 20) == 8
 
 
 # --------------------------------------------------------------------------------------
@@ -118,7 +124,7 @@ def test_erlang_a_requirement_equals_linear_scan() -> None:
     assert np.all(req.kpis.p_abandon <= 0.04) and np.all(req.kpis.asa_s <= 25)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     rate=st.floats(min_value=0.0, max_value=20_000.0),
     aht=st.floats(min_value=10.0, max_value=900.0),
