@@ -27,7 +27,7 @@ import yaml
 from simulator.batch import load_results, run_batch
 from simulator.batch import sweep as batch_sweep
 from simulator.errors import InputError
-from tests.test_batch import ROOT, SCALE, STAFF, small_scenario, sweep_dict
+from test_batch import ROOT, SCALE, STAFF, small_scenario, sweep_dict
 
 
 @pytest.fixture(scope="module")
