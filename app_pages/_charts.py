@@ -379,6 +379,70 @@ def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(cells, labels).properties(height=alt.Step(30))
 
 
+def starts_by_day(schedule: pd.DataFrame) -> alt.Chart:
+    """Agents starting at each time, per day (columns) and group (colour): the schedule a
+    planner posts."""
+    data = schedule.groupby(["day", "start", "group"], as_index=False)["agents"].sum()
+    data["day"] = "day " + data["day"].astype(str)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("start:O", title="shift start", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("agents:Q", title="agents starting", stack=True),
+            color=_color("group", "group"),
+            column=alt.Column("day:N", title=None),
+            tooltip=["day", "start", "group", "agents"],
+        )
+        .properties(width=alt.Step(14), height=160)
+    )
+
+
+def coverage_vs_requirement(staffing: pd.DataFrame, requirement: pd.DataFrame) -> alt.FacetChart:
+    """Agents on duty from the shifts (bars) against the per-interval requirement (line),
+    per group (rows), over the horizon."""
+    frames = []
+    for name, frame in (("on duty (shifts)", staffing), ("per-interval plan", requirement)):
+        long = frame.copy()
+        long.index.name = "group"
+        long = long.reset_index().melt(id_vars="group", var_name="interval", value_name="agents")
+        long["series"] = name
+        frames.append(long)
+    data = pd.concat(frames, ignore_index=True)
+    order = list(staffing.columns)
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "interval:O",
+            sort=order,
+            title="interval start",
+            axis=alt.Axis(labelAngle=-45, labelOverlap=True),
+        ),
+    )
+    bars = (
+        base.transform_filter(alt.datum.series == "on duty (shifts)")
+        .mark_bar(opacity=0.6)
+        .encode(
+            y=alt.Y("agents:Q", title="agents"),
+            color=alt.Color("series:N", title=None),
+            tooltip=["group", "interval", alt.Tooltip("agents:Q", format=".1f")],
+        )
+    )
+    line = (
+        base.transform_filter(alt.datum.series == "per-interval plan")
+        .mark_line(color="black")
+        .encode(
+            y="agents:Q",
+            color=alt.Color("series:N", title=None),
+            tooltip=["group", "interval", alt.Tooltip("agents:Q", format=".0f")],
+        )
+    )
+    return (
+        alt.layer(bars, line)
+        .facet(row=alt.Row("group:N", title=None))
+        .resolve_scale(y="independent")
+    )
+
+
 def shift_timeline(shifts: Mapping[str, list[dict[str, object]]]) -> alt.Chart:
     """Shifts as a timeline: one bar per shift line from start to end, labelled with the
     headcount (times of day on day 1)."""

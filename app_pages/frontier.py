@@ -18,7 +18,7 @@ from simulator import InputError, simulate
 
 JOB = "frontier_job"
 MAX_POINTS = 8
-MAX_TIME_PER_POINT_S = 300
+MAX_EVALUATIONS_PER_POINT = 200
 KPI_TITLES = {
     "service_level": ("service level", True),
     "abandon_rate": ("abandon rate", True),
@@ -50,12 +50,14 @@ def render() -> None:
         ["every channel with a target", *with_targets],
         help="Set this target on every channel that has one, or on one channel only.",
     )
-    time_limit = c3.number_input(
-        "Time limit per point (s)",
-        min_value=5,
-        max_value=MAX_TIME_PER_POINT_S,
-        value=30,
+    evaluations = c3.number_input(
+        "Simulations per point",
+        min_value=1,
+        max_value=MAX_EVALUATIONS_PER_POINT,
+        value=20,
         step=5,
+        help="Each point's search budget, in simulations of a plan: the same frontier on any "
+        "machine.",
     )
     evaluator = c4.selectbox("Evaluator", ["simulation", "analytic"], key="frontier-evaluator")
     replications = max(2, min(scenario.run.replications, 20))
@@ -72,17 +74,18 @@ def render() -> None:
         icon=":material/show_chart:",
     ):
         options = {
-            "time_limit_seconds": float(time_limit),
+            "max_evaluations": int(evaluations),
             "replications": replications,
             "seed": scenario.run.seed,
             "evaluator": evaluator,
+            "workers": 1,  # the app's worker thread does not fork processes
         }
         sweep = None if channel.startswith("every") else channel
         job = _start(text, levels, sweep, options)
         running = True
     if job is None:
         st.info(
-            f"Each point is one optimization (up to {int(time_limit)} s each). "
+            f"Each point is one optimization (up to {int(evaluations)} simulations each). "
             "Pick the targets, then **Compute frontier**."
         )
         return

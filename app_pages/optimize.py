@@ -1,9 +1,10 @@
-"""Optimize page: the cheapest staffing (and shift) plan meeting every target.
+"""Optimize page: the cheapest staffing and shift plan meeting every target.
 
 Runs :func:`optimizer.optimize` in a background thread (progress bar, Stop button that keeps
-the best plan found so far), then shows the plan as a heat map of agents per group and
-interval, its shifts as a timeline, its cost beside the standard two-step practice
-(:func:`optimizer.baseline`: Erlang C per interval, then shifts) and which targets bind.
+the best plan found so far), then shows the verdict, the cost beside the per-interval lower
+bound and the standard two-step practice (:func:`optimizer.baseline`: Erlang C per interval,
+then shifts), every target with its slack, the shift schedule (starts by day, coverage
+against the per-interval requirement) or the agents per interval, and downloads.
 """
 
 from __future__ import annotations
@@ -20,34 +21,32 @@ from simulator import InputError, Scenario, simulate
 from simulator.whatif import target_checks, with_slack
 
 JOB = "optimize_job"
-# Longest search the app starts (10 minutes); longer ones belong in a script or the CLI.
+# Largest evaluation budget the app starts; bigger searches belong in a script or the CLI.
 # (A comment, not a docstring: Streamlit would draw a bare string in a page script.)
-MAX_TIME_LIMIT_S = 600
+MAX_EVALUATIONS = 200
 
 
 def render() -> None:
     st.title("Optimize")
     scenario = _shared.current_scenario()
+    kinds = "shift plan" if scenario.shift_types or _has_shifts(scenario) else "staffing plan"
     st.caption(
-        f"The cheapest plan for **{scenario.name}** that meets every target: analytic warm "
-        "start, refinement by simulation on common random numbers, the shift program when "
-        "the scenario has shifts, then verification on fresh seeds."
+        f"The cheapest {kinds} for **{scenario.name}** that meets every target of the "
+        "scenario: an integer program over the shift rules on a queueing model corrected by "
+        "simulation (common random numbers), then verification on fresh seeds. The same "
+        "scenario and seed give the same plan."
     )
     c1, c2, c3, c4 = st.columns(4)
-    time_limit = c1.number_input(
-        "Time limit (s)",
-        min_value=5,
-        max_value=MAX_TIME_LIMIT_S,
-        value=60,
+    evaluations = c1.number_input(
+        "Simulations",
+        min_value=1,
+        max_value=MAX_EVALUATIONS,
+        value=40,
         step=5,
-        help=f"The search stops after this long (at most {MAX_TIME_LIMIT_S} s in the app).",
+        help="The search's budget, in simulations of a plan (verification not included).",
     )
     replications = c2.number_input(
-        "Replications per evaluation",
-        min_value=2,
-        max_value=200,
-        value=max(2, min(scenario.run.replications, 20)),
-        key="optimize-reps",
+        "Replications per simulation", min_value=2, max_value=200, value=20, key="optimize-reps"
     )
     seed = c3.number_input(
         "Seed", min_value=0, value=scenario.run.seed, step=1, key="optimize-seed"
@@ -56,23 +55,33 @@ def render() -> None:
         "Evaluator",
         ["simulation", "analytic"],
         help="simulation: judged by simulated KPIs (the real test). analytic: Erlang formulas "
-        "only, seconds, no abandonment/skills detail.",
+        "only, seconds, an estimate that is never called feasible.",
     )
-    rule = st.radio(
+    left, right = st.columns(2)
+    rule = left.radio(
         "A plan is feasible when",
         ["mean", "ci"],
         format_func={
             "mean": "the mean over replications meets every target",
             "ci": "the whole 95% confidence interval meets every target (safer, dearer)",
         }.get,
-        horizontal=True,
+    )
+    plan_kind = right.radio(
+        "Plan",
+        ["auto", "per_interval"],
+        format_func={
+            "auto": "shifts where the scenario has shift rules",
+            "per_interval": "agents per interval (the lower bound of any shift plan)",
+        }.get,
     )
     options = {
-        "time_limit_seconds": float(time_limit),
+        "max_evaluations": int(evaluations),
         "replications": int(replications),
         "seed": int(seed),
         "evaluator": evaluator,
         "rule": rule,
+        "plan": plan_kind,
+        "workers": 1,  # the app's worker thread does not fork processes
     }
     text = _shared.scenario_yaml()
     job: _shared.Job | None = st.session_state.get(JOB)
@@ -100,6 +109,10 @@ def render() -> None:
     _show(job, _shared.parse_scenario(job.key[0]))
 
 
+def _has_shifts(scenario: Scenario) -> bool:
+    return any(g.shifts for g in scenario.agent_groups.values())
+
+
 def _start(text: str, options: dict[str, Any]) -> _shared.Job:
     scenario = _shared.parse_scenario(text)
     opts = OptimizeOptions.model_validate(options)
@@ -110,10 +123,10 @@ def _start(text: str, options: dict[str, Any]) -> _shared.Job:
             job.check_stop()
 
         result = optimize(scenario, opts, progress=progress)
-        job.progress = {**job.progress, "phase": "baseline"}
-        base = baseline(scenario, opts)
-        base_scenario = base.plan.apply(scenario)
-        base_sim = simulate(base_scenario, opts.replications, opts.seed)
+        job.progress = {**job.progress, "phase": "two-step practice"}
+        base = baseline(scenario)
+        seed = result.settings["seed"]
+        base_sim = simulate(base.plan.apply(scenario), opts.search_replications, seed)
         return {"result": result, "baseline": base, "baseline_sim": base_sim}
 
     return _shared.start_job(JOB, (text, tuple(sorted(options.items()))), work)
@@ -127,14 +140,15 @@ def _watch(job: _shared.Job) -> None:
     options = dict(job.key[1])
     info = job.progress
     elapsed = time.monotonic() - job.started
-    share = min(elapsed / options["time_limit_seconds"], 0.99)
+    done = info.get("evaluations", 0)
+    total = info.get("max_evaluations") or options["max_evaluations"]
     best = info.get("best_cost")
     text = (
-        f"{info.get('phase', 'starting')} · {info.get('evaluations', 0)} evaluation(s) · "
+        f"{info.get('phase', 'starting')} · {done} of {total} simulation(s) · "
         + (f"best cost so far {best:,.0f} · " if best is not None else "")
-        + f"{elapsed:,.0f} s of at most {options['time_limit_seconds']:,.0f} s (then verification)"
+        + f"{elapsed:,.0f} s"
     )
-    st.progress(share, text=text)
+    st.progress(min(done / max(total, 1), 0.99), text=text)
     if job.stop.is_set():
         st.caption("Stopping: finishing the current evaluation, then keeping the best plan.")
     elif st.button("Stop and keep the best plan so far", icon=":material/stop_circle:"):
@@ -161,7 +175,18 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         border=True,
         help=f"Rule: {result.rule}",
     )
+    bound = result.lower_bound
     c2.metric(
+        "Per-interval plan (lower bound)",
+        "–" if bound is None else f"{bound['cost']:,.0f}",
+        None if bound is None else f"gap {bound['gap']:+.1%}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Agents free to change every interval: what any shift plan costs at least. The "
+        "gap is the price of the shift rules.",
+    )
+    c3.metric(
         "Two-step Erlang C plan",
         f"{base_cost:,.0f}",
         f"{int(base_checks.met.sum())} of {len(base_checks)} targets met",
@@ -172,25 +197,27 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         "then shifts. Its targets are judged by simulating it with the same replications "
         "and seed.",
     )
-    c3.metric(
-        "Plans evaluated",
+    c4.metric(
+        "Simulations",
         f"{result.evaluations}",
+        f"{result.run_time_s:,.1f} s",
+        delta_color="off",
+        delta_arrow="off",
         border=True,
-        help=f"By {result.settings.get('evaluator', 'simulation')}; "
-        f"{result.replications} replications simulated in all.",
+        help=f"{result.replications} replications simulated in all.",
     )
-    c4.metric("Run time", f"{result.run_time_s:,.1f} s", border=True)
 
     st.markdown("#### Targets")
-    targets = with_slack(result.targets)
-    shown = targets[
-        ["entity", "target", "interval", "mean", "ci_low", "ci_high", "met", "slack", "binding"]
-    ]
+    targets = with_slack(result.verdicts)
+    columns = ["entity", "target", "worst_interval", "mean", "ci_low", "ci_high", "met"]
     st.dataframe(
-        shown,
+        targets[[*columns, "slack", "binding"]],
         hide_index=True,
         width="stretch",
         column_config={
+            "worst_interval": st.column_config.TextColumn(
+                "worst interval", help="For a per-interval target or floor: its worst interval."
+            ),
             "mean": st.column_config.NumberColumn(format="%.3f"),
             "ci_low": st.column_config.NumberColumn("95% CI low", format="%.3f"),
             "ci_high": st.column_config.NumberColumn("95% CI high", format="%.3f"),
@@ -206,21 +233,44 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
     if len(binding):
         st.caption("Binding: " + "; ".join(f"{r.entity} {r.target}" for r in binding.itertuples()))
 
-    st.markdown("#### Agents on duty per interval")
-    st.altair_chart(_charts.staffing_heatmap(result.staffing), width="stretch")
-    if result.plan.shifts:
-        st.markdown("#### Shifts")
-        shifts = {
-            g: [s.model_dump(mode="json", exclude_none=True) for s in lines]
-            for g, lines in result.plan.shifts.items()
-        }
-        st.altair_chart(_charts.shift_timeline(shifts), width="stretch")
+    if len(result.schedule):
+        _schedule(result)
+    else:
+        st.markdown("#### Agents on duty per interval")
+        st.altair_chart(_charts.staffing_heatmap(result.staffing), width="stretch")
     with st.expander("Two-step baseline: agents per interval"):
         baseline_staffing = pd.DataFrame(
             base.plan.staffing, index=list(base.plan.groups), columns=result.staffing.columns
         )
         st.altair_chart(_charts.staffing_heatmap(baseline_staffing), width="stretch")
-    c1, c2, c3 = st.columns(3)
+    _downloads(result, scenario)
+
+
+def _schedule(result: Any) -> None:
+    """Starts by day, coverage against the per-interval requirement, the table."""
+    st.markdown("#### Shift schedule")
+    st.altair_chart(_charts.starts_by_day(result.schedule), width="stretch")
+    bound = result.lower_bound
+    if bound is not None and bound.get("staffing"):
+        requirement = pd.DataFrame(
+            bound["staffing"], index=list(result.staffing.index), columns=result.staffing.columns
+        )
+        st.altair_chart(
+            _charts.coverage_vs_requirement(result.staffing, requirement), width="stretch"
+        )
+        st.caption(
+            "Bars: agents on duty that the shifts put in each interval (breaks counted out). "
+            "Line: the per-interval plan's agents - what each interval needs when agents may "
+            "change every interval."
+        )
+    st.dataframe(result.schedule, hide_index=True, width="stretch")
+    if len(result.tours):
+        st.markdown("Weekly patterns")
+        st.dataframe(result.tours, hide_index=True, width="stretch")
+
+
+def _downloads(result: Any, scenario: Scenario) -> None:
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button(
         "Plan (YAML)",
         result.plan_yaml(),
@@ -230,13 +280,21 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         help="Simulate it later: staffsim simulate SCENARIO --plan plan.yaml",
     )
     c2.download_button(
+        "Schedule (CSV)",
+        result.schedule_csv(),
+        "schedule.csv",
+        "text/csv",
+        icon=":material/download:",
+        help="The shift schedule (or agents per interval) as a table.",
+    )
+    c3.download_button(
         "Optimization result (JSON)",
         result.to_json(),
         "optimization.json",
         "application/json",
         icon=":material/download:",
     )
-    if c3.button("Use this plan in the scenario", icon=":material/input:"):
+    if c4.button("Use this plan in the scenario", icon=":material/input:"):
         try:
             _shared.set_scenario(result.plan.apply(scenario).to_yaml())
         except InputError as exc:

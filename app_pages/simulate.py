@@ -160,7 +160,7 @@ def _results(result: SimulationResult, days: int) -> None:
 def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame) -> None:
     st.markdown(f"#### {channel}")
     targets = result.targets.get(channel, {})
-    by_kpi = {row.kpi: row for row in checks.itertuples()}
+    by_kpi = {row.kpi: row for row in checks.itertuples() if row.scope == "overall"}
     table = result.channels[result.channels.channel == channel].set_index("kpi")
     within = targets.get("within_seconds")
     specs = [

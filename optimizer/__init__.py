@@ -2,41 +2,42 @@
 
 Public API::
 
-    from optimizer import optimize, OptimizeOptions
-    result = optimize(Scenario.from_yaml("scenarios/default.yaml"), time_limit_seconds=60)
-    result.feasible, result.cost, result.staffing, result.targets, result.plan_yaml()
+    from optimizer import optimize
+    result = optimize(Scenario.from_yaml("scenarios/telecom.yaml"), max_evaluations=40)
+    result.status, result.feasible, result.cost, result.lower_bound
+    result.schedule          # the shift schedule a planner staffs (DataFrame)
+    result.verdicts          # every target of the scenario on fresh seeds
+    result.plan_yaml()       # the plan file `staffsim simulate --plan` reads
 
-Also: :func:`baseline` (the standard two-step practice: Erlang C per interval, then the same
-shift program), :func:`frontier` (cost against service level or budget), the evaluators
-(:class:`AnalyticEvaluator`, :class:`SimulationEvaluator`), plan files
-(:func:`apply_plan`, :func:`apply_plan_file`) and the shift program (:func:`solve_shifts`).
+Targets and shift rules come from the scenario; :class:`OptimizeOptions` holds only the
+search effort and the feasibility rule. Also: :func:`baseline` and
+:func:`baseline_until_feasible` (the two-step practice), :func:`frontier` (cost against
+service level or budget), the evaluators, and plan files (:func:`apply_plan`,
+:func:`apply_plan_file`).
 """
 
-from optimizer.baseline import BaselinePlan, baseline
+from optimizer.baseline import BaselinePlan, baseline, baseline_until_feasible
 from optimizer.evaluators import AnalyticEvaluator, Evaluation, Evaluator, SimulationEvaluator
 from optimizer.frontier import frontier
 from optimizer.optimize import optimize
-from optimizer.options import BreakRule, OptimizeOptions, ShiftType
+from optimizer.options import OptimizeOptions
 from optimizer.plan import Plan, apply_plan, apply_plan_file
-from optimizer.result import OptimizationResult
-from optimizer.shifts import ShiftSolution, solve_shifts
+from optimizer.result import STATUSES, OptimizationResult
 
 __all__ = [
+    "STATUSES",
     "AnalyticEvaluator",
     "BaselinePlan",
-    "BreakRule",
     "Evaluation",
     "Evaluator",
     "OptimizationResult",
     "OptimizeOptions",
     "Plan",
-    "ShiftSolution",
-    "ShiftType",
     "SimulationEvaluator",
     "apply_plan",
     "apply_plan_file",
     "baseline",
+    "baseline_until_feasible",
     "frontier",
     "optimize",
-    "solve_shifts",
 ]

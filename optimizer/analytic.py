@@ -16,6 +16,11 @@ the simulation evaluator is the judge. Per planning interval:
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
   backlog model of :mod:`simulator.deferred` over the whole horizon (carry-over included).
+  Emails are blended into idle time but never interrupted: an agent who took an email when
+  the phones were quiet is not there for the next call. A model *anchored* at a plan
+  (:meth:`AnalyticModel.anchored`) takes the agents its email work occupies in each interval
+  out of the real-time pool — at opening, with the night's mail waiting, that is most of the
+  email-skilled agents.
 
 Intervals are independent (no carry-over of queues between them; the simulation-driven
 search corrects for it). Everything is vectorised over *columns* — one interval's headcount
@@ -35,7 +40,7 @@ from simulator.deferred import deferred_profile
 from simulator.staffing import kpis_for_agents
 
 CHANNEL_FIELDS = ("offered", "answered", "abandoned", "answered_within", "wait_sum", "resolved")
-GROUP_FIELDS = ("busy_h", "available_h")
+GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
 ASA_CAP_S = 86_400.0  # an unstable Erlang C queue reports ASA = inf; cap it at one day
 _SWEEPS = 6  # fixed-point sweeps when agents are shared by several real-time channels
 
@@ -80,7 +85,7 @@ def kpi_from_fields(
     elif kpi == "fcr":
         num, den = f("resolved"), f("answered")
     elif kpi == "occupancy":
-        num, den = f("busy_h"), f("available_h")
+        num, den = f("busy_h") + f("deferred_h"), f("available_h")
     else:
         raise KeyError(kpi)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -115,8 +120,19 @@ class AnalyticModel:
     contacts of unresolved issues (see :meth:`with_repeats`).
     """
 
-    def __init__(self, problem: Problem, extra_rate_per_hour: np.ndarray | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        extra_rate_per_hour: np.ndarray | None = None,
+        deferred_busy: np.ndarray | None = None,
+        tables: dict[int, _Table] | None = None,
+    ):
         self.p = problem
+        self.deferred_busy = (
+            np.zeros((problem.n_groups, problem.n_intervals))
+            if deferred_busy is None
+            else np.asarray(deferred_busy, dtype=float)
+        )  # (G, K) agents busy with deferred work (anchored), out of the real-time pool
         self.layout = Layout(problem.n_channels, problem.n_groups)
         sc = problem.scenario
         self.sl_over_answered = sc.run.service_level_definition == "answered_within_over_answered"
@@ -140,7 +156,7 @@ class AnalyticModel:
             if ch.kind == "chat":
                 self.concurrency[c] = ch.max_concurrency
                 self.slowdown[c] = 1 + ch.concurrency_slowdown * (ch.max_concurrency - 1)
-        self.tables = {c: self._table(c) for c in self.real_time}
+        self.tables = tables if tables is not None else {c: self._table(c) for c in self.real_time}
 
     # ---- construction -------------------------------------------------------------------
     def _table(self, c: int) -> _Table:
@@ -148,12 +164,19 @@ class AnalyticModel:
         name = p.channels[c]
         ch = p.scenario.channels[name]
         skilled = p.skilled[:, c]
-        servers_max = float(
-            (p.upper[skilled].max(axis=1) / p.factor[skilled, c]).sum() * self.concurrency[c]
+        aht = p.aht_s[c] * self.slowdown[c]
+        # Servers beyond the peak load plus a wide safety band answer everyone at once: the
+        # table stops there (values above it are read at its last column).
+        peak = float((p.rate_per_hour[c] + self.extra[c]).max(initial=0.0)) * aht / 3600
+        servers_max = min(
+            float(
+                (p.upper[skilled].max(axis=1) / p.factor[skilled, c]).sum() * self.concurrency[c]
+            ),
+            1.5 * peak + 8 * math.sqrt(peak) + 20,
         )
+        del skilled
         n = np.arange(math.ceil(servers_max) + 2, dtype=float)[None, :]
         base = (p.rate_per_hour[c] + self.extra[c])[:, None] * np.ones_like(n)
-        aht = p.aht_s[c] * self.slowdown[c]
         within = ch.targets.within_seconds if ch.targets.within_seconds is not None else 20.0
         patience = None if math.isnan(p.patience_s[c]) else p.patience_s[c]
         redial = ch.redial
@@ -209,7 +232,25 @@ class AnalyticModel:
                 )
             if res.escalate_to is not None and res.escalate_share > 0:
                 extra[p.channels.index(res.escalate_to)] += unresolved_per_h * res.escalate_share
-        return AnalyticModel(p, extra)
+        return AnalyticModel(p, extra, self.deferred_busy)
+
+    def anchored(self, x: np.ndarray, sweeps: int = 2) -> AnalyticModel:
+        """The model around plan ``x`` (G, K): its repeat contacts as extra load
+        (:meth:`with_repeats`) and the agents its email work occupies taken out of the
+        real-time pool, refined over ``sweeps`` rounds (email work depends on the capacity
+        real-time work leaves, and the other way round)."""
+        x = np.asarray(x, dtype=float)
+        model = self.with_repeats(x)
+        if not self.deferred:
+            return model
+        h = self.p.interval_hours
+        for _ in range(sweeps):
+            fields, _ = model.evaluate(x)
+            busy = np.stack(
+                [fields[:, self.layout.grp(g, "deferred_h")] / h for g in range(self.p.n_groups)]
+            )
+            model = AnalyticModel(self.p, model.extra, busy, model.tables)
+        return model
 
     # ---- evaluation ---------------------------------------------------------------------
     def columns(self, agents: np.ndarray, intervals: np.ndarray) -> np.ndarray:
@@ -221,6 +262,8 @@ class AnalyticModel:
         ks = np.asarray(intervals, dtype=int)
         out = np.zeros((len(ks), lay.size))
         avail = agents * (1 - p.shrinkage)[None, :]
+        held = np.minimum(self.deferred_busy[:, ks].T, avail)  # on deferred work
+        avail_rt = avail - held
         h = p.interval_hours
         n_ch = p.n_channels
         busy = np.zeros((len(ks), p.n_groups, n_ch))  # agents of g busy with channel c
@@ -229,7 +272,7 @@ class AnalyticModel:
             for c in self.real_time:
                 skilled = p.skilled[:, c]
                 others = busy.sum(axis=2) - busy[:, :, c]
-                rem = np.maximum(avail - others, 0.0)[:, skilled]
+                rem = np.maximum(avail_rt - others, 0.0)[:, skilled]
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
                 lam, sl, pab, asa = self.tables[c].at(ks, pool * self.concurrency[c])
                 offered = lam * h
@@ -257,12 +300,13 @@ class AnalyticModel:
             )
             out[:, lay.ch(c, "wait_sum")] = asa * answered
             out[:, lay.ch(c, "resolved")] = fcr * answered
-        remaining = np.maximum(avail - busy.sum(axis=2), 0.0)
+        rt_busy = np.minimum(busy.sum(axis=2), avail_rt)
         for c in self.deferred:
             out[:, lay.ch(c, "offered")] = (p.rate_per_hour[c, ks] + self.extra[c, ks]) * h
         for g in range(p.n_groups):
             out[:, lay.grp(g, "available_h")] = avail[:, g] * h
-            out[:, lay.grp(g, "busy_h")] = (avail[:, g] - remaining[:, g]) * h
+            out[:, lay.grp(g, "busy_h")] = rt_busy[:, g] * h
+            out[:, lay.grp(g, "deferred_h")] = held[:, g] * h
         return out
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, dict[int, float]]:
@@ -284,14 +328,24 @@ class AnalyticModel:
                 axis=1,
             )
             / h
-        )  # (K, G) agents left
+        )  # (K, G) agents not on real-time work
+        # The email reserve keeps R agents skilled for real-time work out of email's reach.
+        reserve = float(p.scenario.routing.email_reserve_agents)
+        realtime = p.skilled[:, [c for c in range(p.n_channels) if c in self.real_time]].any(axis=1)
+        if reserve > 0 and realtime.any():
+            rt_free = remaining[:, realtime]
+            total = rt_free.sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cut = np.where(total > 0, rt_free / total, 0.0) * np.minimum(total, reserve)
+            remaining[:, realtime] = rt_free - cut
+        usable = remaining.copy()
         for c in self.deferred:
             skilled = p.skilled[:, c]
-            rem = remaining[:, skilled]
+            rem = np.maximum(remaining[:, skilled], 0.0)
             pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-            profile, slots = self._deferred_profile(c, pool)
+            profile, slots = self.deferred_profile(c, pool)
             handled = profile.handled[slots]  # items handled in each open interval
-            busy_agents = handled * p.aht_s[c] / 3600 / h
+            busy_agents = handled * p.aht_s[c] / 3600 / h  # factor-1.0 agents
             with np.errstate(divide="ignore", invalid="ignore"):
                 take = np.where(pool[:, None] > 0, rem / pool[:, None], 0.0) * busy_agents[:, None]
             remaining[:, skilled] = np.maximum(rem - np.minimum(take, rem), 0.0)
@@ -301,11 +355,10 @@ class AnalyticModel:
             fields[:, lay.ch(c, "resolved")] = handled * (share * p.fcr[skilled, c]).sum(axis=1)
             within[c] = profile.share_within_promise
         for g in range(p.n_groups):
-            avail = fields[:, lay.grp(g, "available_h")]
-            fields[:, lay.grp(g, "busy_h")] = avail - remaining[:, g] * h
+            fields[:, lay.grp(g, "deferred_h")] = (usable[:, g] - remaining[:, g]) * h
         return fields, within
 
-    def _deferred_profile(self, c: int, pool: np.ndarray):
+    def deferred_profile(self, c: int, pool: np.ndarray):
         """Fluid backlog of deferred channel ``c`` over the horizon as one cycle of
         calendar slots (closed hours included, where mail still arrives)."""
         p = self.p
@@ -323,7 +376,7 @@ class AnalyticModel:
             volumes[:] = ch.arrivals.closed_hours_volume * ch.arrivals.scale / closed
         volumes[open_slots] = (p.rate_per_hour[c] + self.extra[c]) * p.interval_hours
         agents = np.zeros_like(volumes)
-        agents[open_slots] = pool
+        agents[open_slots] = np.maximum(pool, 0.0)
         profile = deferred_profile(
             volumes,
             p.aht_s[c],

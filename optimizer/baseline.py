@@ -1,19 +1,23 @@
 """The standard two-step practice, as a planner does it with a spreadsheet: the yardstick.
 
-1. Per channel and interval, Erlang C (no abandonment, exponential handle times) gives the
-   agents needed for the channel's service-level / ASA target
-   (:func:`simulator.staffing.required_agents`), divided by ``1 - shrinkage`` and rounded
-   up. A channel without such a target is staffed to 85% occupancy. Deferred channels
-   (email) get the fluid requirement for their promise
-   (:func:`simulator.deferred.deferred_requirement`), the same in every open interval.
-2. Each channel is staffed by its *home* group: the most specialised group with the skill
-   (fewest skills; then the cheapest), handle time scaled by that group's factor. Other
-   skills help in the simulation but are not counted on — as in practice.
-3. With shift types, the same shift program as the optimizer covers the requirements.
+1. **Staff each interval.** Per channel and interval, Erlang C (no abandonment, exponential
+   handle times) gives the agents its service-level / ASA target needs
+   (:func:`simulator.staffing.required_agents`); a channel without such a target is
+   staffed to 85% occupancy; an email channel gets the fluid requirement of its promise
+   (:func:`simulator.deferred.deferred_requirement`), the same in every open interval. Each
+   channel is staffed by its *home* group (the most specialised group with the skill, then
+   the cheapest), at that group's speed; the sum is divided by ``1 − shrinkage`` and rounded
+   up. Other skills help in the simulation but are not counted on — as in practice.
+2. **Schedule.** With shift rules, the cheapest shifts whose coverage reaches each group's
+   requirement in every interval (the same integer program and rules as the optimizer).
+3. **Add agents until it works** (:func:`baseline_until_feasible`): simulate; where a target
+   is missed, raise the home group's requirement by one agent in the intervals concerned
+   (every interval for a horizon target), schedule again; until the simulation meets every
+   target on the search seeds or the rounds run out.
 
-Abandonment and FCR targets are not part of the practice (Erlang C has no abandonment);
-that is one reason its plans miss targets or over-staff — :mod:`benchmarks.optimizer`
-measures both.
+Abandonment and first-contact-resolution targets are not part of step 1 (Erlang C has no
+abandonment; the spreadsheet has no resolution loop): that is one reason the practice's plans
+miss targets or over-staff — :mod:`benchmarks.optimizer` measures both.
 """
 
 from __future__ import annotations
@@ -23,26 +27,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.options import OptimizeOptions
+from optimizer.master import CutPool, cover, solve_master
+from optimizer.patterns import Decisions, build_decisions
 from optimizer.plan import Plan
 from optimizer.problem import REAL_TIME, Problem
-from optimizer.shifts import ShiftSolution, default_shift_types, solve_shifts
+from optimizer.search import judge
 from simulator.deferred import deferred_requirement
 from simulator.scenario import Scenario
 from simulator.staffing import required_agents
+from simulator.targets import instances, scenario_targets
 
 DEFAULT_OCCUPANCY = 0.85
 
 
 @dataclass(frozen=True)
 class BaselinePlan:
-    """The two-step plan: ``plan`` (with shifts when shift types exist), the per-interval
-    ``requirement`` (G, K) it covers, and the home group chosen for each channel."""
+    """The two-step plan: ``plan`` (shifts where shift rules apply), the per-interval
+    ``requirement`` (G, K) it covers, the home group of each channel, and how many rounds of
+    adding agents it took (0: the Erlang plan as is)."""
 
     plan: Plan
     requirement: np.ndarray
     home: dict[str, str]
-    shifts: ShiftSolution | None
+    rounds: int = 0
+    met: bool | None = None  # met every target on the search seeds (None: not simulated)
 
     def cost(self, scenario: Scenario) -> float:
         return self.plan.cost(scenario)
@@ -54,9 +62,8 @@ def home_group(problem: Problem, c: int) -> int:
     return min(skilled, key=lambda g: (problem.skilled[g].sum(), problem.unit_cost[g]))
 
 
-def baseline(scenario: Scenario, options: OptimizeOptions | None = None) -> BaselinePlan:
-    """The standard practice's plan for ``scenario`` (see module docstring)."""
-    options = options or OptimizeOptions()
+def erlang_requirement(scenario: Scenario) -> tuple[np.ndarray, dict[str, str]]:
+    """Step 1: agents on duty per group and interval (G, K), and each channel's home group."""
     p = Problem.from_scenario(scenario)
     req = np.zeros((p.n_groups, p.n_intervals))
     home: dict[str, str] = {}
@@ -70,8 +77,8 @@ def baseline(scenario: Scenario, options: OptimizeOptions | None = None) -> Base
             lam = p.rate_per_hour[c]
             conc = ch.max_concurrency if ch.kind == "chat" else 1
             aht_eff = aht * (1 + ch.concurrency_slowdown * (conc - 1))
-            kwargs = {}
-            if t.service_level is not None:
+            kwargs: dict[str, float] = {}
+            if t.service_level is not None and t.within_seconds is not None:
                 kwargs.update(service_level=t.service_level, within_s=t.within_seconds)
             if t.max_asa_seconds is not None:
                 kwargs["max_asa_s"] = t.max_asa_seconds
@@ -85,21 +92,65 @@ def baseline(scenario: Scenario, options: OptimizeOptions | None = None) -> Base
         else:
             need = _deferred_need(scenario, p, c, aht)
         req[g] += need
-    shrink = p.shrinkage[:, None]
-    scheduled = np.ceil(req / (1 - shrink) - 1e-9)
-    x = np.clip(scheduled.astype(int), p.lower, p.upper)
-    types = (
-        options.shift_types if options.shift_types is not None else default_shift_types(scenario)
-    )
-    use_shifts = bool(types) if options.shifts is None else options.shifts
-    if use_shifts and types:
-        groups_with_types = {g for t in types for g in (t.groups or p.groups)}
-        mask = np.array([g in groups_with_types for g in p.groups])[:, None]
-        sol = solve_shifts(p, np.where(mask, x, 0), types)
-        staffing = np.where(mask, sol.coverage, x)
-        shifts = {g: s for g, s in sol.shifts.items() if g in groups_with_types}
-        return BaselinePlan(Plan(p.groups, staffing, shifts), x, home, sol)
-    return BaselinePlan(Plan(p.groups, x), x, home, None)
+    scheduled = np.ceil(req / (1 - p.shrinkage[:, None]) - 1e-9)
+    return np.clip(scheduled, p.lower, p.upper), home
+
+
+def baseline(scenario: Scenario, requirement: np.ndarray | None = None) -> BaselinePlan:
+    """Steps 1 and 2 (see module docstring): the Erlang requirement, covered by the
+    cheapest shifts where shift rules apply. ``requirement`` (G, K) replaces step 1."""
+    req, home = erlang_requirement(scenario)
+    if requirement is not None:
+        req = np.asarray(requirement, dtype=float)
+    p = Problem.from_scenario(scenario)
+    decisions = build_decisions(p, "auto")
+    return BaselinePlan(_schedule(decisions, req), req, home)
+
+
+def baseline_until_feasible(
+    scenario: Scenario, evaluator, *, rounds: int = 30, margin: float = 1.0
+) -> BaselinePlan:
+    """Step 3 (see module docstring): the practice's plan with agents added round by round
+    until ``evaluator`` (a :class:`optimizer.evaluators.SimulationEvaluator` on the search
+    seeds) finds every target met at ``margin``; the last plan if ``rounds`` run out."""
+    p = Problem.from_scenario(scenario)
+    targets = scenario_targets(scenario)
+    req, home = erlang_requirement(scenario)
+    decisions = build_decisions(p, "auto")
+    home_index = {c: p.groups.index(home[name]) for c, name in enumerate(p.channels)}
+    plan = _schedule(decisions, req)
+    for n in range(rounds + 1):
+        evaluation = evaluator.evaluate(plan)
+        met, _ = judge(evaluation.kpis, targets, margin)
+        if met or n == rounds:
+            return BaselinePlan(plan, req, home, n, met)
+        inst = instances(evaluation.kpis, targets)
+        short = ~inst.met(margin)
+        for j in np.flatnonzero(short):
+            t = targets[inst.target[j]]
+            g = (
+                p.groups.index(t.entity)
+                if t.kpi == "occupancy"
+                else home_index[p.channels.index(t.entity)]
+            )
+            k = int(inst.interval[j])
+            if k >= 0:
+                req[g, k] += 1
+            else:
+                req[g] += 1
+        req = np.minimum(req, p.upper)
+        plan = _schedule(decisions, req)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _schedule(decisions: Decisions, requirement: np.ndarray) -> Plan:
+    """The cheapest counts whose coverage reaches ``requirement`` (G, K) in every interval:
+    shifts for the shift groups, the requirement itself for the others."""
+    sol = cover(decisions, requirement)
+    if sol is None:  # the rules cannot reach the requirement: cover what they can
+        sol = solve_master(decisions, [], CutPool(), smooth=0.0)
+    assert sol is not None
+    return decisions.plan_of(sol.x)
 
 
 def _deferred_need(scenario: Scenario, p: Problem, c: int, aht: float) -> np.ndarray:
@@ -132,4 +183,10 @@ def _deferred_need(scenario: Scenario, p: Problem, c: int, aht: float) -> np.nda
     return np.full(p.n_intervals, float(math.ceil(r.agents - 1e-9)))
 
 
-__all__ = ["BaselinePlan", "baseline", "home_group"]
+__all__ = [
+    "BaselinePlan",
+    "baseline",
+    "baseline_until_feasible",
+    "erlang_requirement",
+    "home_group",
+]

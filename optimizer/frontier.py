@@ -96,7 +96,7 @@ def frontier(
         best = None
         for i in order:
             r = results[i]
-            if r.feasible and (best is None or r.cost < results[best].cost - 1e-9):
+            if meets_targets(r) and (best is None or r.cost < results[best].cost - 1e-9):
                 best = i
             elif best is not None and results[best].cost < r.cost - 1e-9:
                 used[i] = best
@@ -109,6 +109,7 @@ def frontier(
                 "sweep": "service_level" if service_levels is not None else "budget",
                 "cost": round(result.cost, 2),
                 "feasible": result.feasible,
+                "meets_targets": meets_targets(result),
                 "status": result.status,
                 "plan_from": float(points[used[i]]),
                 "channel": name,
@@ -117,6 +118,14 @@ def frontier(
                 row[kpi] = result_kpi(result, name, kpi)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def meets_targets(result: OptimizationResult) -> bool:
+    """Feasible (verified on fresh seeds), or, for an analytic estimate, every target met on
+    the analytic model."""
+    if result.status == "estimate":
+        return bool(result.verdicts["met"].all()) if len(result.verdicts) else True
+    return result.feasible
 
 
 def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
@@ -129,7 +138,7 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     assert result.scenario is not None
     problem = Problem.from_scenario(result.scenario)
     evaluation = AnalyticEvaluator(problem).evaluate(result.plan)
-    return float(evaluation.overall.get((channel, kpi), (float("nan"), 0.0))[0])
+    return float(evaluation.kpis.overall.get((channel, kpi), (float("nan"), 0.0))[0])
 
 
-__all__ = ["FRONTIER_KPIS", "frontier"]
+__all__ = ["FRONTIER_KPIS", "frontier", "meets_targets"]

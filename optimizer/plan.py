@@ -131,7 +131,12 @@ class Plan:
 def shift_paid_hours(shift: Shift, days: int) -> float:
     """Paid agent-hours of one scenario shift line over the horizon (unpaid breaks out)."""
     breaks_h = (
-        sum(min(b.minutes, max(shift.hours * 60 - b.after_minutes, 0)) for b in shift.breaks) / 60
+        sum(
+            min(b.minutes, max(shift.hours * 60 - b.after_minutes, 0))
+            for b in shift.breaks
+            if not b.paid
+        )
+        / 60
     )
     n_days = len(shift.days) if shift.days is not None else days
     return shift.count * (shift.hours - breaks_h) * n_days

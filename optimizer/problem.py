@@ -44,6 +44,7 @@ class Problem:
     factor: np.ndarray  # (G, C) handle-time factor (1 where not skilled)
     fcr: np.ndarray  # (G, C)
     priority: np.ndarray  # (C,) lower is served first
+    interval_starts: np.ndarray  # (K,) seconds from day 0 00:00
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Problem:
@@ -111,6 +112,14 @@ class Problem:
             factor=factor,
             fcr=fcr,
             priority=np.array([scenario.priority(c) for c in channels]),
+            interval_starts=np.array(
+                [
+                    h.interval_start_s(d, i)
+                    for d in range(h.days)
+                    for i in range(h.intervals_per_day)
+                ],
+                dtype=float,
+            ),
         )
 
     # ---- shapes and cost ----------------------------------------------------------------
@@ -136,9 +145,11 @@ class Problem:
 
     def interval_label(self, k: int) -> str:
         """``"d1 08:30"`` for multi-day horizons, ``"08:30"`` for one day."""
-        day, index = divmod(k, self.intervals_per_day)
-        label = self.scenario.horizon.interval_label(index)
-        return f"d{day} {label}" if self.days > 1 else label
+        return self.scenario.horizon.label(k)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.interval_label(k) for k in range(self.n_intervals))
 
     def current_staffing(self) -> np.ndarray:
         """The scenario's own staffing as a (G, K) grid: per-interval staffing as given;

@@ -13,6 +13,17 @@ import pandas as pd
 from optimizer.plan import Plan
 from simulator.results import SimulationResult
 from simulator.scenario import Scenario
+from simulator.targets import verdict_line
+
+STATUSES = {
+    "feasible": "every target met on fresh seeds the search never used",
+    "unverified": "met every target on the search seeds, failed on fresh seeds, and no repair "
+    "could be verified",
+    "infeasible": "no plan found meets every target: the closest one is returned",
+    "time_limit": "the wall-clock limit cut the search before its evaluation budget was spent",
+    "interrupted": "stopped by Ctrl-C: the best plan so far",
+    "estimate": "judged by the analytic model only (not simulated): an estimate",
+}
 
 
 @dataclass
@@ -20,26 +31,35 @@ class OptimizationResult:
     """What :func:`optimizer.optimize` found.
 
     Attributes:
-        plan: the staffing plan (:class:`optimizer.plan.Plan`): agents on duty per group per
-            interval, and the shifts when the shift program ran.
+        plan: the plan (:class:`optimizer.plan.Plan`): agents on duty per group per interval,
+            and the shifts for groups planned with shift types.
         cost: paid cost of the plan over the horizon (currency of ``cost_per_hour``).
-        feasible: every target met under ``rule`` on the verification run (fresh seeds).
-        status: ``"feasible"``, ``"infeasible"`` (no plan found meets every target: the
-            closest one is returned), ``"unverified"`` (met on the search seeds, failed on
-            fresh seeds after every repair), ``"interrupted"`` (Ctrl-C: best so far).
-        message: one paragraph for people: what was found, and what is unmet by how much.
+        feasible: every target met, under ``rule``, on a verification run on seeds the search
+            never used. Never True for a plan that failed verification or was not simulated.
+        status: one of :data:`STATUSES` (``feasible``, ``unverified``, ``infeasible``,
+            ``time_limit``, ``interrupted``, ``estimate``).
+        message: a paragraph for people: what was found, what is unmet and by how much.
         rule: the feasibility rule used, in words.
-        targets: one row per target instance (per interval for per-interval targets): the
-            simulated mean, its 95% CI, met, shortfall (KPI units) — on the verification run.
-        kpis: the verification run's full :class:`SimulationResult` (None for analytic runs).
-        staffing: agents on duty per group (rows) and interval (columns), a DataFrame.
-        evaluations: simulation evaluations (plans simulated, verification included).
-        replications: replications simulated in all.
+        targets: one row per target instance (per interval for per-interval targets and
+            floors) on the verification run: mean, 95% CI, met, shortfall
+            (:func:`simulator.targets.check_table`).
+        verdicts: one row per target (:func:`simulator.targets.verdicts`).
+        staffing: agents on duty per group (rows) and interval (columns).
+        schedule: the shift schedule (group, shift type, day, start, end, breaks, agents,
+            paid hours); empty for groups planned per interval.
+        tours: weekly patterns (group, shift type, days, agents) of weekly shift rules.
+        lower_bound: the per-interval plan (agents free to change every interval) found in
+            the same run, a lower bound on any shift plan's cost: ``cost``, ``met`` (on the
+            search seeds), ``gap`` (this plan's cost over it, minus 1), ``evaluations`` and
+            ``staffing`` (agents per group and interval); None when the plan is per interval
+            already.
+        kpis: the verification run's full :class:`SimulationResult` (None for estimates).
+        evaluations: simulations of the search and verification; ``replications`` in all.
         run_time_s: wall-clock seconds.
         history: one dict per evaluated plan: phase, evaluation, cost, feasible, shortfall,
-            elapsed_s (and the verification rounds).
-        settings: seed, replications, verification seeds and replications, margin, rule,
-            evaluator — everything needed to reproduce the run.
+            elapsed_s.
+        settings: everything needed to reproduce the run (seeds, replications, margin, rule,
+            budget, where the shift rules came from, verification rounds).
     """
 
     plan: Plan
@@ -49,7 +69,11 @@ class OptimizationResult:
     message: str
     rule: str
     targets: pd.DataFrame
+    verdicts: pd.DataFrame
     staffing: pd.DataFrame
+    schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tours: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lower_bound: dict[str, Any] | None = None
     kpis: SimulationResult | None = None
     evaluations: int = 0
     replications: int = 0
@@ -72,6 +96,15 @@ class OptimizationResult:
             self.scenario, feasible=self.feasible, status=self.status, rule=self.rule
         )
 
+    def schedule_csv(self) -> str:
+        """The plan as CSV a planner can staff: the shift schedule when there are shifts
+        (one row per group, day, start and break placement), otherwise agents on duty per
+        group and interval."""
+        if len(self.schedule):
+            return self.schedule.to_csv(index=False)
+        frame = self.staffing.T.reset_index(names="interval")
+        return frame.to_csv(index=False)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready): everything but the full simulation result."""
         shifts = None
@@ -86,11 +119,15 @@ class OptimizationResult:
             "cost": round(self.cost, 2),
             "message": self.message,
             "rule": self.rule,
+            "lower_bound": self.lower_bound,
             "staffing": {
                 g: [_num(v) for v in self.staffing.loc[g].to_numpy()] for g in self.staffing.index
             },
             "intervals": list(self.staffing.columns),
             "shifts": shifts,
+            "schedule": json.loads(self.schedule.to_json(orient="records")),
+            "tours": json.loads(self.tours.to_json(orient="records")),
+            "verdicts": json.loads(self.verdicts.to_json(orient="records")),
             "targets": json.loads(self.targets.to_json(orient="records")),
             "evaluations": self.evaluations,
             "replications": self.replications,
@@ -104,51 +141,43 @@ class OptimizationResult:
         return json.dumps(_clean(self.to_dict()), indent=indent, default=_json_default)
 
     def summary(self) -> str:
-        """The readable report: status, cost, targets (horizon rows, and failing intervals),
-        staffing per group per interval, effort."""
-        lines = [
-            f"{self.status.upper()}: {self.message}",
-            f"cost {self.cost:,.2f}; rule: {self.rule}",
-            "",
-        ]
-        t = self.targets
-        if len(t):
-            overall = t[t["scope"] == "overall"]
-            per = t[t["scope"] == "per_interval"]
-            table = []
-            for _, r in overall.iterrows():
-                table.append(_target_line(r))
-            for (entity, label), rows in per.groupby(["entity", "target"], sort=False):
-                bad = rows[~rows["met"]]
-                worst = rows.loc[
-                    rows["mean"].idxmin()
-                    if rows["kpi"].iloc[0] in _HIGHER
-                    else rows["mean"].idxmax()
-                ]
-                table.append(
-                    f"  {entity:<14} {label} in each of {len(rows)} intervals: "
-                    f"{'all met' if bad.empty else f'{len(bad)} MISSED'}; "
-                    f"worst {_fmt(worst['mean'], worst['kpi'])} "
-                    f"at {worst['interval']}"
+        """The readable report: status, cost and its lower bound, every target's verdict,
+        the schedule (or agents per interval), effort."""
+        lines = [f"{self.status.upper()}: {self.message}", f"cost {self.cost:,.2f}"]
+        if self.lower_bound is not None:
+            lb = self.lower_bound
+            lines[-1] += (
+                f"; per-interval plan (lower bound) {lb['cost']:,.2f}, gap {lb['gap']:+.1%}"
+                + ("" if lb["met"] else " (that plan missed a target: a bound from below only)")
+            )
+        lines += [f"rule: {self.rule}", ""]
+        if len(self.verdicts):
+            source = "verification run" if self.kpis is not None else "analytic estimate"
+            lines.append(f"targets (mean, 95% CI, {source}):")
+            for _, row in self.verdicts.iterrows():
+                lines.append("  " + verdict_line(row))
+            bad = self.unmet[self.unmet["scope"] == "per_interval"]
+            for _, r in bad.head(12).iterrows():
+                lines.append(
+                    f"    {r['entity']} {r['interval']}: {r['kpi']} {r['mean']:.1%} "
+                    f"short by {r['shortfall']:.1%}"
                 )
-                for _, r in bad.iterrows():
-                    table.append("    " + _target_line(r).strip())
-            lines += ["targets (mean, 95% CI, verification run):", *table, ""]
-        lines.append("agents on duty per interval:")
-        lines += _staffing_blocks(self.staffing)
-        if self.plan.shifts:
+            if len(bad) > 12:
+                lines.append(f"    ... and {len(bad) - 12} more intervals")
             lines.append("")
-            lines.append("shifts:")
-            for g, shifts in self.plan.shifts.items():
-                for s in shifts:
-                    brk = ", ".join(
-                        f"break {b.minutes} min after {b.after_minutes} min" for b in s.breaks
-                    )
-                    days = "" if s.days is None else f" days {list(s.days)}"
-                    lines.append(
-                        f"  {g:<16} {s.count:>3} x {s.start} {s.hours:g} h{days}"
-                        + (f"; {brk}" if brk else "")
-                    )
+        if len(self.schedule):
+            lines.append("shift schedule (agents per start; breaks unpaid unless marked):")
+            lines += _schedule_blocks(self.schedule)
+            if len(self.tours):
+                lines += ["", "weekly patterns (agents per set of working days):"]
+                lines += ["  " + s for s in self.tours.to_string(index=False).splitlines()]
+            per_interval = [g for g in self.staffing.index if g not in set(self.schedule["group"])]
+            if per_interval:
+                lines += ["", "agents on duty per interval (groups without shift types):"]
+                lines += _staffing_blocks(self.staffing.loc[per_interval])
+        else:
+            lines.append("agents on duty per interval:")
+            lines += _staffing_blocks(self.staffing)
         lines += [
             "",
             f"{self.evaluations} simulation evaluations ({self.replications} replications), "
@@ -157,35 +186,30 @@ class OptimizationResult:
         return "\n".join(lines)
 
 
-_HIGHER = {"service_level", "fcr", "within_promise"}
+def _schedule_blocks(schedule: pd.DataFrame) -> list[str]:
+    """One line per group and day, then one per start: ``12 x 08:00-16:30, break ...``."""
+    out = []
+    for (group, day), rows in schedule.groupby(["group", "day"], sort=True):
+        total = int(rows["agents"].sum())
+        hours = float(rows["paid_hours"].sum())
+        out.append(f"  {group} day {day}: {total} agents, {hours:,.1f} paid hours")
+        for _, r in rows.iterrows():
+            brk = f", break {r['breaks']}" if r["breaks"] else ""
+            out.append(f"    {r['agents']:>4} x {r['start']}-{r['end']}{brk} ({r['shift_type']})")
+    return out
 
 
 def _staffing_blocks(staffing: pd.DataFrame) -> list[str]:
     """The staffing table, one block per day for multi-day horizons (columns "dN HH:MM")."""
-    days = sorted({c.split(" ")[0] for c in staffing.columns if " " in c})
+    days = sorted({c.split(" ")[0] for c in staffing.columns if " " in c}, key=lambda d: int(d[1:]))
     if not days:
         return [staffing.to_string(float_format=lambda v: f"{v:g}")]
     out = []
     for day in days:
         block = staffing[[c for c in staffing.columns if c.startswith(day + " ")]]
         block.columns = [c.split(" ")[1] for c in block.columns]
-        out += [f"day {day[1:]}:", block.to_string(float_format=lambda v: f"{v:g}")]
+        out += [f"day {day[1:]}:", block.to_string(float_format=lambda v: f"{v:.3g}")]
     return out
-
-
-def _fmt(value: float, kpi: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if kpi == "asa_s":
-        return f"{value:.1f} s"
-    return f"{value:.1%}"
-
-
-def _target_line(r: pd.Series) -> str:
-    ci = f"[{_fmt(r['ci_low'], r['kpi'])}, {_fmt(r['ci_high'], r['kpi'])}]"
-    where = "" if r["interval"] == "all" else f" at {r['interval']}"
-    mark = "met" if r["met"] else f"MISSED by {_fmt(r['shortfall'], r['kpi'])}"
-    return f"  {r['entity']:<14} {r['target']}{where}: {_fmt(r['mean'], r['kpi'])} {ci} {mark}"
 
 
 def _num(v: Any) -> float | int:
@@ -223,4 +247,4 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["OptimizationResult", "plain"]
+__all__ = ["STATUSES", "OptimizationResult", "plain"]

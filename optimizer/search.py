@@ -1,28 +1,27 @@
-"""The staffing search: analytic warm start, simulation-corrected refinement, local polish,
-verification on fresh seeds.
+"""The search: integer program on the corrected model, simulation for values, repeated.
 
-1. **Warm start.** The cheapest plan meeting every target on the analytic model.
-2. **Refine** (one simulation per step, all intervals corrected at once). Simulate the plan
-   on the search seeds; fit the corrected model to it (:class:`Corrections`: per channel,
-   KPI and interval, so carry-over between intervals and routing effects are captured);
-   re-optimize on the corrected model — adding agents where targets fail, removing them
-   where targets hold with margin, trading groups against each other for cost. Repeat until
-   the plan stops changing (or repeats, or the budget is spent).
-3. **Polish.** Try the moves the corrected model ranks best (drop an agent, swap an
-   expensive agent for a cheaper one, on small problems every cheaper plan within +-2
-   agents) by simulation on the same seeds; keep any that stays feasible.
-4. **Verify** on fresh seeds with more replications under the feasibility rule; if a target
-   fails there, add agents where it fails (corrected model fitted to the verification run)
-   and verify again on new seeds, up to ``verify_rounds`` times.
+One round:
 
-A plan is *search-feasible* when every target holds on the search seeds with the margin
-(``mean`` moved ``margin`` 95%-CI half-widths against the plan). Everything the search
-simulated is in the history.
+1. **Plan on the model** (:meth:`Search.plan_on_model`): the master integer program
+   (:mod:`optimizer.master`) finds the cheapest counts whose coverage meets every target on
+   the corrected model; cuts are added where its answer still misses on the model (Kelley's
+   loop) until it does not.
+2. **Simulate** that plan on the search seeds (common random numbers: the same customers
+   for every plan) and judge it against every target with the search margin.
+3. **Correct** the model to that simulation (:func:`optimizer.corrected.fit_corrections`) and
+   go back to 1, until the plan repeats (the model, pinned to the simulation, finds nothing
+   cheaper) or the evaluation budget is spent.
+
+Then :meth:`Search.polish` tries single moves the model ranks best (one agent fewer on a
+shift or in an interval; a shift started a step earlier or later; an agent of a dearer group
+swapped for a cheaper one), each simulated, keeping what the simulation accepts.
+
+The budget is a number of simulations, so the same scenario and seed give the same plan on
+any machine; a wall-clock limit may cut the search short, and the result then says so.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable
@@ -32,137 +31,144 @@ from typing import Any
 import numpy as np
 
 from optimizer.analytic import AnalyticModel
-from optimizer.evaluators import Evaluation, Evaluator
-from optimizer.plan import Plan
-from optimizer.problem import Problem
-from optimizer.surrogate import Corrections, Surrogate, solve
-from optimizer.targets import Target, instances
+from optimizer.corrected import CorrectedModel, fit_corrections
+from optimizer.evaluators import Evaluation
+from optimizer.master import (
+    CutPool,
+    MasterSolution,
+    add_cuts,
+    build_constraints,
+    constraint_values,
+    deferred_need,
+    scale_of,
+    search_goals,
+    solve_master,
+)
+from optimizer.patterns import Decisions
+from simulator.targets import KpiSummary, Target, instances
 
 Progress = Callable[[dict[str, Any]], None]
-"""Called with ``{"phase", "evaluations", "elapsed_s", "best_cost", "feasible"}``."""
+"""Called after every evaluation with ``phase``, ``evaluations``, ``elapsed_s``,
+``best_cost`` (None until a plan meets every target) and ``feasible``."""
 
-
-class Budget:
-    """Wall-clock deadline and evaluation count shared by every phase."""
-
-    def __init__(self, time_limit_s: float, max_evaluations: int, evaluator: Evaluator):
-        self.started = time.perf_counter()
-        self.deadline = self.started + time_limit_s
-        self.max_evaluations = max_evaluations
-        self.evaluator = evaluator
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def left(self, reserve_s: float = 0.0, reserve_evals: int = 0) -> bool:
-        """Time and evaluations remain (keeping ``reserve_s`` seconds and ``reserve_evals``
-        evaluations back)."""
-        return (
-            time.perf_counter() + reserve_s < self.deadline
-            and self.evaluator.evaluations + reserve_evals < self.max_evaluations
-        )
+INNER_ROUNDS = 8  # Kelley rounds per model before taking the last answer
+TRUST_START, TRUST_MIN, TRUST_MAX = 4.0, 1.0, 12.0  # agents per group and interval
+POLISH_TRIES = 4  # simulated moves per polish round before giving up
 
 
 @dataclass
 class Candidate:
-    """A simulated plan and how it fared on the search seeds."""
+    """A plan evaluated on the search seeds: counts ``x``, coverage ``y`` (G, K), its
+    evaluation, whether it meets every target at the search margin, and by how much it
+    misses otherwise (normalised shortfall, 0 when feasible)."""
 
     x: np.ndarray
+    y: np.ndarray
     evaluation: Evaluation
     feasible: bool
-    shortfall: float  # sum of shortfalls, each divided by its goal's scale
+    shortfall: float
 
     @property
     def cost(self) -> float:
         return self.evaluation.cost
 
 
+def judge(kpis: KpiSummary, targets: list[Target], margin: float) -> tuple[bool, float]:
+    """(every target instance met at ``margin``, total normalised shortfall): shares count
+    as they are, seconds relative to the goal."""
+    inst = instances(kpis, targets)
+    short = inst.shortfall(margin)
+    scale = np.array([1.0 if targets[t].kpi != "asa_s" else targets[t].value for t in inst.target])
+    met = bool(inst.met(margin).all())
+    return met, float((short / np.maximum(scale, 1e-9)).sum()) if len(short) else 0.0
+
+
+class Budget:
+    """Simulations left, and an optional wall-clock deadline that may cut the search."""
+
+    def __init__(self, max_evaluations: int, time_limit_s: float | None):
+        self.max_evaluations = max_evaluations
+        self.started = time.perf_counter()
+        self.deadline = None if time_limit_s is None else self.started + time_limit_s
+        self.used = 0
+        self.cut = False  # the deadline stopped work that the budget allowed
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def allows(self, n: int = 1) -> bool:
+        if self.used + n > self.max_evaluations:
+            return False
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            self.cut = True
+            return False
+        return True
+
+
 @dataclass
 class SearchLog:
+    """Every candidate simulated, the best feasible one, and the closest infeasible one."""
+
     history: list[dict[str, Any]] = field(default_factory=list)
-    best: Candidate | None = None  # cheapest search-feasible
-    closest: Candidate | None = None  # smallest shortfall (for infeasible problems)
+    best: Candidate | None = None
+    closest: Candidate | None = None
 
     def consider(self, cand: Candidate) -> None:
-        if cand.feasible and (self.best is None or cand.cost < self.best.cost - 1e-9):
-            self.best = cand
-        if self.closest is None or (cand.shortfall, cand.cost) < (
-            self.closest.shortfall,
-            self.closest.cost,
-        ):
+        if cand.feasible:
+            if self.best is None or cand.cost < self.best.cost - 1e-9:
+                self.best = cand
+        elif self.closest is None or cand.shortfall < self.closest.shortfall - 1e-12:
             self.closest = cand
 
 
-def goals_from(targets: list[Target], evaluation: Evaluation | None, margin: float) -> dict:
-    """Each target's goal moved by ``margin`` half-widths of ``evaluation`` (per interval for
-    per-interval targets), in KPI units."""
-    goals: dict[int, np.ndarray | float] = {}
-    for i, t in enumerate(targets):
-        sign = 1.0 if t.sense == ">=" else -1.0
-        if evaluation is None or margin == 0:
-            goals[i] = t.value
-        elif t.scope == "overall":
-            half = evaluation.overall.get((t.entity, t.kpi), (math.nan, 0.0))[1]
-            goals[i] = t.value + sign * margin * (0.0 if not np.isfinite(half) else half)
-        else:
-            _, half = evaluation.intervals.get(
-                (t.entity, t.kpi), (None, np.zeros(evaluation.n_intervals))
-            )
-            goals[i] = t.value + sign * margin * np.nan_to_num(half, nan=0.0)
-    return goals
-
-
-def judge(evaluation: Evaluation, targets: list[Target], margin: float) -> tuple[bool, float]:
-    """(every target met at ``margin``, total normalised shortfall)."""
-    inst = instances(evaluation, targets)
-    measured = set(inst.target.tolist())
-    unmeasured = [i for i, t in enumerate(targets) if i not in measured and t.scope == "overall"]
-    short = inst.shortfall(margin)
-    scale = np.maximum(np.abs(inst.goal), 1e-3)
-    return bool(inst.met(margin).all()) and not unmeasured, float((short / scale).sum())
-
-
-class StaffingSearch:
-    """Steps 1-3 of the module docstring for one problem (step 4: :meth:`verify`)."""
+class Search:
+    """State of one search (see module docstring)."""
 
     def __init__(
         self,
-        problem: Problem,
+        decisions: Decisions,
         targets: list[Target],
-        evaluator: Evaluator,
+        evaluator: Any,
         *,
         margin: float,
         budget: Budget,
         cost_cap: float | None = None,
         progress: Progress | None = None,
-        model: AnalyticModel | None = None,
     ):
-        self.p = problem
+        self.d = decisions
+        self.p = decisions.problem
         self.targets = targets
         self.evaluator = evaluator
         self.margin = margin
         self.budget = budget
         self.cost_cap = cost_cap
         self.progress = progress
-        self.model = model or AnalyticModel(problem)
         self.log = SearchLog()
-        self.verify_factor = 2.0  # verification replications / search replications
-        self._seen: set[bytes] = set()
+        self.analytic = AnalyticModel(self.p)
+        self.seen: dict[bytes, Candidate] = {}
+        self.model_rounds = 0
+        self.master_limited = False  # a master program stopped at its node/time limit
+        self._generous: np.ndarray | None = None
 
-    # ---- bookkeeping --------------------------------------------------------------------
-    def simulate(self, x: np.ndarray, phase: str, plan: Plan | None = None) -> Candidate:
-        """Evaluate plan ``x`` (or ``plan``, whose staffing is ``x``) on the search seeds."""
-        plan = plan or Plan(self.p.groups, x.copy())
+    # ---- evaluation ---------------------------------------------------------------------
+    def evaluate(self, x: np.ndarray, phase: str) -> Candidate:
+        """Simulate counts ``x`` on the search seeds (one evaluation of the budget)."""
+        x = np.rint(np.asarray(x, dtype=float))
+        key = x.astype(np.int64).tobytes()
+        if key in self.seen:
+            return self.seen[key]
+        plan = self.d.plan_of(x)
         evaluation = self.evaluator.evaluate(plan)
-        feasible, shortfall = judge(evaluation, self.targets, self.margin)
-        cand = Candidate(x.copy(), evaluation, feasible, shortfall)
-        self._seen.add(x.tobytes())
+        self.budget.used += 1
+        feasible, shortfall = judge(evaluation.kpis, self.targets, self.margin)
+        cand = Candidate(x, self.d.coverage_of(x), evaluation, feasible, shortfall)
+        self.seen[key] = cand
         self.log.consider(cand)
         self.log.history.append(
             {
                 "phase": phase,
-                "evaluation": self.evaluator.evaluations,
+                "evaluation": self.budget.used,
                 "cost": round(cand.cost, 2),
                 "feasible": feasible,
                 "shortfall": round(shortfall, 6),
@@ -179,303 +185,379 @@ class StaffingSearch:
         self.progress(
             {
                 "phase": phase,
-                "evaluations": self.evaluator.evaluations,
+                "evaluations": self.budget.used,
+                "max_evaluations": self.budget.max_evaluations,
                 "elapsed_s": self.budget.elapsed,
                 "best_cost": None if best is None else best.cost,
                 "feasible": best is not None,
             }
         )
 
-    def surrogate(self, cand: Candidate | None, model: AnalyticModel | None = None) -> Surrogate:
-        """The analytic model corrected to ``cand``'s simulation (plain analytic if None)."""
-        model = model or self.model
-        if cand is None or cand.evaluation.source == "analytic":
-            return Surrogate(self.p, model, self.targets)
-        goals = goals_from(self.targets, cand.evaluation, self.margin)
-        base = Surrogate(self.p, model, self.targets, goals=goals)
-        corr = Corrections.fit(base, cand.x, cand.evaluation, None)
-        return Surrogate(self.p, model, self.targets, corr, goals)
+    # ---- the model ------------------------------------------------------------------------
+    def model_at(self, cand: Candidate | None, y: np.ndarray | None = None) -> CorrectedModel:
+        """The corrected model pinned to ``cand``'s simulation (plain analytic if None),
+        with the repeat contacts the plan's first-contact resolution causes."""
+        y = cand.y if cand is not None else y
+        base = self.analytic if y is None else self.analytic.anchored(y)
+        if cand is None or cand.evaluation.source != "simulation":
+            return CorrectedModel(self.p, base, anchor=y)
+        return fit_corrections(self.p, base, cand.y, cand.evaluation.kpis)
+
+    def plan_on_model(
+        self,
+        model: CorrectedModel,
+        kpis: KpiSummary | None,
+        anchor: np.ndarray,
+        *,
+        floor: np.ndarray | None = None,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
+        margin: float | None = None,
+    ) -> MasterSolution | None:
+        """The cheapest plan meeting every target on ``model`` (Kelley's loop, see module
+        docstring); goals moved by ``margin`` half-widths of ``kpis``. ``floor`` (G, K):
+        agents on duty at least this; ``box``: agents on duty within these bounds. None when
+        no plan within the rules (and box) meets them."""
+        margin = self.margin if margin is None else margin
+        goals = search_goals(self.targets, kpis, margin, model)
+        needs = {
+            self.p.channels.index(t.entity): deferred_need(
+                model, self.p.channels.index(t.entity), float(goals[i]), anchor
+            )
+            for i, t in enumerate(self.targets)
+            if t.kpi == "within_promise"
+        }
+        constraints = build_constraints(self.d, model, self.targets, goals, needs)
+        scale = scale_of(constraints, model)
+        pool = CutPool()
+        far = self.generous()
+        add_cuts(pool, constraints, model, anchor, far)
+
+        def short_of(sol: MasterSolution) -> np.ndarray:
+            values = constraint_values(constraints, model, sol.y)
+            return np.flatnonzero(values < -scale)
+
+        def cut(sol: MasterSolution, short: np.ndarray) -> bool:
+            before = pool.size
+            add_cuts(pool, constraints, model, sol.y, far, steps=(1,), only=set(short.tolist()))
+            return pool.size > before
+
+        best: MasterSolution | None = None
+        for _ in range(INNER_ROUNDS):
+            # Kelley's loop on the linear relaxation (fast) until the model agrees ...
+            relaxed = None
+            for _ in range(INNER_ROUNDS):
+                relaxed = solve_master(
+                    self.d,
+                    constraints,
+                    pool,
+                    budget=self.cost_cap,
+                    floor=floor,
+                    box=box,
+                    integer=False,
+                )
+                self.model_rounds += 1
+                if relaxed is None:
+                    return best
+                short = short_of(relaxed)
+                if not len(short) or not cut(relaxed, short):
+                    break
+            # ... then whole agents around the relaxation's, checked on the model again.
+            # Whole agents: each count rounded down or up from the relaxation (a small
+            # program), else free above the relaxation's whole agents, else free.
+            bounds = [
+                {"x_lower": np.floor(relaxed.x + 1e-6), "x_upper": np.ceil(relaxed.x - 1e-6)},
+                {"x_lower": np.floor(relaxed.x + 1e-6)},
+                {},
+            ]
+            whole = None
+            for extra in bounds:
+                whole = solve_master(
+                    self.d, constraints, pool, budget=self.cost_cap, floor=floor, box=box, **extra
+                )
+                if whole is not None:
+                    break
+            self.model_rounds += 1
+            if whole is None:
+                return best
+            self.master_limited |= whole.hit_limit
+            best = whole
+            short = short_of(whole)
+            if not len(short) or not cut(whole, short):
+                break
+        return best
 
     # ---- phases -------------------------------------------------------------------------
-    def warm_start(self, start: np.ndarray | None = None) -> np.ndarray:
-        s = self.surrogate(None)
-        x, _ = solve(
-            s,
-            self.p.lower if start is None else start,
-            self.p.lower,
-            self.p.upper,
-            budget=self.cost_cap,
-            deadline=self.budget.deadline,
-        )
-        self.log.history.append(
-            {
-                "phase": "analytic",
-                "evaluation": 0,
-                "cost": round(self.p.cost(x), 2),
-                "feasible": None,
-                "shortfall": None,
-                "elapsed_s": round(self.budget.elapsed, 3),
-            }
-        )
+    def generous(self) -> np.ndarray:
+        if self._generous is None:
+            self._generous = self._generous_plan()
+        return self._generous
+
+    def _generous_plan(self) -> np.ndarray:
+        """A well-staffed plan (G, K) to take the first tangents at: each group staffed as if
+        it alone carried 130% of every channel it is skilled for, plus 3. Tangents of the
+        concave side of the Erlang curves are valid everywhere; those of an understaffed
+        plan (the convex side) are not."""
+        p = self.p
+        load = (p.skilled * p.factor) @ (p.rate_per_hour * p.aht_s[:, None] / 3600)  # (G, K)
+        y = np.ceil(1.3 * load / (1 - p.shrinkage)[:, None]) + 3
+        return np.clip(y, self.d.cover_lower, self.d.cover_upper)
+
+    def warm_start(self) -> np.ndarray | None:
+        """The plan the uncorrected model finds, with its own repeat contacts (twice: the
+        first plan's resolution sets the repeat load the second one meets)."""
+        y = self.generous()
+        x = None
+        for _ in range(2):
+            model = self.model_at(None, y)
+            sol = self.plan_on_model(model, None, y, margin=0.0)
+            if sol is None:
+                return x
+            x, y = sol.x, sol.y
         return x
 
-    def refine(self, x: np.ndarray, max_steps: int = 16, patience: int = 5) -> None:
-        """Simulate, correct, re-optimize until the plan repeats, or ``patience``
-        simulations in a row have not lowered the best feasible cost by 0.1% (step 2)."""
-        stale = 0
-        for _ in range(max_steps):
-            if x.tobytes() in self._seen or not self.budget.left(self.reserve_s(), 1):
-                return
-            before = self.log.best.cost if self.log.best else math.inf
-            cand = self.simulate(x, "refine")
-            after = self.log.best.cost if self.log.best else math.inf
-            improved = after < before * (1 - 1e-3)
-            stale = 0 if improved or self.log.best is None else stale + 1
-            if stale >= patience:
-                return
-            model = self.model.with_repeats(x)
-            s = self.surrogate(cand, model)
-            # Close to feasible (each shortfall within a CI half-width): only add, so
-            # the step cannot undo what holds; otherwise re-optimize the whole plan.
-            near = not cand.feasible and cand.shortfall > 0 and self._near(cand)
-            nxt, _ = solve(
-                s,
-                x,
-                x if near else self.p.lower,
-                self._direct_upper(cand) if near else self.p.upper,
-                budget=self.cost_cap,
-                deadline=self.budget.deadline,
-            )
-            if np.array_equal(nxt, x) and not cand.feasible:
-                # The corrected model cannot see what fails (e.g. a ratio at its clip):
-                # add an agent wherever a target is short, and learn from that.
-                nxt = _add_one_everywhere_short(
-                    self.p, self.targets, cand.evaluation, x, self.margin
-                )
-                if self.cost_cap is not None and self.p.cost(nxt) > self.cost_cap + 1e-9:
-                    return
-            if np.array_equal(nxt, x):
-                return
+    def refine(self, x: np.ndarray, phase: str = "search") -> bool:
+        """Trust-region loop (see module docstring): simulate, correct the model at the
+        best plan so far (the *centre*) and step from it. A step that comes out cheaper than a
+        feasible centre but narrowly short is repaired (agents added where it is short) if
+        that still costs less than the centre. While the centre misses a target,
+        the step re-plans freely (the correction is broad: agents move to where they are
+        short, and leave where they are not needed); once a free step fails to improve, it
+        only adds agents (a repair: what holds keeps holding), and when the model cannot see
+        what fails, one agent more of the cheapest skilled group goes wherever the simulation
+        is short. Once the centre meets every target, the step re-plans within ``radius``
+        agents per group and interval of it; a better plan becomes the centre and widens the
+        region, a worse one narrows it. Returns True when it converged (nothing new near a
+        feasible centre within the smallest region), False when the budget ran out."""
+        radius = TRUST_START
+        centre: Candidate | None = None
+        trial: Candidate | None = None  # cheaper than a feasible centre, narrowly short
+        repairing = False
+        while self.budget.allows():
+            cand = self.evaluate(x, phase)
+            trial = None
+            if centre is None or _better(cand, centre):
+                if centre is not None and centre.feasible:
+                    radius = min(radius * 1.5, TRUST_MAX)
+                if cand.feasible:
+                    repairing = False
+                centre = cand
+            elif centre.feasible and cand.cost < centre.cost - 1e-9:
+                trial = cand  # repair it before giving up the step
+            elif centre.feasible:
+                radius = max(radius / 2, TRUST_MIN)
+            else:
+                repairing = True
+            nxt = None
+            if trial is not None:
+                nxt = self._repair(trial, below=centre.cost)
+                if nxt is None:
+                    radius = max(radius / 2, TRUST_MIN)
+            if nxt is None:
+                nxt = self._step(centre, radius, repairing)
+            while nxt is None:
+                if not centre.feasible:
+                    nxt = self._push(centre)
+                    if nxt is None:
+                        return True  # short, and nothing left to add within the bounds
+                    break
+                if radius <= TRUST_MIN:
+                    return True  # nothing new near the centre: converged
+                radius = max(radius / 2, TRUST_MIN)
+                nxt = self._step(centre, radius, repairing)
             x = nxt
+        return False
 
-    def _near(self, cand: Candidate) -> bool:
-        """Every shortfall of ``cand`` is within one CI half-width (or 0.5 point / 1 s)."""
-        inst = instances(cand.evaluation, self.targets)
-        floor = np.where(np.isin(inst.target, self._asa_targets()), 1.0, 0.005)
-        return bool((inst.shortfall(self.margin) <= np.maximum(inst.half, floor)).all())
+    def _repair(self, cand: Candidate, below: float) -> np.ndarray | None:
+        """Agents added to ``cand`` where its simulation is short (only adds), if the model
+        says that costs less than ``below``; None otherwise."""
+        model = self.model_at(cand)
+        sol = self.plan_on_model(model, cand.evaluation.kpis, cand.y, floor=cand.y - 1e-6)
+        if sol is None or sol.cost >= below - 1e-9:
+            return None
+        nxt = np.rint(sol.x)
+        return None if nxt.astype(np.int64).tobytes() in self.seen else nxt
 
-    def _direct_upper(self, cand: Candidate) -> np.ndarray:
-        """Upper bounds letting only groups that serve a short channel (or are the short
-        group, for occupancy) grow: near the goal, add where the target fails, not where
-        the model's routing approximation says it might help indirectly."""
-        p = self.p
-        inst = instances(cand.evaluation, self.targets)
-        allowed = np.zeros(p.n_groups, dtype=bool)
-        for j in np.flatnonzero(~inst.met(self.margin)):
+    def _step(self, centre: Candidate, radius: float, repairing: bool) -> np.ndarray | None:
+        """The next plan to simulate from ``centre`` (see :meth:`refine`), or None when the
+        model finds none not simulated yet."""
+        model = self.model_at(centre)
+        kpis = centre.evaluation.kpis
+        if centre.feasible:
+            box = (centre.y - radius, centre.y + radius)
+            sol = self.plan_on_model(model, kpis, centre.y, box=box)
+        elif repairing:
+            sol = self.plan_on_model(model, kpis, centre.y, floor=centre.y - 1e-6)
+        else:
+            sol = self.plan_on_model(model, kpis, centre.y)
+        if sol is None:
+            return None
+        nxt = np.rint(sol.x)
+        return None if nxt.astype(np.int64).tobytes() in self.seen else nxt
+
+    def _push(self, centre: Candidate) -> np.ndarray | None:
+        """Last-resort repair by the simulation alone: for each missed target, one agent more
+        of the cheapest group skilled for it in every interval where it is short (for a
+        horizon target: in the tenth of intervals where its KPI is worst), through the
+        cheapest variable that covers that interval. None when nothing can be added."""
+        d, p = self.d, self.p
+        inst = instances(centre.evaluation.kpis, self.targets)
+        failed = ~inst.met(self.margin)
+        add = np.zeros((p.n_groups, p.n_intervals), dtype=bool)
+        for j in np.flatnonzero(failed):
             t = self.targets[inst.target[j]]
             if t.kpi == "occupancy":
-                allowed[p.groups.index(t.entity)] = True
+                groups = [p.groups.index(t.entity)]
+                c = None
             else:
-                allowed |= p.skilled[:, p.channels.index(t.entity)]
-        return np.where(allowed[:, None], p.upper, np.minimum(cand.x, p.upper)).astype(int)
+                c = p.channels.index(t.entity)
+                groups = [g for g in range(p.n_groups) if p.skilled[g, c]]
+            g = min(groups, key=lambda g: p.unit_cost[g] * (p.factor[g, c] if c is not None else 1))
+            k = int(inst.interval[j])
+            if k >= 0:
+                add[g, k] = True
+                continue
+            values = centre.evaluation.kpis.intervals.get((t.entity, t.kpi), (None, None))[0]
+            if values is None:
+                add[g] = True
+                continue
+            order = np.argsort(np.nan_to_num(values, nan=np.inf if t.sense == ">=" else -np.inf))
+            worst = order if t.sense == ">=" else order[::-1]
+            add[g, worst[: max(1, p.n_intervals // 10)]] = True
+        x = centre.x.copy()
+        rows = d.coverage.tocsr()
+        for g, k in zip(*np.nonzero(add), strict=True):
+            row = rows.getrow(g * p.n_intervals + k).toarray().ravel()
+            options = np.flatnonzero((row > 0.5) & (x < d.upper - 0.5))
+            if not len(options):
+                continue
+            j = min(options, key=lambda j: d.cost[j])
+            if self.cost_cap is not None and d.cost_of(x) + d.cost[j] > self.cost_cap + 1e-9:
+                continue
+            x[j] += 1
+        if np.array_equal(x, centre.x):
+            return None
+        key = x.astype(np.int64).tobytes()
+        return None if key in self.seen else x
 
-    def _asa_targets(self) -> list[int]:
-        return [i for i, t in enumerate(self.targets) if t.kpi == "asa_s"]
-
-    def reserve_s(self) -> float:
-        """Seconds kept back for the verification run(s) after the search."""
-        ev = self.evaluator
-        done = getattr(ev, "evaluations", 0)
-        if not done or not getattr(ev, "seconds", 0):
-            return 0.0
-        return 1.5 * ev.seconds / done * self.verify_factor
-
-    def polish(self, max_per_round: int = 6, max_total: int | None = None) -> None:
-        """Simulation-checked local moves from the best plan (step 3): at most
-        ``max_per_round`` tries per accepted move and ``max_total`` in all (default: no
-        limit on small problems, 10 otherwise)."""
-        small = _box_size(self.p) <= SMALL_BOX
-        if max_total is None:
-            max_total = 200 if small else 10
+    def polish(self, max_tries: int | None = None) -> None:
+        """Single moves from the best plan, ranked by the model, each simulated; a move is
+        kept when the simulation meets every target at a lower cost (see module docstring).
+        Moves the model expects to hold at the search margin come first, biggest saving
+        first; then those it expects to hold on the mean (the model is approximate, the
+        simulation decides)."""
         tries = 0
-        while self.budget.left(self.reserve_s(), 1) and tries < max_total:
+        while self.budget.allows() and (max_tries is None or tries < max_tries):
             base = self.log.best
             if base is None:
                 return
-            s = self.surrogate(base, self.model.with_repeats(base.x))
-            moves = self._ranked_moves(s, base)
             accepted = False
-            limit = min(len(moves) if small else max_per_round, max_total - tries)
-            for y in moves[:limit]:
-                if not self.budget.left(self.reserve_s(), 1):
+            for x in self._moves(base)[:POLISH_TRIES]:
+                if not self.budget.allows() or (max_tries is not None and tries >= max_tries):
                     return
                 tries += 1
-                cand = self.simulate(y, "polish")
+                cand = self.evaluate(x, "polish")
                 if cand.feasible and cand.cost < base.cost - 1e-9:
                     accepted = True
                     break
             if not accepted:
                 return
 
-    def _ranked_moves(self, s: Surrogate, base: Candidate) -> list[np.ndarray]:
-        """Cheaper plans near ``base`` not simulated yet, most promising first.
-
-        Large problems: single moves (drop an agent, swap groups in an interval) that the
-        corrected model predicts within one CI half-width of feasible, biggest saving first.
-        Small problems (at most ``SMALL_BOX`` plans within the headcount bounds): every
-        cheaper plan in the box, by predicted shortfall (in steps of half a half-width),
-        then cheapest first — a guided enumeration."""
-        p = self.p
-        x = base.x
-        scale = self._shortfall_scale(base.evaluation)
-        small = _box_size(p) <= SMALL_BOX
-        out: list[tuple[float, float, np.ndarray]] = []
-        for y in _box_plans(p) if small else _neighbours(p, x):
-            if y.tobytes() in self._seen:
+    def _moves(self, base: Candidate) -> list[np.ndarray]:
+        """Cheaper neighbours of ``base`` not simulated yet and within the rules: first those
+        the model pinned at ``base`` expects to meet every target at the search margin,
+        biggest saving first, then those it expects to meet them on the mean."""
+        d, p = self.d, self.p
+        model = self.model_at(base)
+        kpis = base.evaluation.kpis
+        checks = []
+        for margin in (self.margin, 0.0):
+            goals = search_goals(self.targets, kpis, margin, model)
+            needs = {
+                p.channels.index(t.entity): deferred_need(
+                    model, p.channels.index(t.entity), float(goals[i]), base.y
+                )
+                for i, t in enumerate(self.targets)
+                if t.kpi == "within_promise"
+            }
+            constraints = build_constraints(d, model, self.targets, goals, needs)
+            checks.append((constraints, scale_of(constraints, model)))
+        ranked: list[tuple[int, float, np.ndarray]] = []
+        for x in _neighbours(d, base.x):
+            if x.astype(np.int64).tobytes() in self.seen or not _within_rules(d, x):
                 continue
-            saving = p.cost(x) - p.cost(y)
-            if saving <= 1e-9:
+            cost = d.cost_of(x)
+            saving = d.cost_of(base.x) - cost
+            if saving <= 1e-9 or (self.cost_cap is not None and cost > self.cost_cap + 1e-9):
                 continue
-            short = s.shortfalls(y)
-            pred = max(float((v / scale[i]).max(initial=0.0)) for i, v in short.items())
-            if small and pred <= 4.0:
-                out.append((float(np.floor(pred / 0.5)), -saving, y))
-            elif pred <= 1.0:
-                out.append((float(pred > 0.25), -saving, y))
-        out.sort(key=lambda item: (item[0], item[1]))
-        return [y for _, _, y in out]
-
-    def _shortfall_scale(self, evaluation: Evaluation) -> dict[int, float]:
-        """Per target, a tolerance unit for predicted shortfalls: its CI half-width on the
-        search seeds (at least 0.5% of a share or 1 s)."""
-        out = {}
-        for i, t in enumerate(self.targets):
-            floor = 1.0 if t.kpi == "asa_s" else 0.005
-            half = evaluation.overall.get((t.entity, t.kpi), (0, 0))[1]
-            out[i] = max(float(half) if np.isfinite(half) else 0.0, floor)
-        return out
+            y = d.coverage_of(x)
+            for level, (constraints, scale) in enumerate(checks):
+                if (constraint_values(constraints, model, y) >= -scale).all():
+                    ranked.append((level, -saving, x))
+                    break
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        return [x for _, _, x in ranked]
 
 
-SMALL_BOX = 20_000  # plans within the headcount bounds: at most this many = "small"
+def _better(a: Candidate, b: Candidate) -> bool:
+    """Feasible beats infeasible; then the cheaper, or the one missing by less."""
+    if a.feasible != b.feasible:
+        return a.feasible
+    if a.feasible:
+        return a.cost < b.cost - 1e-9
+    return a.shortfall < b.shortfall - 1e-12
 
 
-def _box_size(p: Problem) -> float:
-    return float(np.prod((p.upper - p.lower + 1).astype(float)))
-
-
-def _box_plans(p: Problem) -> list[np.ndarray]:
-    """Every plan within the headcount bounds (small problems only)."""
-    ranges = [
-        range(int(lo), int(hi) + 1) for lo, hi in zip(p.lower.ravel(), p.upper.ravel(), strict=True)
-    ]
-    return [np.array(v).reshape(p.n_groups, p.n_intervals) for v in itertools.product(*ranges)]
-
-
-def _neighbours(p: Problem, x: np.ndarray) -> list[np.ndarray]:
-    """Plans one move from ``x``: drop one agent, or swap one agent of a group for one of
-    another group in the same interval."""
+def _neighbours(d: Decisions, x: np.ndarray) -> list[np.ndarray]:
+    """One agent fewer on a variable; a shift moved to the next or previous start of its
+    type (same day, breaks); an agent moved to a cheaper group on the same pattern."""
     out = []
-    g_n, k_n = p.n_groups, p.n_intervals
-    for g in range(g_n):
-        for k in range(k_n):
-            if x[g, k] > p.lower[g, k]:
-                y = x.copy()
-                y[g, k] -= 1
-                out.append(y)
-                for h in range(g_n):
-                    if h != g and x[h, k] < p.upper[h, k]:
+    index = {
+        (v.kind, v.group, v.type_name, v.day, v.interval, v.start_s, v.breaks): j
+        for j, v in enumerate(d.variables)
+    }
+    starts: dict[str, list[int]] = {}
+    for t in d.types:
+        starts[t.name] = t.start_seconds()
+    for j in np.flatnonzero(x > d.lower + 1e-9):
+        v = d.variables[j]
+        y = x.copy()
+        y[j] -= 1
+        out.append(y)
+        if v.kind == "shift":
+            s = starts.get(v.type_name, [])
+            pos = s.index(v.start_s) if v.start_s in s else -1
+            for nb in (pos - 1, pos + 1):
+                if 0 <= nb < len(s) and pos >= 0:
+                    key = ("shift", v.group, v.type_name, v.day, -1, s[nb], v.breaks)
+                    if key in index:
                         z = y.copy()
-                        z[h, k] += 1
+                        z[index[key]] += 1
                         out.append(z)
+        for g in range(d.problem.n_groups):
+            if g == v.group or d.problem.unit_cost[g] >= d.problem.unit_cost[v.group]:
+                continue
+            key = (v.kind, g, v.type_name, v.day, v.interval, v.start_s, v.breaks)
+            if key in index:
+                z = y.copy()
+                z[index[key]] += 1
+                out.append(z)
     return out
 
 
-def verify(
-    search: StaffingSearch,
-    evaluator,
-    *,
-    candidate: Candidate,
-    replications: int,
-    seeds: list[int],
-    rule_margin: float,
-    plan_for: Callable[[np.ndarray], Plan] | None = None,
-) -> tuple[Candidate, Evaluation, bool, list[dict[str, Any]]]:
-    """Step 4: check ``candidate`` on fresh seeds; repair and re-check on failure.
-
-    Returns ``(final candidate, its verification evaluation, passed, rounds)``. Repairs only
-    add agents (where the verification run shows a shortfall) so what held still holds;
-    ``plan_for(requirement)`` turns a repaired requirement into a plan (the shift program
-    when the plan is made of shifts)."""
-    rounds = []
-    p = search.p
-    plan_for = plan_for or (lambda x: Plan(p.groups, x))
-    current = candidate
-    evaluation = None
-    for round_no, seed in enumerate(seeds):
-        evaluation = evaluator.evaluate(
-            current.evaluation.plan, replications=replications, seed=seed
-        )
-        passed, shortfall = judge(evaluation, search.targets, rule_margin)
-        rounds.append(
-            {
-                "round": round_no + 1,
-                "seed": seed,
-                "replications": replications,
-                "cost": round(evaluation.cost, 2),
-                "passed": passed,
-                "shortfall": round(shortfall, 6),
-            }
-        )
-        search.log.history.append(
-            {
-                "phase": "verify",
-                "evaluation": evaluator.evaluations,
-                "cost": round(evaluation.cost, 2),
-                "feasible": passed,
-                "shortfall": round(shortfall, 6),
-                "elapsed_s": round(search.budget.elapsed, 3),
-            }
-        )
-        search.report("verify")
-        if passed:
-            return current, evaluation, True, rounds
-        if round_no == len(seeds) - 1:
-            break
-        # Repair: fit the corrected model to the verification run, add agents only.
-        x_now = np.rint(current.x).astype(int)
-        fit = Candidate(current.x, evaluation, False, shortfall)
-        saved_margin = search.margin
-        search.margin = max(rule_margin, saved_margin)
-        s = search.surrogate(fit, search.model.with_repeats(x_now))
-        search.margin = saved_margin
-        x, _ = solve(s, x_now, x_now, p.upper, remove=False)
-        if np.array_equal(x, x_now):
-            x = _add_one_everywhere_short(p, search.targets, evaluation, x_now)
-        plan = plan_for(x)
-        current = search.simulate(np.asarray(plan.staffing), "repair", plan)
-    return current, evaluation, False, rounds
+def _within_rules(d: Decisions, x: np.ndarray) -> bool:
+    """Counts within their bounds, the shift rules' rows and the headcount bounds."""
+    if (x < d.lower - 1e-9).any() or (x > d.upper + 1e-9).any():
+        return False
+    if d.rows.matrix.shape[0]:
+        r = d.rows.matrix @ x
+        if (r < d.rows.lb - 1e-9).any() or (r > d.rows.ub + 1e-9).any():
+            return False
+    y = d.coverage_of(x)
+    return bool((y >= d.cover_lower - 1e-9).all() and (y <= d.cover_upper + 1e-9).all())
 
 
-def _add_one_everywhere_short(
-    p: Problem, targets: list[Target], evaluation: Evaluation, x: np.ndarray, margin: float = 0.0
-) -> np.ndarray:
-    """Last-resort repair: one more agent of the cheapest skilled group in every interval
-    where a failed target's channel is short (all intervals for a horizon target)."""
-    y = x.copy()
-    inst = instances(evaluation, targets)
-    failed = ~inst.met(margin)
-    for j in np.flatnonzero(failed):
-        t = targets[inst.target[j]]
-        if t.kpi == "occupancy":
-            g_list = [p.groups.index(t.entity)]
-        else:
-            c = p.channels.index(t.entity)
-            g_list = [g for g in range(p.n_groups) if p.skilled[g, c]]
-        g = min(g_list, key=lambda g: p.unit_cost[g])
-        ks = range(p.n_intervals) if inst.interval[j] < 0 else [int(inst.interval[j])]
-        for k in ks:
-            y[g, k] = min(y[g, k] + 1, p.upper[g, k])
-    return y
+def normalised(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
 
 
-__all__ = ["Budget", "Candidate", "Progress", "SearchLog", "StaffingSearch", "judge", "verify"]
+__all__ = ["Budget", "Candidate", "Progress", "Search", "SearchLog", "judge"]

@@ -67,6 +67,18 @@ def refuse_booleans(model: type[BaseModel], field: str | None, value: Any) -> An
     return value
 
 
+class FrozenModel(BaseModel):
+    """Base of every scenario model: frozen, no unknown keys, no NaN/inf, and numeric fields
+    refuse booleans (``rate_per_hour: true`` is a mistake, not 1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_booleans(cls, info.field_name, value)
+
+
 class _Distribution(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 

@@ -720,8 +720,9 @@ class Replication:
                     target = ch_index
                     break
             when = now + (s.loop_delay.next() if s.loop_delay is not None else 0.0)
+            place = s.loop_u.next()  # drawn always, so the stream stays in step
             if self.kind[target] != EMAIL:
-                when = self.m.next_open_s(when)
+                when = self.m.return_time(target, when, place)
             if when is None or when >= self.m.horizon_end_s:
                 issue.repeats_lost += 1
                 return
@@ -754,7 +755,8 @@ class Replication:
         if contact.attempt < ch.max_attempts and ch.redial_probability > 0:
             s = self.streams[c]
             if s.redial_u.next() < ch.redial_probability and s.redial_delay is not None:
-                when = self.m.next_open_s(now + s.redial_delay.next())
+                when = now + s.redial_delay.next()
+                when = self.m.return_time(c, when, s.redial_u.next())
                 if when is None:
                     self.tally[c].redials_lost += 1
                 else:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.clock import DAY_S, parse_clock
 from simulator.distributions import _Distribution
-from simulator.scenario import AgentGroup, Channel, Scenario, _clock_seconds
-
-DAY_S = 86400
+from simulator.scenario import AgentGroup, Channel, Scenario
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class CompiledModel:
     serve_queue_at_close: bool
     warmup_s: float
     service_level_definition: str
+    return_cdf: tuple[np.ndarray, ...] = ()  # per channel: (days, intervals) cumulative shares
 
     @property
     def n_intervals(self) -> int:
@@ -140,6 +140,25 @@ class CompiledModel:
             skip += 1
         return (day + 1 + skip) * DAY_S + self.open_s + (seconds - skip * length)
 
+    def return_time(self, c: int, t: float, u: float) -> float | None:
+        """When a customer who means to come back on real-time channel ``c`` at ``t`` does:
+        ``t`` while the channel is open; otherwise on the next opening day, at a time drawn
+        (with the uniform ``u``) from that day's arrival profile of the channel — people who
+        could not call at night call when people call, not all at the opening second.
+        None past the horizon."""
+        day, in_day = divmod(t, DAY_S)
+        if self.open_s <= in_day < self.close_s and day < self.days:
+            return t
+        day = int(day) + (1 if in_day >= self.close_s else 0)
+        if day >= self.days:
+            return None
+        cdf = self.return_cdf[c][day]
+        k = min(int(np.searchsorted(cdf, u, side="right")), len(cdf) - 1)
+        below = cdf[k - 1] if k else 0.0
+        share = cdf[k] - below
+        within = (u - below) / share if share > 0 else 0.5
+        return day * DAY_S + self.open_s + (k + min(max(within, 0.0), 1.0)) * self.interval_s
+
     def next_open_s(self, t: float) -> float | None:
         """``t`` if open, else the next opening time within the horizon (None past it)."""
         day, in_day = divmod(t, DAY_S)
@@ -194,7 +213,7 @@ def _staffing_changes(
     total_paid_s = 0.0
     for shift in group.shifts or ():
         for day in shift.days if shift.days is not None else range(horizon.days):
-            begin = day * DAY_S + _clock_seconds(shift.start)
+            begin = day * DAY_S + parse_clock(shift.start)
             end = begin + shift.hours * 3600
             deltas += [(begin, shift.count), (end, -shift.count)]
             total_paid_s += shift.count * shift.hours * 3600
@@ -203,7 +222,8 @@ def _staffing_changes(
                 b1 = min(b0 + brk.minutes * 60, end)
                 if b0 < end:
                     deltas += [(b0, -shift.count), (b1, shift.count)]
-                    total_paid_s -= shift.count * (b1 - b0)
+                    if not brk.paid:
+                        total_paid_s -= shift.count * (b1 - b0)
     deltas.sort()
     level = 0
     changes = []
@@ -349,6 +369,11 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
             )
         )
     h = scenario.horizon
+    return_cdf = []
+    for ch in channels:
+        grid = ch.rate_per_s.reshape(h.days, h.intervals_per_day)
+        grid = np.where(grid.sum(axis=1, keepdims=True) > 0, grid, 1.0)  # no profile: uniform
+        return_cdf.append(np.cumsum(grid, axis=1) / grid.sum(axis=1, keepdims=True))
     return CompiledModel(
         scenario_name=scenario.name,
         days=h.days,
@@ -364,4 +389,5 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         serve_queue_at_close=scenario.run.serve_queue_at_close,
         warmup_s=scenario.run.warmup_minutes * 60,
         service_level_definition=scenario.run.service_level_definition,
+        return_cdf=tuple(return_cdf),
     )

@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from simulator.clock import clock_label, interval_label
 from simulator.model import CompiledModel
 from simulator.stats import ReplicationStats, histogram_quantile, response_bin_edges
+from simulator.targets import KpiSummary, Target, check_table, verdicts
 
 SCHEMA_VERSION = 1
 
@@ -146,6 +148,17 @@ class SimulationResult:
     per_replication: pd.DataFrame
     wait_histograms: dict[str, np.ndarray] = field(repr=False)
     interrupted: bool = False
+    kpi_summary: KpiSummary = field(default_factory=lambda: KpiSummary({}, {}), repr=False)
+    target_list: tuple[Target, ...] = ()
+
+    def verdicts(self, margin: float = 0.0) -> pd.DataFrame:
+        """Every scenario target against this result, one row per target (the verdict the
+        CLI prints and the app shows; see :func:`simulator.targets.verdicts`)."""
+        return verdicts(self.kpi_summary, list(self.target_list), margin=margin)
+
+    def target_instances(self, margin: float = 0.0) -> pd.DataFrame:
+        """Every target instance (per interval for per-interval targets and floors)."""
+        return check_table(self.kpi_summary, list(self.target_list), margin=margin)
 
     def _row(self, channel: str, kpi: str) -> pd.Series:
         rows = self.channels[(self.channels.channel == channel) & (self.channels.kpi == kpi)]
@@ -269,6 +282,7 @@ def aggregate(
     seed: int,
     targets: dict[str, dict[str, Any]],
     interrupted: bool = False,
+    target_list: tuple[Target, ...] = (),
 ) -> SimulationResult:
     """Combine replications into a :class:`SimulationResult`."""
     first = math.ceil(model.warmup_s / model.interval_s - 1e-9)
@@ -277,9 +291,7 @@ def aggregate(
     definition = model.service_level_definition
     rows, interval_rows, per_rep = [], [], []
     labels = [
-        f"{(model.open_s + i * model.interval_s) // 3600:02d}:"
-        f"{(model.open_s + i * model.interval_s) % 3600 // 60:02d}"
-        for i in range(model.intervals_per_day)
+        clock_label(model.open_s + i * model.interval_s) for i in range(model.intervals_per_day)
     ]
     days = np.repeat(np.arange(model.days), model.intervals_per_day)
     index_in_day = np.tile(np.arange(model.intervals_per_day), model.days)
@@ -291,6 +303,9 @@ def aggregate(
     first_resolved = np.zeros(len(reps))
     total_answered = np.zeros(len(reps))
     total_abandoned = np.zeros(len(reps))
+    warm = np.arange(model.n_intervals) < first
+    summary_overall: dict[tuple[str, str], tuple[float, float]] = {}
+    summary_intervals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     for ch in model.channels:
         arrays = {
@@ -365,6 +380,7 @@ def aggregate(
             mean, half, n = summarise(v)
             rows.append(("channel", ch.name, kpi, mean, half, n))
             per_rep += [(r, ch.name, kpi, float(x)) for r, x in enumerate(v)]
+            summary_overall[(ch.name, kpi)] = (mean, half)
         per_interval = {
             "offered": arrays["offered"],
             "answered": arrays["answered"],
@@ -379,6 +395,7 @@ def aggregate(
             if kpi in _NOT_FOR_KIND.get(ch.kind, ()):
                 continue
             mean, half, n = _summarise_columns(per_interval[kpi])
+            summary_intervals[(ch.name, kpi)] = (np.where(warm, np.nan, mean), half)
             for k in range(model.n_intervals):
                 interval_rows.append(
                     (
@@ -416,6 +433,7 @@ def aggregate(
         for kpi, v in values.items():
             mean, half, n = summarise(v)
             group_rows.append(("group", grp.name, kpi, mean, half, n))
+            summary_overall[(grp.name, kpi)] = (mean, half)
             per_rep += [(r, grp.name, kpi, float(x)) for r, x in enumerate(v)]
         per_interval = {
             "occupancy": _ratio(busy, present),
@@ -425,6 +443,7 @@ def aggregate(
         }
         for kpi, arr in per_interval.items():
             mean, half, n = _summarise_columns(arr)
+            summary_intervals[(grp.name, kpi)] = (np.where(warm, np.nan, mean), half)
             for k in range(model.n_intervals):
                 group_interval_rows.append(
                     (
@@ -476,4 +495,13 @@ def aggregate(
         per_replication=pd.DataFrame(per_rep, columns=["replication", "entity", "kpi", "value"]),
         wait_histograms=hist_total,
         interrupted=interrupted,
+        kpi_summary=KpiSummary(
+            summary_overall,
+            summary_intervals,
+            tuple(
+                interval_label(int(days[k]), starts[k], model.days)
+                for k in range(model.n_intervals)
+            ),
+        ),
+        target_list=tuple(target_list),
     )

@@ -24,6 +24,7 @@ from simulator.model import CompiledModel, compile_scenario
 from simulator.results import SimulationResult, aggregate
 from simulator.scenario import Scenario
 from simulator.stats import ReplicationStats
+from simulator.targets import scenario_targets
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each finished replication."""
@@ -89,7 +90,14 @@ def simulate(
             raise
         interrupted = True
     reps = [done[r] for r in sorted(done)]
-    return aggregate(model, reps, seed=seed, targets=_targets(scenario), interrupted=interrupted)
+    return aggregate(
+        model,
+        reps,
+        seed=seed,
+        targets=_targets(scenario),
+        interrupted=interrupted,
+        target_list=tuple(scenario_targets(scenario)),
+    )
 
 
 def _run_on(

@@ -25,7 +25,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -34,8 +33,10 @@ from pydantic import (
 )
 
 from simulator import limits
-from simulator.distributions import Distribution, refuse_booleans
+from simulator.clock import DAY_S, clock_label, clock_text, interval_label, parse_clock
+from simulator.distributions import Distribution, FrozenModel
 from simulator.errors import InputError, printable
+from simulator.shift_types import ShiftType
 from simulator.yamlfile import parse_yaml, read_text
 
 ChannelKind = Literal["call", "chat", "email"]
@@ -54,37 +55,13 @@ ServiceLevelDefinition = Literal[
   abandoned within T). Callers hanging up within T are not held against the centre.
 """
 
-_HHMM = re.compile(r"([01][0-9]|2[0-4]):([0-5][0-9])")  # matched whole: "08:00\n" is not a time
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # matched whole
 DEFAULT_PRIORITY: dict[str, int] = {"call": 1, "chat": 2, "email": 3}
+INTERVAL_FLOOR_BELOW_TARGET = 0.30
+"""Default per-interval service-level floor: this many points below the channel's target."""
 
 
-def _clock_text(value: Any) -> Any:
-    """YAML reads an unquoted ``10:30`` as the base-60 integer 630: say how to fix it."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(
-            f'clock times must be quoted strings such as "{value // 60:02d}:{value % 60:02d}" '
-            f"(YAML read an unquoted time as the number {value})"
-        )
-    return value
-
-
-def _clock_seconds(text: str) -> int:
-    """``"08:30"`` → 30600 seconds after midnight; ``"24:00"`` is allowed as end of day."""
-    match = _HHMM.fullmatch(text) if isinstance(text, str) else None
-    if not match or (int(match.group(1)) == 24 and match.group(2) != "00"):
-        raise ValueError(f"must be a clock time HH:MM between 00:00 and 24:00, got {text!r}")
-    return int(match.group(1)) * 3600 + int(match.group(2)) * 60
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        """``rate_per_hour: true`` is a mistake, not 1: numeric fields refuse booleans."""
-        return refuse_booleans(cls, info.field_name, value)
+_Model = FrozenModel
 
 
 # --------------------------------------------------------------------------------------
@@ -103,12 +80,12 @@ class Horizon(_Model):
     @field_validator("open", "close", mode="before")
     @classmethod
     def _clock_type(cls, value: Any) -> Any:
-        return _clock_text(value)
+        return clock_text(value)
 
     @field_validator("open", "close")
     @classmethod
     def _clock(cls, value: str) -> str:
-        _clock_seconds(value)
+        parse_clock(value)
         return value
 
     @model_validator(mode="after")
@@ -124,11 +101,11 @@ class Horizon(_Model):
 
     @property
     def open_s(self) -> int:
-        return _clock_seconds(self.open)
+        return parse_clock(self.open)
 
     @property
     def close_s(self) -> int:
-        return _clock_seconds(self.close)
+        return parse_clock(self.close)
 
     @property
     def interval_s(self) -> int:
@@ -144,12 +121,17 @@ class Horizon(_Model):
 
     def interval_start_s(self, day: int, index: int) -> int:
         """Absolute start (seconds from day 0 00:00) of interval ``index`` of ``day``."""
-        return day * 86400 + self.open_s + index * self.interval_s
+        return day * DAY_S + self.open_s + index * self.interval_s
 
     def interval_label(self, index: int) -> str:
         """``"08:30"`` for the interval starting then (index within the day)."""
-        start = self.open_s + index * self.interval_s
-        return f"{start // 3600:02d}:{start % 3600 // 60:02d}"
+        return clock_label(self.open_s + index * self.interval_s)
+
+    def label(self, k: int) -> str:
+        """Label of global interval ``k``: ``"08:30"`` on one day, ``"d2 08:30"`` (days
+        from 0) on a multi-day horizon — the one format every table and chart uses."""
+        day, index = divmod(k, self.intervals_per_day)
+        return interval_label(day, self.interval_label(index), self.days)
 
 
 # --------------------------------------------------------------------------------------
@@ -267,6 +249,19 @@ class Targets(_Model):
     within_promise: float | None = Field(
         None, gt=0, le=1, description="Email: share answered within the channel's promise."
     )
+    min_fcr: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="First-contact resolution of the issues that come in on this channel.",
+    )
+    min_interval_service_level: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Floor: no single interval's service level below this (default: "
+        "service_level - 0.30; 0 switches it off).",
+    )
     scope: Literal["overall", "per_interval"] = Field(
         "overall", description="Whether targets must hold over the horizon or in each interval."
     )
@@ -277,7 +272,31 @@ class Targets(_Model):
             raise ValueError("service_level and within_seconds go together: give both or neither")
         if self.service_level == 1 and self.within_seconds == 0:
             raise ValueError("service_level 1.0 within 0 seconds is impossible to meet")
+        floor = self.min_interval_service_level
+        if floor is not None and floor > 0 and self.service_level is None:
+            raise ValueError(
+                "min_interval_service_level needs service_level and within_seconds (the floor "
+                "is measured against the same T)"
+            )
+        if floor is not None and self.service_level is not None and floor > self.service_level:
+            raise ValueError(
+                f"min_interval_service_level ({floor:g}) must not exceed service_level "
+                f"({self.service_level:g}): it is a floor under the target"
+            )
         return self
+
+    @property
+    def interval_floor(self) -> float | None:
+        """The per-interval service-level floor in force (None: none). Default: the target
+        less ``INTERVAL_FLOOR_BELOW_TARGET``, so a plan cannot buy its daily average by
+        leaving a quiet interval unstaffed; ``scope: per_interval`` already holds every
+        interval to the target itself."""
+        if self.service_level is None or self.scope == "per_interval":
+            return None
+        floor = self.min_interval_service_level
+        if floor is None:
+            floor = round(self.service_level - INTERVAL_FLOOR_BELOW_TARGET, 6)
+        return floor if floor > 0 else None
 
 
 class Channel(_Model):
@@ -357,6 +376,7 @@ class Break(_Model):
 
     after_minutes: int = Field(ge=0)
     minutes: int = Field(gt=0)
+    paid: bool = Field(False, description="Paid breaks count in paid hours and cost.")
 
 
 class Shift(_Model):
@@ -409,12 +429,12 @@ class Shift(_Model):
     @field_validator("start", mode="before")
     @classmethod
     def _clock_type(cls, value: Any) -> Any:
-        return _clock_text(value)
+        return clock_text(value)
 
     @field_validator("start")
     @classmethod
     def _clock(cls, value: str) -> str:
-        _clock_seconds(value)
+        parse_clock(value)
         return value
 
 
@@ -435,6 +455,9 @@ class AgentGroup(_Model):
     )
     max_headcount: int | None = Field(
         None, ge=0, le=limits.MAX_AGENTS_PER_GROUP, description="Optimizer bound per interval."
+    )
+    max_occupancy: float | None = Field(
+        None, gt=0, le=1, description="Target: busy time / available time over the horizon."
     )
 
     @field_validator("skills", mode="before")
@@ -539,6 +562,9 @@ class Scenario(_Model):
     agent_groups: dict[str, AgentGroup] = Field(min_length=1)
     routing: Routing = Routing()
     run: Run = Run()
+    shift_types: tuple[ShiftType, ...] = Field(
+        (), description="Shift rules the optimizer plans with (see shift_types.py)."
+    )
 
     @field_validator("name", "description")
     @classmethod
@@ -608,6 +634,7 @@ class Scenario(_Model):
                 f"measure (the horizon has {self.horizon.n_intervals} intervals of "
                 f"{self.horizon.interval_minutes} minutes)"
             )
+        problems += self._shift_type_problems()
         for cname in self.routing.priorities:
             if cname not in self.channels:
                 problems.append(
@@ -626,6 +653,27 @@ class Scenario(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _shift_type_problems(self) -> list[str]:
+        problems: list[str] = []
+        names: set[str] = set()
+        for i, st in enumerate(self.shift_types):
+            where = f"shift_types.{i}"
+            if st.name in names:
+                problems.append(f"{where}.name: {st.name!r} is used by another shift type")
+            names.add(st.name)
+            for g in st.groups or ():
+                if g not in self.agent_groups:
+                    problems.append(
+                        f"{where}.groups: unknown agent group {g!r}{_suggest(g, self.agent_groups)}"
+                    )
+            for day in st.days or ():
+                if not 0 <= day < self.horizon.days:
+                    problems.append(
+                        f"{where}.days: day {day} is outside the horizon "
+                        f"(0..{self.horizon.days - 1})"
+                    )
+        return problems
 
     # ---- derived views ---------------------------------------------------------------
     def priority(self, channel: str) -> int:

@@ -349,51 +349,35 @@ def load_warnings(scenario: Scenario) -> list[str]:
 # Targets and comparison
 # --------------------------------------------------------------------------------------
 def target_checks(result: SimulationResult) -> pd.DataFrame:
-    """Each channel target against the simulated KPI, one row per target.
+    """Each scenario target against the simulated KPIs, one row per target — the verdicts of
+    :meth:`SimulationResult.verdicts` (the one target model, :mod:`simulator.targets`) in
+    the app's vocabulary.
 
-    Columns: channel, target (``service_level``, ``max_abandon_rate``, ``max_asa_seconds``),
-    kpi, goal (the threshold), direction (``>=`` or ``<=``), mean, ci_low, ci_high,
-    met (judged on the mean), sure (the whole 95% CI is on the same side of the goal as
-    the mean, i.e. the verdict is not noise).
+    Columns: channel (the entity: a channel, or an agent group for ``max_occupancy``),
+    target (the scenario key: ``service_level``, ``min_interval_service_level``,
+    ``max_abandon_rate``, ``max_asa_seconds``, ``within_promise``, ``min_fcr``,
+    ``max_occupancy``), kpi, goal, direction (``>=`` or ``<=``), scope, mean, ci_low,
+    ci_high (for per-interval targets: those of the worst interval), met (judged on the
+    mean), sure (the 95% CI lies on the verdict's side), label, worst_interval, note.
     """
-    rows = []
-    kpis = set(result.channels.kpi)
-    for channel, targets in result.targets.items():
-        specs = []
-        if "service_level" in targets:
-            specs.append(("service_level", "service_level", targets["service_level"], ">="))
-        if "max_abandon_rate" in targets:
-            specs.append(("max_abandon_rate", "abandon_rate", targets["max_abandon_rate"], "<="))
-        if "max_asa_seconds" in targets:
-            specs.append(("max_asa_seconds", "asa_s", targets["max_asa_seconds"], "<="))
-        if "within_promise" in targets and "within_promise" in kpis:
-            specs.append(("within_promise", "within_promise", targets["within_promise"], ">="))
-        for target, kpi, goal, direction in specs:
-            mean = result.kpi(channel, kpi)
-            low, high = result.ci(channel, kpi)
-            if math.isnan(low):
-                low = high = mean
-            if direction == ">=":
-                met = mean >= goal
-                sure = low >= goal if met else high < goal
-            else:
-                met = mean <= goal
-                sure = high <= goal if met else low > goal
-            rows.append((channel, target, kpi, goal, direction, mean, low, high, met, sure))
+    v = result.verdicts()
     return pd.DataFrame(
-        rows,
-        columns=[
-            "channel",
-            "target",
-            "kpi",
-            "goal",
-            "direction",
-            "mean",
-            "ci_low",
-            "ci_high",
-            "met",
-            "sure",
-        ],
+        {
+            "channel": v["entity"],
+            "target": [f.rsplit(".", 1)[-1] for f in v["field"]],
+            "kpi": v["kpi"],
+            "goal": v["goal"],
+            "direction": v["sense"],
+            "scope": v["scope"],
+            "mean": v["mean"],
+            "ci_low": v["ci_low"],
+            "ci_high": v["ci_high"],
+            "met": v["met"],
+            "sure": v["sure"],
+            "label": v["target"],
+            "worst_interval": v["worst_interval"],
+            "note": v["note"],
+        }
     )
 
 

@@ -23,11 +23,11 @@ import pandas as pd
 import psutil
 import pytest
 import yaml
+from test_batch import ROOT, SCALE, STAFF, small_scenario, sweep_dict
 
 from simulator.batch import load_results, run_batch
 from simulator.batch import sweep as batch_sweep
 from simulator.errors import InputError
-from test_batch import ROOT, SCALE, STAFF, small_scenario, sweep_dict
 
 
 @pytest.fixture(scope="module")

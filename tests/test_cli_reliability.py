@@ -49,8 +49,8 @@ def quiet_centre() -> dict[str, Any]:
 def test_undefined_kpis_say_why_not_nan(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["simulate", write(tmp_path, quiet_centre()), "-n", "2"]) == 0
     out = capsys.readouterr().out
-    assert "service level 80% within 20 s: n/a: no contacts offered" in out
-    assert "ASA <= 30 s: n/a: no contacts offered" in out
+    assert "calls: service level >= 80% within 20 s: n/a: no contacts offered" in out
+    assert "calls: ASA <= 30 s: n/a: no contacts offered" in out
     assert "abandon rate n/a" in out
     assert "nan" not in out.lower().replace("unanswered", "")
     assert "MISSED" not in out

@@ -37,11 +37,18 @@ def test_simulate_table_shows_kpis_targets_and_cost(capsys: pytest.CaptureFixtur
             "met" if sl >= goal else "MISSED",
             "met" if abandon <= limit else "MISSED",
         )
-        line = (
-            f"  {name}: service level {goal:.0%} within {within:g} s: {sl:.1%} "
-            f"{verdicts[name][0]}; abandonment <= {limit:.0%}: {abandon:.1%} {verdicts[name][1]}"
+        lo, hi = result.ci(name, "service_level")
+        sl_line = (
+            f"  {name}: service level >= {goal:.0%} within {within:g} s: {sl:.1%} "
+            f"[{lo:.1%}, {hi:.1%}] {verdicts[name][0]}"
         )
-        assert line in out.splitlines(), (line, out)
+        lo, hi = result.ci(name, "abandon_rate")
+        abandon_line = (
+            f"  {name}: abandonment <= {limit:.0%}: {abandon:.1%} [{lo:.1%}, {hi:.1%}] "
+            f"{verdicts[name][1]}"
+        )
+        assert sl_line in out.splitlines(), (sl_line, out)
+        assert abandon_line in out.splitlines(), (abandon_line, out)
     assert verdicts == {"general": ("met", "met"), "cards": ("MISSED", "MISSED")}
     # Paid hours: agents per half-hour x 0.5 h (no shrinkage), at 24.00 and 29.00 an hour.
     cost = sum(

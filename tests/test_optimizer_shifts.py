@@ -1,4 +1,5 @@
-"""The shift program on small cases checked by hand, and shift plans end to end."""
+"""Shift patterns and the shift program on small cases checked by hand, weekly rules, and a
+shift plan end to end."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ import numpy as np
 import pytest
 
 from optimizer import optimize
-from optimizer.options import ShiftType
-from optimizer.plan import Plan
+from optimizer.master import cover
+from optimizer.patterns import build_decisions, shift_types_of
 from optimizer.problem import Problem
-from optimizer.shifts import default_shift_types, patterns, solve_shifts
+from simulator.errors import InputError
 from simulator.model import compile_scenario
 from simulator.scenario import Scenario
 
 
-def centre(open_: str = "08:00", close: str = "16:00", days: int = 1, **group: Any) -> Scenario:
-    """One call channel, one group, 60-minute intervals (the shift program only needs the
-    horizon, the groups and their costs)."""
+def centre(
+    open_: str = "08:00",
+    close: str = "16:00",
+    days: int = 1,
+    types: list[dict[str, Any]] | None = None,
+    groups: dict[str, Any] | None = None,
+    **group: Any,
+) -> Scenario:
+    """One call channel, one group (or ``groups``), 60-minute intervals (the shift program
+    only needs the horizon, the groups, their costs and the shift types)."""
+    base = {"cost_per_hour": 20, "skills": ["calls"], "staffing": 1, **group}
     return Scenario.from_dict(
         {
             "horizon": {"days": days, "interval_minutes": 60, "open": open_, "close": close},
@@ -29,121 +38,130 @@ def centre(open_: str = "08:00", close: str = "16:00", days: int = 1, **group: A
                     "targets": {"service_level": 0.8, "within_seconds": 20},
                 }
             },
-            "agent_groups": {
-                "agents": {"cost_per_hour": 20, "skills": ["calls"], "staffing": 1, **group}
-            },
+            "agent_groups": groups or {"agents": base},
+            "shift_types": types or [],
         }
     )
+
+
+FOUR = {
+    "name": "4h",
+    "hours": 4,
+    "earliest_start": "08:00",
+    "latest_start": "12:00",
+    "start_step_minutes": 60,
+}
+
+
+def solve(scenario: Scenario, requirement: list[list[float]]):
+    d = build_decisions(Problem.from_scenario(scenario), "auto")
+    return d, cover(d, np.array(requirement, dtype=float))
 
 
 def test_two_four_hour_shifts_cover_a_step_requirement_exactly() -> None:
     # 08-16, requirement 2 agents 08-12 and 3 agents 12-16; 4-hour shifts starting on the hour.
     # By hand: 2 x 08:00 and 3 x 12:00, 20 paid hours, cost 400; nothing else is as cheap.
-    p = Problem.from_scenario(centre())
-    req = np.array([[2, 2, 2, 2, 3, 3, 3, 3]])
-    four = ShiftType(
-        name="4h", hours=4, earliest_start="08:00", latest_start="12:00", start_step_minutes=60
-    )
-    sol = solve_shifts(p, req, (four,))
-    assert sol.optimal
+    d, sol = solve(centre(types=[FOUR]), [[2, 2, 2, 2, 3, 3, 3, 3]])
     assert sol.cost == pytest.approx(400.0)
-    assert np.array_equal(sol.coverage, req)
-    assert not sol.uncovered.any()
-    lines = {(s.start, s.count) for s in sol.shifts["agents"]}
-    assert lines == {("08:00", 2), ("12:00", 3)}
+    assert np.array_equal(sol.y, [[2, 2, 2, 2, 3, 3, 3, 3]])
+    table = d.schedule(sol.x)
+    assert {(r.start, r.end, r.agents) for r in table.itertuples()} == {
+        ("08:00", "12:00", 2),
+        ("12:00", "16:00", 3),
+    }
 
 
 def test_overlapping_shifts_pick_the_cheapest_cover() -> None:
     # Requirement 1,1,2,2,2,2,1,1 with 4-hour shifts every hour from 08:00 to 12:00:
     # 08:00 + 10:00 + 12:00 covers it exactly (3 shifts, 12 paid hours); two shifts cannot
     # (the 4 middle hours need 2 agents, the ends 1 each: 10 agent-hours > 8).
-    p = Problem.from_scenario(centre())
-    req = np.array([[1, 1, 2, 2, 2, 2, 1, 1]])
-    four = ShiftType(
-        name="4h", hours=4, earliest_start="08:00", latest_start="12:00", start_step_minutes=60
-    )
-    sol = solve_shifts(p, req, (four,))
+    d, sol = solve(centre(types=[FOUR]), [[1, 1, 2, 2, 2, 2, 1, 1]])
     assert sol.cost == pytest.approx(3 * 4 * 20)
-    assert np.array_equal(sol.coverage, req)
-    assert {s.start for s in sol.shifts["agents"]} == {"08:00", "10:00", "12:00"}
+    assert np.array_equal(sol.y, [[1, 1, 2, 2, 2, 2, 1, 1]])
+    assert set(d.schedule(sol.x)["start"]) == {"08:00", "10:00", "12:00"}
 
 
-def test_unpaid_breaks_count_half_an_interval_and_are_not_paid() -> None:
-    # One 8-hour shift from 08:00 with a 30-minute unpaid break after 4 h (12:00-12:30):
-    # coverage 1 everywhere but 0.5 in the 12:00 interval; paid 7.5 h.
-    p = Problem.from_scenario(centre())
-    eight = ShiftType.model_validate(
-        {
+def test_unpaid_breaks_count_half_an_interval_and_are_not_paid_paid_ones_are() -> None:
+    # One 8-hour shift from 08:00 with a 30-minute break after 4 h (12:00-12:30): coverage 1
+    # everywhere but 0.5 at 12:00; unpaid: 7.5 paid hours, paid: 8.
+    for paid, hours in ((False, 7.5), (True, 8.0)):
+        eight = {
             "name": "8h",
             "hours": 8,
             "earliest_start": "08:00",
-            "breaks": [{"after_minutes": 240, "minutes": 30}],
+            "breaks": [{"after_minutes": 240, "minutes": 30, "paid": paid}],
         }
-    )
-    (pattern,) = patterns(p, (eight,))
-    assert pattern.paid_hours == pytest.approx(7.5)
-    assert np.allclose(pattern.coverage, [1, 1, 1, 1, 0.5, 1, 1, 1])
-    sol = solve_shifts(p, np.array([[1, 1, 1, 1, 0, 1, 1, 1]]), (eight,))
-    assert sol.cost == pytest.approx(7.5 * 20)
-    # The engine agrees: the same shift gives 7.5 paid hours and 0.5 agents at 12:00.
-    plan = Plan(p.groups, sol.coverage, sol.shifts)
-    model = compile_scenario(plan.apply(p.scenario))
-    assert model.groups[0].paid_hours_total == pytest.approx(7.5)
-    assert np.allclose(model.groups[0].paid_hours_per_interval, pattern.coverage)
+        d, sol = solve(centre(types=[eight]), [[1, 1, 1, 1, 0, 1, 1, 1]])
+        assert sol.cost == pytest.approx(hours * 20)
+        assert np.allclose(sol.y, [[1, 1, 1, 1, 0.5, 1, 1, 1]])
+        # The engine agrees on the plan: the same paid hours, the same agents on duty.
+        plan = d.plan_of(sol.x)
+        model = compile_scenario(plan.apply(d.problem.scenario))
+        assert model.groups[0].paid_hours_total == pytest.approx(hours)
+        assert np.allclose(model.groups[0].paid_hours_per_interval, sol.y[0])
+        assert plan.cost(d.problem.scenario) == pytest.approx(hours * 20)
 
 
 def test_break_windows_let_the_program_stagger_breaks() -> None:
-    # Two agents must be on duty all day; 8-hour shifts with a 60-minute break anywhere from
-    # 3 to 4 hours in: without staggering a third agent would be needed at the break hour.
-    p = Problem.from_scenario(centre(close="17:00"))
-    eight = ShiftType.model_validate(
-        {
-            "name": "8h+1",
-            "hours": 9,
-            "earliest_start": "08:00",
-            "breaks": [
-                {
-                    "after_minutes": 180,
-                    "latest_after_minutes": 240,
-                    "minutes": 60,
-                    "step_minutes": 60,
-                }
-            ],
-        }
-    )
-    req = np.array([[1] * 9])
-    sol = solve_shifts(p, req, (eight,))
-    assert not sol.uncovered.any()
-    assert sol.cost == pytest.approx(2 * 8 * 20)  # two agents, breaks staggered
+    # One agent on duty all day 08-17; 9-hour shifts with a 60-minute break anywhere from 3
+    # to 4 hours in: staggering lets two agents cover every hour (one of them on a break at
+    # 11:00, the other at 12:00); with a fixed break they would leave one hour half-empty.
+    brk = {"after_minutes": 180, "latest_after_minutes": 240, "minutes": 60, "step_minutes": 60}
+    nine = {"name": "9h", "hours": 9, "earliest_start": "08:00", "breaks": [brk]}
+    d, sol = solve(centre(close="17:00", types=[nine]), [[1] * 9])
+    assert sol.cost == pytest.approx(2 * 8 * 20)  # two agents, 8 paid hours each
+    assert (sol.y >= 1 - 1e-9).all()
+    assert sorted(d.schedule(sol.x)["breaks"]) == ["11:00-12:00", "12:00-13:00"]
 
 
-def test_requirements_no_shift_reaches_are_reported_not_hidden() -> None:
-    p = Problem.from_scenario(centre())
-    four = ShiftType(name="4h", hours=4, earliest_start="08:00")
-    sol = solve_shifts(p, np.array([[1, 1, 1, 1, 1, 1, 1, 1]]), (four,))
-    assert np.allclose(sol.uncovered, [[0, 0, 0, 0, 1, 1, 1, 1]])
+def test_requirements_no_shift_reaches_make_the_program_infeasible() -> None:
+    # 4-hour shifts that all start at 08:00 cannot staff 12:00-16:00.
+    four = {"name": "4h", "hours": 4, "earliest_start": "08:00"}
+    _, sol = solve(centre(types=[four]), [[1] * 8])
+    assert sol is None
 
 
-def test_multi_day_shifts_merge_days_and_respect_max_count() -> None:
-    p = Problem.from_scenario(centre(days=2))
-    four = ShiftType(
-        name="4h",
-        hours=4,
-        earliest_start="08:00",
-        latest_start="12:00",
-        start_step_minutes=240,
-        max_count=2,
-    )
-    req = np.array([[2, 2, 2, 2, 1, 1, 1, 1] * 2])
-    sol = solve_shifts(p, req, (four,))
-    assert np.array_equal(sol.coverage, req)
-    shifts = {(s.start, s.count, s.days) for s in sol.shifts["agents"]}
-    assert shifts == {("08:00", 2, None), ("12:00", 1, None)}
-    capped = solve_shifts(p, np.array([[3, 3, 3, 3, 1, 1, 1, 1] * 2]), (four,))
-    assert np.allclose(capped.uncovered[0, :4], 1)
+def test_max_agents_caps_a_shift_type_per_day() -> None:
+    four = {**FOUR, "start_step_minutes": 240, "max_agents": 3}
+    d, sol = solve(centre(days=2, types=[four]), [[2, 2, 2, 2, 1, 1, 1, 1] * 2])
+    assert np.array_equal(sol.y, [[2, 2, 2, 2, 1, 1, 1, 1] * 2])
+    plan = d.plan_of(sol.x)
+    lines = {(s.start, s.count, s.days) for s in plan.shifts["agents"]}
+    assert lines == {("08:00", 2, None), ("12:00", 1, None)}  # merged over both days
+    _, capped = solve(centre(days=2, types=[four]), [[3, 3, 3, 3, 1, 1, 1, 1] * 2])
+    assert capped is None  # 3 + 1 agents a day > max_agents 3
 
 
-def test_default_shift_types_keep_lengths_and_breaks_and_free_the_starts() -> None:
+def test_groups_substitute_in_the_coverage_rows_only_per_group() -> None:
+    # Two groups, each with its own requirement: the program covers each group's rows with
+    # that group's shifts only, at that group's cost (juniors 20/h, seniors 30/h).
+    groups = {
+        "juniors": {"cost_per_hour": 20, "skills": ["calls"], "staffing": 1},
+        "seniors": {"cost_per_hour": 30, "skills": ["calls"], "staffing": 1},
+    }
+    d, sol = solve(centre(types=[FOUR], groups=groups), [[2] * 8, [1, 1, 1, 1, 0, 0, 0, 0]])
+    assert sol.cost == pytest.approx(2 * 2 * 4 * 20 + 4 * 30)
+    table = d.schedule(sol.x)
+    assert set(table[table["group"] == "seniors"]["start"]) == {"08:00"}
+
+
+def test_weekly_rule_five_on_two_off_builds_seven_patterns_and_links_the_days() -> None:
+    # A 7-day horizon, one 8-hour type worked 5 days a week with 2 consecutive days off:
+    # 7 weekly patterns; covering 1 agent every day needs 7 agent-days, i.e. 2 agents (10
+    # agent-days: two patterns overlap on 3 days), cost 2 x 5 x 8 x 20.
+    eight = {"name": "8h", "hours": 8, "earliest_start": "08:00", "days_per_week": 5}
+    d, sol = solve(centre(days=7, types=[eight]), [[1] * 8 * 7])
+    tours = [v for v in d.variables if v.kind == "tour"]
+    assert len(tours) == 7
+    assert all(len(v.days) == 5 for v in tours)
+    assert sol.cost == pytest.approx(2 * 5 * 8 * 20)
+    worked = d.tours(sol.x)
+    assert worked["agents"].sum() == 2
+    days = [set(map(int, r.days.replace("d", "").split())) for r in worked.itertuples()]
+    assert set().union(*days) == set(range(7))  # every day staffed, by weekly patterns
+
+
+def test_derived_shift_types_keep_lengths_and_breaks_and_free_the_starts() -> None:
     scenario = centre(
         staffing=None,
         shifts=[
@@ -156,27 +174,54 @@ def test_default_shift_types_keep_lengths_and_breaks_and_free_the_starts() -> No
             {"start": "12:00", "hours": 4, "count": 1},
         ],
     )
-    types = {t.hours: t for t in default_shift_types(scenario)}
-    assert set(types) == {8, 4}
+    types, source = shift_types_of(scenario)
+    assert "derived" in source
+    by_hours = {t.hours: t for t in types}
+    assert set(by_hours) == {8, 4}
     # 8 h in an 08:00-16:00 day: only 08:00; 4 h: any hour from 08:00 to 12:00.
-    assert (types[8].earliest_start, types[8].latest_start) == ("08:00", "08:00")
-    assert types[8].breaks[0].after_minutes == 240
-    assert types[4].start_seconds() == [h * 3600 for h in range(8, 13)]
+    assert (by_hours[8].earliest_start, by_hours[8].latest_start) == ("08:00", "08:00")
+    assert by_hours[8].breaks[0].after_minutes == 240
+    assert by_hours[4].start_seconds() == [h * 3600 for h in range(8, 13)]
+
+
+def test_shift_type_rules_are_validated_with_the_field_named() -> None:
+    bad = [{**FOUR, "groups": ["nobody"]}, {**FOUR, "name": "4h", "days": [0, 5]}]
+    with pytest.raises(InputError) as err:
+        centre(types=bad)
+    text = "\n".join(err.value.problems)
+    assert "shift_types.0.groups: unknown agent group 'nobody'" in text
+    assert "shift_types.1.name: '4h' is used by another shift type" in text
+    assert "shift_types.1.days: day 5 is outside the horizon" in text
 
 
 def test_optimize_with_shift_types_returns_shifts_that_meet_the_targets() -> None:
-    scenario = Scenario.from_yaml("scenarios/opt_small.yaml")
-    two = ShiftType(name="2h", hours=2, earliest_start="09:00")
-    one = ShiftType(
-        name="1h", hours=1, earliest_start="09:00", latest_start="10:00", start_step_minutes=60
+    # The two-interval test centre with 1- and 2-hour shifts for both groups.
+    scenario = Scenario.from_yaml("scenarios/opt_small.yaml").with_changes(
+        {
+            "shift_types": [
+                {"name": "2h", "hours": 2, "earliest_start": "09:00"},
+                {
+                    "name": "1h",
+                    "hours": 1,
+                    "earliest_start": "09:00",
+                    "latest_start": "10:00",
+                    "start_step_minutes": 60,
+                },
+            ]
+        }
     )
-    result = optimize(scenario, shift_types=(two, one), time_limit_seconds=30)
-    assert result.plan.shifts is not None
+    result = optimize(scenario, max_evaluations=12)
+    assert result.plan.shifts is not None and len(result.schedule)
     assert result.feasible, result.message
-    # The plan's staffing is what its shifts put on duty, and the cost is their paid hours.
+    # The plan's staffing is what its shifts put on duty, the cost their paid hours, and the
+    # schedule lists those shifts.
     model = compile_scenario(result.plan.apply(scenario))
     for g, group in enumerate(model.groups):
         assert np.allclose(group.paid_hours_per_interval, result.staffing.iloc[g].to_numpy())
     assert result.cost == pytest.approx(
         sum(g.paid_hours_total * g.cost_per_hour for g in model.groups)
     )
+    assert result.schedule["paid_hours"].sum() == pytest.approx(
+        sum(g.paid_hours_total for g in model.groups)
+    )
+    assert result.lower_bound is not None and result.lower_bound["cost"] > 0

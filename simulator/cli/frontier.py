@@ -3,7 +3,7 @@ per point.
 
 Examples::
 
-    staffsim frontier scenarios/default.yaml --service-levels 0.7 0.8 0.9 --time-limit 30
+    staffsim frontier scenarios/default.yaml --service-levels 0.7 0.8 0.9
     staffsim frontier scenarios/default.yaml --budgets 6000 7000 8000 --format csv
     staffsim frontier scenarios/default.yaml --evaluator analytic      # instant, approximate
 
@@ -45,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("--budgets", type=float, nargs="+", metavar="COST", help="budgets to sweep")
     parser.add_argument("--channel", help="sweep only this channel's service level")
-    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per point")
+    parser.add_argument(
+        "--max-evaluations", type=int, default=20, help="simulations per point (default 20)"
+    )
+    parser.add_argument("--time-limit", type=float, help="seconds per point (cuts the search)")
     parser.add_argument("--seed", type=int, help="search seed (default: the scenario's)")
     parser.add_argument("--replications", "-n", type=int, help="per search evaluation")
     parser.add_argument("--evaluator", choices=("simulation", "analytic"), default="simulation")
@@ -60,14 +63,18 @@ def run(args: argparse.Namespace) -> int:
     from optimizer import frontier
     from optimizer.options import OptimizeOptions
 
-    if args.time_limit <= 0:
-        raise InputError(f"--time-limit: must be > 0, got {args.time_limit:g}")
+    if args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise InputError(f"--time-limit: must be a number > 0, got {args.time_limit:g}")
+    if args.max_evaluations < 1:
+        raise InputError(f"--max-evaluations: must be >= 1, got {args.max_evaluations}")
     if args.seed is not None and args.seed < 0:
         raise InputError(f"--seed: must be >= 0, got {args.seed}")
     if args.replications is not None and args.replications < 2:
         raise InputError(f"--replications: must be >= 2, got {args.replications}")
     base = OptimizeOptions.from_yaml(args.options) if args.options else OptimizeOptions()
-    changes = {"time_limit_seconds": args.time_limit, "evaluator": args.evaluator}
+    changes: dict = {"max_evaluations": args.max_evaluations, "evaluator": args.evaluator}
+    if args.time_limit is not None:
+        changes["time_limit_seconds"] = args.time_limit
     if args.seed is not None:
         changes["seed"] = args.seed
     if args.replications is not None:
@@ -111,7 +118,7 @@ def format_table(table: pd.DataFrame) -> str:
         out["point"] = [f"{v:,.0f}" for v in out["point"]]
         header = "budget"
     out = out.rename(columns={"point": header, "asa_s": "ASA s", "abandon_rate": "abandon"})
-    return out.drop(columns=["sweep", "plan_from"]).to_string(index=False)
+    return out.drop(columns=["sweep", "plan_from", "meets_targets"]).to_string(index=False)
 
 
 __all__ = ["format_table", "register", "run"]

@@ -2,21 +2,24 @@
 
 Examples::
 
-    staffsim optimize scenarios/default.yaml --time-limit 60 --out plan.yaml
+    staffsim optimize scenarios/default.yaml --out plan.yaml
     staffsim simulate scenarios/default.yaml --plan plan.yaml
-    staffsim optimize scenarios/default.yaml --options opt.yaml --format json
+    staffsim optimize scenarios/telecom.yaml --schedule schedule.csv --format json
 
-``--out`` writes the plan file (YAML) that ``simulate --plan`` reads; the report (table,
-JSON or YAML) goes to stdout. Ctrl-C returns the best plan found so far. Exit status 0 when
-the plan meets every target, 1 when it does not (the report says which and by how much),
-2 for bad input.
+Targets and shift rules come from the scenario. ``--out`` writes the plan file (YAML) that
+``simulate --plan`` reads and ``--schedule`` the plan as CSV (the shift schedule, or agents
+per interval); both paths are checked before the search starts. The report (table, JSON or
+YAML) goes to stdout. Exit status 0 when the plan met every target on fresh seeds, 1 when it
+did not (the report says which and by how much), 2 for bad input, 130 after Ctrl-C (the best
+plan so far is still reported and written).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-import time
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,28 +33,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "optimize",
         help="find the cheapest staffing / shift plan meeting every target",
         description=(
-            "Search the cheapest agents per group per interval (and shifts, when shift types "
-            "are given or the scenario uses shifts) meeting every target of the scenario: "
-            "analytic warm start, simulation with common random numbers, verification on "
-            "fresh seeds."
+            "Search the cheapest plan meeting every target of the scenario - shifts for the "
+            "groups its shift_types apply to, agents per interval for the others: an integer "
+            "program on a queueing model corrected by simulation with common random numbers, "
+            "then verification on fresh seeds."
         ),
     )
     parser.add_argument("scenario", help="scenario YAML file")
-    parser.add_argument("--time-limit", type=float, help="seconds (default 60)")
+    parser.add_argument(
+        "--max-evaluations",
+        type=int,
+        help="simulations the search may use (default 40): the same plan on any machine",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, help="seconds; cuts the search short (and says so)"
+    )
     parser.add_argument("--seed", type=int, help="search seed (default: the scenario's)")
-    parser.add_argument("--replications", "-n", type=int, help="per search evaluation")
-    parser.add_argument("--workers", type=int, help="processes per evaluation (0 = all cores)")
+    parser.add_argument("--replications", "-n", type=int, help="per search evaluation (20)")
+    parser.add_argument("--workers", type=int, help="processes (default 0 = all cores)")
     parser.add_argument(
         "--rule", choices=("mean", "ci"), help="feasibility rule on fresh seeds (default mean)"
     )
     parser.add_argument("--margin", type=float, help="search margin in CI half-widths (default 1)")
     parser.add_argument("--budget", type=float, help="cost ceiling over the horizon")
     parser.add_argument(
+        "--plan",
+        choices=("auto", "shifts", "per_interval"),
+        help="shifts where shift types apply (auto, default), or agents per interval",
+    )
+    parser.add_argument(
         "--evaluator", choices=("simulation", "analytic"), help="default simulation"
     )
     parser.add_argument("--options", help="YAML file with an `optimizer:` section")
     parser.add_argument("--format", choices=("table", "json", "yaml"), default="table")
     parser.add_argument("--out", help="write the plan file (YAML) here")
+    parser.add_argument("--schedule", metavar="CSV", help="write the plan as CSV here")
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -66,75 +82,82 @@ def build_options(args: argparse.Namespace) -> Any:
     from optimizer.options import OptimizeOptions
 
     base = OptimizeOptions.from_yaml(args.options) if args.options else OptimizeOptions()
+    problems = []
+    for flag, value, minimum in (
+        ("--time-limit", args.time_limit, 0.0),
+        ("--budget", args.budget, 0.0),
+    ):
+        if value is not None and not (math.isfinite(value) and value > minimum):
+            problems.append(f"{flag}: must be a number > {minimum:g}, got {value:g}")
+    if args.margin is not None and not (math.isfinite(args.margin) and 0 <= args.margin <= 5):
+        problems.append(f"--margin: must be between 0 and 5, got {args.margin:g}")
+    if args.seed is not None and args.seed < 0:
+        problems.append(f"--seed: must be >= 0, got {args.seed}")
+    if problems:
+        raise InputError(problems)
+    positive_int("--replications", args.replications, minimum=2)
+    positive_int("--workers", args.workers, minimum=0)
+    positive_int("--max-evaluations", args.max_evaluations, minimum=1)
     flags = {
-        "time_limit_seconds": args.time_limit if args.time_limit is not None else None,
+        "max_evaluations": args.max_evaluations,
+        "time_limit_seconds": args.time_limit,
         "seed": args.seed,
         "replications": args.replications,
         "workers": args.workers,
         "rule": args.rule,
         "margin": args.margin,
         "budget": args.budget,
+        "plan": args.plan,
         "evaluator": args.evaluator,
     }
     changes = {k: v for k, v in flags.items() if v is not None}
-    if args.time_limit is None and not args.options:
-        changes["time_limit_seconds"] = 60.0
-    problems = []
-    if args.time_limit is not None and args.time_limit <= 0:
-        problems.append(f"--time-limit: must be > 0, got {args.time_limit:g}")
-    if args.seed is not None and args.seed < 0:
-        problems.append(f"--seed: must be >= 0, got {args.seed}")
-    if args.margin is not None and args.margin < 0:
-        problems.append(f"--margin: must be >= 0, got {args.margin:g}")
-    if args.budget is not None and args.budget <= 0:
-        problems.append(f"--budget: must be > 0, got {args.budget:g}")
-    if problems:
-        raise InputError(problems)
-    positive_int("--replications", args.replications, minimum=2)
-    positive_int("--workers", args.workers, minimum=0)
-    return OptimizeOptions.model_validate({**base.model_dump(), **changes})
+    try:
+        return OptimizeOptions.model_validate({**base.model_dump(), **changes})
+    except Exception as exc:  # pydantic ValidationError: say which option
+        raise InputError(f"options: {exc}") from None
 
 
 class OptimizeStatus(StatusLine):
-    """The optimizer's status line: phase, evaluations, best cost, elapsed of the limit."""
-
-    def __init__(self, limit_s: float, *, enabled: bool | None = None, stream=None):
-        super().__init__(enabled=enabled, stream=stream)
-        self.limit_s = limit_s
+    """The optimizer's status line: phase, evaluations used of the budget, best cost."""
 
     def __call__(self, info: dict[str, Any]) -> None:
         if not self.enabled:
             return
+        total = info.get("max_evaluations") or 1
         width = 24
-        frac = min(info["elapsed_s"] / self.limit_s, 1.0) if self.limit_s else 1.0
+        frac = min(info["evaluations"] / total, 1.0)
         bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
         best = "-" if info["best_cost"] is None else f"{info['best_cost']:,.0f}"
         self.draw(
-            f"optimizing [{bar}] {info['phase']:<8} evals {info['evaluations']:>3} "
-            f"best {best:>10} {info['elapsed_s']:5.1f}/{self.limit_s:.0f}s "
+            f"optimizing [{bar}] {info['phase']:<12} evals {info['evaluations']:>3}/{total} "
+            f"best {best:>10} {info['elapsed_s']:6.1f}s "
         )
 
 
 def run(args: argparse.Namespace) -> int:
     from optimizer import optimize
     from optimizer.result import plain
+    from simulator.cli._common import check_writable
 
     options = build_options(args)
     scenario = load_scenario(args.scenario)
-    status = OptimizeStatus(options.time_limit_seconds, enabled=args.progress)
-    started = time.perf_counter()
+    for flag, path in (("--out", args.out), ("--schedule", args.schedule)):
+        if path:
+            check_writable(flag, Path(path))
+    status = OptimizeStatus(enabled=args.progress)
     try:
         result = optimize(scenario, options, progress=status)
     finally:
         status.close()
     if result.status == "interrupted":
         print(
-            f"interrupted after {time.perf_counter() - started:.1f} s: "
-            "reporting the best plan so far",
+            f"interrupted after {result.run_time_s:.1f} s: reporting the best plan so far",
             file=sys.stderr,
         )
     if args.out:
         write_output(result.plan_yaml(), args.out)
+    if args.schedule:
+        write_output(result.schedule_csv(), args.schedule)
     if args.format == "json":
         text = result.to_json()
     elif args.format == "yaml":
@@ -142,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = result.summary()
     write_output(text, None)
+    if result.status == "interrupted":
+        return 130
     return 0 if result.feasible else 1
 
 

@@ -16,9 +16,9 @@ from simulator.cli._common import (
     write_output,
 )
 from simulator.errors import InputError
-from simulator.results import UNDEFINED, SimulationResult, display_beyond_range
+from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
-from simulator.whatif import target_checks, undefined_reason
+from simulator.targets import verdict_line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,7 +109,7 @@ def format_table(result: SimulationResult) -> str:
     lines.append(result.summary().to_string())
     marks = target_lines(result)
     if marks:
-        lines += ["", "targets (judged on the mean; CI above):", *marks]
+        lines += ["", "targets (judged on the mean, with its 95% CI):", *marks]
     lines.append("")
     groups = result.groups.copy()
     groups["value"] = [
@@ -144,37 +144,11 @@ def _group_value(mean: float, half: float, kpi: str) -> str:
     return f"{mean:,.1f} ± {half:,.1f}" if not math.isnan(half) else f"{mean:,.1f}"
 
 
-_TARGET_TEXT = {
-    "service_level": lambda t, v: (
-        f"service level {t['service_level']:.0%} within {t['within_seconds']:g} s: {v:.1%}"
-    ),
-    "max_abandon_rate": lambda t, v: f"abandonment <= {t['max_abandon_rate']:.0%}: {v:.1%}",
-    "max_asa_seconds": lambda t, v: f"ASA <= {t['max_asa_seconds']:g} s: {v:.1f} s",
-    "within_promise": lambda t, v: f"answered within promise {t['within_promise']:.0%}: {v:.1%}",
-}
-
-
 def target_lines(result: SimulationResult) -> list[str]:
-    """One line per channel: each target, the simulated mean and met/MISSED (the verdict
-    comes from :func:`simulator.whatif.target_checks`, the same one the app shows). A KPI
-    that is undefined (nothing offered, answered or due) gets no verdict but the reason."""
-    checks = target_checks(result)
-    lines: list[str] = []
-    for channel, rows in checks.groupby("channel", sort=False):
-        targets = result.targets[channel]
-        parts = []
-        for row in rows.itertuples():
-            if math.isnan(row.mean):
-                label = _TARGET_TEXT[row.target](targets, 0.0).rsplit(":", 1)[0]
-                parts.append(f"{label}: {UNDEFINED}: {undefined_reason(result, channel, row.kpi)}")
-                continue
-            beyond = display_beyond_range(row.kpi, row.mean)
-            text = _TARGET_TEXT[row.target](targets, row.mean)
-            if beyond is not None:
-                text = f"{text.rsplit(':', 1)[0]}: {beyond}"
-            parts.append(f"{text} {'met' if row.met else 'MISSED'}")
-        lines.append(f"  {channel}: " + "; ".join(parts))
-    return lines
+    """One line per scenario target: the simulated mean, its 95% CI and met/MISSED; for a
+    per-interval target or floor, how many intervals missed and the worst one. The verdict
+    is :meth:`SimulationResult.verdicts`, the same one the optimizer and the app use."""
+    return ["  " + verdict_line(row) for _, row in result.verdicts().iterrows()]
 
 
 __all__ = ["format_table", "register", "run", "target_lines"]
