@@ -234,7 +234,7 @@ def read_history(
     timezone: str | None = None,
 ) -> IntervalHistory:
     """Validate an interval export and put it on a calendar grid (see module docstring)."""
-    frame = read_csv(source) if isinstance(source, str | Path) else source.copy()
+    frame = read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
     if not len(frame):
         raise InputError("history: no rows")
     frame = _rename(frame, columns)

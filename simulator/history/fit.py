@@ -535,8 +535,9 @@ def _reports(
                 "patience_s": None if fit.patience_s is None else round(fit.patience_s, 1),
             }
         )
+        known = ~np.isnan(offered).all(axis=1)
         for w in range(7):
-            mine = (weekdays == w) & keep
+            mine = (weekdays == w) & known  # every day with data, outliers included
             totals = np.nansum(offered[mine], axis=1) if mine.any() else np.array([])
             span = hours[w]
             wrows.append(
@@ -547,6 +548,7 @@ def _reports(
                     "history_mean_day": round(float(totals.mean()), 1) if len(totals) else 0.0,
                     "fitted_day": round(float(fit.volumes[w].sum()), 1),
                     "days": int(mine.sum()),
+                    "outlier_days": int((mine & ~keep).sum()),
                 }
             )
     return pd.DataFrame(rows), pd.DataFrame(wrows)
