@@ -41,7 +41,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "variation, patience, opening hours by weekday) to an ACD/WFM interval export.",
     )
     _common(fit)
-    fit.add_argument("--kind", choices=("intervals",), default="intervals", help="input kind")
+    fit.add_argument(
+        "--kind",
+        choices=("intervals", "contacts"),
+        default="intervals",
+        help="an interval export (default) or per-contact records (arrival_time, channel, "
+        "wait_seconds, outcome, handle_seconds)",
+    )
+    fit.add_argument(
+        "--interval-minutes",
+        type=int,
+        default=30,
+        choices=(15, 30, 60),
+        help="--kind contacts: planning interval the records are counted into (default 30)",
+    )
     fit.set_defaults(func=run_fit)
     forecast = subparsers.add_parser(
         "forecast",
@@ -80,13 +93,32 @@ def run_fit(args: argparse.Namespace) -> int:
     from simulator.history.fit import fit_history
 
     out, base, columns = _inputs(args)
-    result = fit_history(
-        args.history,
-        columns=columns,
-        timezone=args.timezone,
-        base=base,
-        recent_weeks=args.recent_weeks,
-    )
+    extra: list[tuple[str, pd.DataFrame]] = []
+    if args.kind == "contacts":
+        from simulator.history.contacts import fit_contacts
+
+        if args.timezone:
+            raise InputError("--timezone: not supported with --kind contacts yet")
+        contact_fit = fit_contacts(
+            args.history,
+            interval_minutes=args.interval_minutes,
+            columns=columns,
+            base=base,
+            recent_weeks=args.recent_weeks,
+        )
+        result = contact_fit.fit
+        extra = [
+            ("handle time, maximum likelihood (smallest AIC chosen):", contact_fit.shapes),
+            ("patience, answered waits censored:", contact_fit.patience),
+        ]
+    else:
+        result = fit_history(
+            args.history,
+            columns=columns,
+            timezone=args.timezone,
+            base=base,
+            recent_weeks=args.recent_weeks,
+        )
     assert out is not None
     out.write_text(result.scenario.to_yaml(), encoding="utf-8")
     h = result.history
@@ -99,6 +131,10 @@ def run_fit(args: argparse.Namespace) -> int:
     print(_table(result.report))
     print()
     print(_table(result.weekday_report))
+    for title, table in extra:
+        print()
+        print(title)
+        print(_table(table))
     for note in result.notes:
         print(f"note: {note}")
     print(f"wrote {out} (week from {result.scenario.horizon.start_date})")

@@ -145,7 +145,9 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = pd.to_numeric(raw.replace("", np.nan) if text is not None else raw, errors="coerce")
     values = values.to_numpy(dtype=float)
     blank = (
-        text.isin(["", "nan", "NaN", "None"]).to_numpy() if text is not None else np.isnan(values)
+        (raw.isna() | text.isin(["", "nan", "NaN", "None"])).to_numpy()
+        if text is not None
+        else np.isnan(values)
     )
     bad = np.flatnonzero(np.isnan(values) & ~blank)
     if len(bad):

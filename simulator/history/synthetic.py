@@ -189,4 +189,71 @@ def synthetic_history(
     return frame.reset_index(drop=True), truth
 
 
-__all__ = ["WEEK_HOURS", "HistoryTruth", "history_truth", "synthetic_history"]
+def synthetic_contacts(
+    weeks: int = 3,
+    seed: int = 2026,
+    *,
+    handle: str = "lognormal",
+    volume_share: float = 0.2,
+    first_date: dt.date = dt.date(2026, 8, 31),
+) -> tuple[pd.DataFrame, HistoryTruth]:
+    """Per-contact records of the ``calls`` channel (``volume_share`` of its volume): arrival
+    time, wait, outcome, handle time. Handle times are ``handle`` (lognormal, gamma or
+    exponential) with the truth's per-interval mean and cv ``handle_cv`` (1 for
+    exponential); patience exponential; waits as in :func:`synthetic_history`."""
+    truth = history_truth(weeks, first_date, 30)
+    step = 30 * 60
+    day_rng, count_rng, time_rng, handle_rng, wait_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    )
+    cv = truth.handle_cv
+    shape = 1 / cv**2
+    effects = day_rng.gamma(1 / truth.day_cv["calls"] ** 2, truth.day_cv["calls"] ** 2, weeks * 7)
+    parts = []
+    for d in range(weeks * 7):
+        date = first_date + dt.timedelta(days=d)
+        w = date.weekday()
+        expected = truth.expected["calls"][w] * volume_share * effects[d]
+        for k in np.flatnonzero(expected > 0):
+            n = int(count_rng.poisson(expected[k]))
+            if not n:
+                continue
+            mu = truth.aht_s["calls"][w, k]
+            if handle == "lognormal":
+                sigma2 = math.log1p(cv**2)
+                times = handle_rng.lognormal(math.log(mu) - sigma2 / 2, math.sqrt(sigma2), n)
+            elif handle == "gamma":
+                times = handle_rng.gamma(shape, mu / shape, n)
+            else:
+                times = handle_rng.exponential(mu, n)
+            load = truth.expected["calls"][w, k] / truth.expected["calls"][w].max()
+            waits = np.where(
+                wait_rng.random(n) < 0.3 + 0.4 * load, wait_rng.exponential(20 + 60 * load, n), 0
+            )
+            patience = wait_rng.exponential(truth.patience_s["calls"], n)
+            gone = patience < waits
+            start = pd.Timestamp(date) + pd.Timedelta(seconds=truth.grid_open_s + k * step)
+            offsets = np.sort(time_rng.random(n)) * step
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "arrival_time": (start + pd.to_timedelta(offsets, unit="s")).strftime(
+                            "%Y-%m-%d %H:%M:%S"
+                        ),
+                        "channel": "calls",
+                        "wait_seconds": np.round(np.where(gone, patience, waits), 2),
+                        "outcome": np.where(gone, "abandoned", "answered"),
+                        "handle_seconds": np.where(gone, np.nan, np.round(times, 2)),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True), truth
+
+
+__all__ = [
+    "WEEK_HOURS",
+    "HistoryTruth",
+    "history_truth",
+    "synthetic_contacts",
+    "synthetic_history",
+]
