@@ -128,10 +128,13 @@ def synthetic_history(
     first_date: dt.date = dt.date(2026, 8, 31),
     interval_minutes: int = 30,
     holiday_share: float = 0.15,
+    holiday_week: int | None = None,
     timezone: str = "Europe/Berlin",
 ) -> tuple[pd.DataFrame, HistoryTruth]:
-    """An interval export (one row per open interval and channel) and its truth."""
-    truth = history_truth(weeks, first_date, interval_minutes)
+    """An interval export (one row per open interval and channel) and its truth. The
+    holiday is the Wednesday of ``holiday_week`` (from 0; default: the third week from the
+    end, the week seasonal-naive copies in a 2-week back-test)."""
+    truth = history_truth(weeks, first_date, interval_minutes, holiday_week=holiday_week)
     step = interval_minutes * 60
     streams = iter(np.random.SeedSequence(seed).spawn(8 * len(_CHANNELS)))
     rows = []
