@@ -288,6 +288,8 @@ def aggregate(
     first = math.ceil(model.warmup_s / model.interval_s - 1e-9)
     counted = slice(first, None)
     open_s = (model.n_intervals - first) * model.interval_s
+    if model.open_mask is not None:  # weekday hours: measured open time only
+        open_s = int(model.open_mask.ravel()[first:].sum()) * model.interval_s
     definition = model.service_level_definition
     rows, interval_rows, per_rep = [], [], []
     labels = [

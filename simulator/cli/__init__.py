@@ -26,6 +26,7 @@ _SUBCOMMANDS = (
     "simulator.cli.schema",
     "simulator.cli.erlang",
     "simulator.cli.batch",
+    "simulator.cli.history",
     "simulator.cli.app",
 )
 
