@@ -173,7 +173,7 @@ class _Run:
         y = self.decisions.coverage_of(self.final.x)
         x0 = np.clip(np.floor(y + 0.5), per_interval.cover_lower, per_interval.cover_upper)
         bound.refine(x0.ravel(), phase="per-interval")
-        bound.polish()
+        bound.polish(phase="per-interval polish")
         self.budget.cut |= budget.cut
         self.search.log.history += bound.log.history
 

@@ -418,7 +418,7 @@ class Search:
                 return nxt
         return None
 
-    def polish(self, max_tries: int | None = None) -> None:
+    def polish(self, max_tries: int | None = None, phase: str = "polish") -> None:
         """Single moves from the best plan, ranked by the model, each simulated; a move is
         kept when the simulation meets every target at a lower cost (see module docstring).
         Moves the model expects to hold at the search margin come first, biggest saving
@@ -434,7 +434,7 @@ class Search:
                 if not self.budget.allows() or (max_tries is not None and tries >= max_tries):
                     return
                 tries += 1
-                cand = self.evaluate(x, "polish")
+                cand = self.evaluate(x, phase)
                 if cand.feasible and cand.cost < base.cost - 1e-9:
                     accepted = True
                     break
