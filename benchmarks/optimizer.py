@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimizer import baseline, optimize
 from optimizer.evaluators import SimulationEvaluator
-from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.search import judge
 from optimizer.targets import scenario_targets
+from simulator.plan import Plan
 from simulator.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,10 +29,10 @@ import numpy as np
 
 from optimizer.master import CutPool, cover, solve_master
 from optimizer.patterns import Decisions, build_decisions
-from optimizer.plan import Plan
 from optimizer.problem import REAL_TIME, Problem
 from optimizer.search import judge
 from simulator.deferred import deferred_requirement
+from simulator.plan import Plan
 from simulator.scenario import Scenario
 from simulator.staffing import required_agents
 from simulator.targets import instances, scenario_targets

@@ -17,11 +17,15 @@ import pandas as pd
 from simulator import limits
 from simulator.batch.run import BatchResult, resolve_sweep, run_batch
 from simulator.batch.sweep import Sweep
-from simulator.cli._common import ProgressBar, check_writable, positive_int
+from simulator.cli.common import ProgressBar, check_writable, positive_int
 from simulator.errors import InputError
 
 MAX_TABLE_POINTS = 20
 """The closing table lists at most this many points (all are in the output files)."""
+
+
+ORDER = 70
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -46,6 +46,10 @@ _TARGET_NAMES = {
 }
 
 
+ORDER = 60
+"""Where ``staffsim --help`` lists this command."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``erlang`` sub-command to the ``staffsim`` parser."""
     parser = subparsers.add_parser(

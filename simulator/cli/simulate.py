@@ -7,7 +7,7 @@ import math
 import sys
 
 from simulator import limits
-from simulator.cli._common import (
+from simulator.cli.common import (
     ProgressBar,
     check_folder,
     check_writable,
@@ -19,6 +19,9 @@ from simulator.errors import InputError
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
+
+ORDER = 10
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     positive_int("--workers", args.workers, minimum=0)
     scenario = load_scenario(args.scenario)
     if args.plan:
-        from optimizer.plan import apply_plan_file  # optional: lands with the optimizer
+        from simulator.plan import apply_plan_file
 
         scenario = apply_plan_file(scenario, args.plan)
     if args.replications is not None:

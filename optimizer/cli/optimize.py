@@ -24,8 +24,11 @@ from typing import Any
 
 import yaml
 
-from simulator.cli._common import StatusLine, load_scenario, positive_int, write_output
+from simulator.cli.common import StatusLine, load_scenario, positive_int, write_output
 from simulator.errors import InputError
+
+ORDER = 20
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -137,7 +140,7 @@ class OptimizeStatus(StatusLine):
 def run(args: argparse.Namespace) -> int:
     from optimizer import optimize
     from optimizer.result import plain
-    from simulator.cli._common import check_writable
+    from simulator.cli.common import check_writable
 
     options = build_options(args)
     scenario = load_scenario(args.scenario)

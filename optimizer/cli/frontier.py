@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import pandas as pd
 
-from simulator.cli._common import ProgressBar, load_scenario, write_output
+from simulator.cli.common import ProgressBar, load_scenario, write_output
 from simulator.errors import InputError
 
 DEFAULT_LEVELS = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+ORDER = 30
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -122,4 +125,3 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 __all__ = ["format_table", "register", "run"]
-_ = sys
