@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.problem import REAL_TIME, Problem
+from simulator.channels import KINDS
 from simulator.deferred import deferred_profile
 from simulator.staffing import kpis_for_agents
 
@@ -153,7 +154,7 @@ class AnalyticModel:
         self.slowdown = np.ones(problem.n_channels)
         for c, name in enumerate(problem.channels):
             ch = sc.channels[name]
-            if ch.kind == "chat":
+            if KINDS[ch.kind].concurrent:
                 self.concurrency[c] = ch.max_concurrency
                 self.slowdown[c] = 1 + ch.concurrency_slowdown * (ch.max_concurrency - 1)
         self.tables = tables if tables is not None else {c: self._table(c) for c in self.real_time}

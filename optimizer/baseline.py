@@ -31,6 +31,7 @@ from optimizer.master import CutPool, cover, solve_master
 from optimizer.patterns import Decisions, build_decisions
 from optimizer.problem import REAL_TIME, Problem
 from optimizer.search import judge
+from simulator.channels import KINDS
 from simulator.deferred import deferred_requirement
 from simulator.plan import Plan
 from simulator.scenario import Scenario
@@ -75,7 +76,7 @@ def erlang_requirement(scenario: Scenario) -> tuple[np.ndarray, dict[str, str]]:
         t = ch.targets
         if ch.kind in REAL_TIME:
             lam = p.rate_per_hour[c]
-            conc = ch.max_concurrency if ch.kind == "chat" else 1
+            conc = ch.max_concurrency if KINDS[ch.kind].concurrent else 1
             aht_eff = aht * (1 + ch.concurrency_slowdown * (conc - 1))
             kwargs: dict[str, float] = {}
             if t.service_level is not None and t.within_seconds is not None:

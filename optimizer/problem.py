@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.channels import KINDS
 from simulator.scenario import Scenario
 
-REAL_TIME = ("call", "chat")
+REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
+"""Channel kinds whose customers wait on the line (the others are deferred backlog work)."""
 
 
 @dataclass(frozen=True)

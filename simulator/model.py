@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.clock import DAY_S, parse_clock
-from simulator.distributions import _Distribution
+from simulator.distributions import DistributionBase
 from simulator.scenario import AgentGroup, Channel, Scenario
 
 
@@ -25,10 +25,10 @@ class ChannelModel:
     kind: str
     priority: int
     rate_per_s: np.ndarray  # expected arrivals per second, per global interval
-    handle: _Distribution
-    patience: _Distribution | None
+    handle: DistributionBase
+    patience: DistributionBase | None
     redial_probability: float
-    redial_delay: _Distribution | None
+    redial_delay: DistributionBase | None
     max_attempts: int
     within_s: float  # T of the service level (seconds); 20 s when no target is set
     day_multiplier_cv: float | None
@@ -48,7 +48,7 @@ class ResolutionModel:
     repeat_share: float
     escalate_share: float
     escalate_to: int  # channel index, -1 if none
-    repeat_delay: _Distribution | None
+    repeat_delay: DistributionBase | None
     repeat_channels: tuple[int, ...]  # where repeat contacts come back
     repeat_cumulative: tuple[float, ...]  # cumulative weights (last = 1.0)
     max_contacts: int

@@ -177,3 +177,9 @@ class ReplicationStats:
     wait_hist: dict[str, np.ndarray]  # channel -> histogram counts of answered waits
     response_hist: dict[str, np.ndarray]  # channel -> histogram of email response times
     groups: dict[str, dict[str, np.ndarray]]  # group -> level -> per-interval array
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` elementwise, NaN where ``den`` is 0 (a KPI with nothing to measure)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)

@@ -30,18 +30,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from simulator.kpis import KPIS
 from simulator.scenario import Scenario
 
 Sense = Literal[">=", "<="]
 Scope = Literal["overall", "per_interval"]
-KPI_UNIT = {
-    "service_level": "share",
-    "abandon_rate": "share",
-    "within_promise": "share",
-    "fcr": "share",
-    "occupancy": "share",
-    "asa_s": "seconds",
-}
 _TOL = 1e-9
 FLOOR_MIN_CONTACTS = 10.0
 """A per-interval floor judges only intervals where the channel is offered at least this many
@@ -397,7 +390,7 @@ def format_value(value: float, kpi: str) -> str:
     """A KPI value as people read it: shares in %, ASA in seconds; ``n/a`` when undefined."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if KPI_UNIT.get(kpi) == "seconds":
+    if KPIS[kpi].unit == "seconds":
         return f"{value:,.1f} s"
     return f"{value:.1%}"
 
@@ -425,7 +418,6 @@ def verdict_line(row: pd.Series) -> str:
 __all__ = [
     "CHECK_COLUMNS",
     "FLOOR_MIN_CONTACTS",
-    "KPI_UNIT",
     "VERDICT_COLUMNS",
     "Instances",
     "KpiSummary",

@@ -35,7 +35,8 @@ from pydantic import BaseModel, TypeAdapter
 from simulator.batch import load_results, resolve_sweep
 from simulator.cli import build_parser, main
 from simulator.distributions import Distribution
-from simulator.results import CHANNEL_KPIS, GROUP_KPIS, INTERVAL_KPIS
+from simulator.kpis import CHANNEL_INTERVAL_KPIS as INTERVAL_KPIS
+from simulator.kpis import CHANNEL_KPIS, GROUP_KPIS
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 
