@@ -38,9 +38,9 @@ from optimizer import baseline, optimize
 from optimizer.evaluators import SimulationEvaluator
 from optimizer.problem import Problem
 from optimizer.search import judge
-from optimizer.targets import scenario_targets
 from simulator.plan import Plan
 from simulator.scenario import Scenario
+from simulator.targets import scenario_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
