@@ -18,7 +18,7 @@ each replication is still stored, resumed and reported on its own.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -44,10 +44,8 @@ from simulator.batch.sweep import Point, Sweep, SweepSpec, sweep_from_scenarios
 from simulator.batch.worker import OVERALL_ENTITY, ChunkOutput, describe_error, run_chunk
 from simulator.errors import InputError
 from simulator.results import summarise
+from simulator.runner import Progress
 from simulator.scenario import Scenario
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each finished task of this run."""
 
 SUMMARY_STATS = ["mean", "ci_half_width", "ci_low", "ci_high", "n"]
 _ROW_KEYS = ["entity_type", "entity", "kpi"]
@@ -409,6 +407,8 @@ class _Outcome:
     stopped: str | None = None
 
 
+WORKER_DIED = "a worker process died (killed, or out of memory); finished tasks are stored"
+
 Chunk = tuple[Point, tuple[int, ...]]
 """What one submitted task runs: some replications of one point."""
 
@@ -432,9 +432,13 @@ def _execute(
                 if chunk is None:
                     break
                 point, reps = chunk
-                future = executor.submit(
-                    run_chunk, point.model, point.seed, reps, point.point_id, point.digest
-                )
+                try:
+                    future = executor.submit(
+                        run_chunk, point.model, point.seed, reps, point.point_id, point.digest
+                    )
+                except BrokenProcessPool:  # a worker died after the last results came in
+                    outcome.stopped = WORKER_DIED
+                    return
                 pending[future] = chunk
             if not pending:
                 return
@@ -468,9 +472,7 @@ def _collect(
         outcome.interrupted = True
         return False
     except BrokenProcessPool:
-        outcome.stopped = (
-            "a worker process died (killed, or out of memory); finished tasks are stored"
-        )
+        outcome.stopped = WORKER_DIED
         return False
     except Exception as exc:  # the chunk never ran or its worker was lost (Dask)
         error, text = describe_error(exc)
