@@ -8,7 +8,7 @@ that form, one line per problem naming the field, and the current scenario stays
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -16,17 +16,15 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from simulator import InputError, Scenario
+from simulator.distributions import DISTRIBUTION_NAMES, WITH_CV
+from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import arrival_profile, expected_contacts, staffing_profile
 
-DISTRIBUTIONS = ["exponential", "lognormal", "gamma", "deterministic", "empirical"]
-WITH_CV = {"lognormal", "gamma"}
+# Choices come from the scenario model, never re-typed.
+DISTRIBUTIONS = list(DISTRIBUTION_NAMES)
 NEVER = "never abandons"
-SL_DEFINITIONS = [
-    "answered_within_over_offered",
-    "answered_within_over_answered",
-    "answered_within_over_offered_minus_short_abandons",
-]
-AGENT_SELECTION = ["longest_idle", "most_proficient", "cheapest"]
+SL_DEFINITIONS = list(get_args(ServiceLevelDefinition))
+AGENT_SELECTION = list(get_args(AgentSelection))
 
 
 def render() -> None:
