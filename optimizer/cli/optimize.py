@@ -24,7 +24,13 @@ from typing import Any
 
 import yaml
 
-from simulator.cli.common import StatusLine, load_scenario, positive_int, write_output
+from simulator.cli.common import (
+    StatusLine,
+    add_progress_option,
+    load_scenario,
+    positive_int,
+    write_output,
+)
 from simulator.errors import InputError
 
 ORDER = 20
@@ -71,12 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("table", "json", "yaml"), default="table")
     parser.add_argument("--out", help="write the plan file (YAML) here")
     parser.add_argument("--schedule", metavar="CSV", help="write the plan as CSV here")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress line on stderr (default: when stderr is a terminal)",
-    )
+    add_progress_option(parser, "progress line")
     parser.set_defaults(func=run)
 
 

@@ -9,6 +9,7 @@ import sys
 from simulator import limits
 from simulator.cli.common import (
     ProgressBar,
+    add_progress_option,
     check_folder,
     check_writable,
     load_scenario,
@@ -38,12 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="write the result to this file instead of stdout")
     parser.add_argument("--plan", help="staffing plan YAML (from `staffsim optimize --out`)")
     parser.add_argument("--contact-log", metavar="DIR", help="opt-in per-contact CSV logs")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
