@@ -213,7 +213,7 @@ def render(
         f"- Model: one call channel open 00:00-24:00 every day (one continuous queue), Poisson "
         f"arrivals, exponential handle time of mean {AHT_S:g} s, c agents, load ρ = A/c; "
         "M/M/c+M adds exponential patience of mean θ⁻¹. Exact values: Erlang C (M/M/c) and "
-        "Erlang A (M/M/c+M) from `simulator.erlang`.",
+        "Erlang A (M/M/c+M) from `simulator.queueing.erlang`.",
         "- Each replication discards a warm-up of about 5 relaxation times and then counts "
         "every call arriving until the end of its last day (calls waiting at the end are "
         "served, not censored). KPIs are computed per replication and summarised as mean "

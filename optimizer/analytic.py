@@ -15,7 +15,7 @@ the simulation evaluator is the judge. Per planning interval:
 * the carried work is taken from the skilled groups in proportion to their share of the
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
-  backlog model of :mod:`simulator.deferred` over the whole horizon (carry-over included).
+  backlog model of :mod:`simulator.queueing.deferred` over the whole horizon (carry-over included).
   Emails are blended into idle time but never interrupted: an agent who took an email when
   the phones were quiet is not there for the next call. A model *anchored* at a plan
   (:meth:`AnalyticModel.anchored`) takes the agents its email work occupies in each interval
@@ -37,8 +37,8 @@ import numpy as np
 
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
-from simulator.deferred import deferred_profile
-from simulator.staffing import kpis_for_agents
+from simulator.queueing.deferred import deferred_profile
+from simulator.queueing.staffing import kpis_for_agents
 
 CHANNEL_FIELDS = ("offered", "answered", "abandoned", "answered_within", "wait_sum", "resolved")
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")

@@ -2,9 +2,9 @@
 
 1. **Staff each interval.** Per channel and interval, Erlang C (no abandonment, exponential
    handle times) gives the agents its service-level / ASA target needs
-   (:func:`simulator.staffing.required_agents`); a channel without such a target is
+   (:func:`simulator.queueing.staffing.required_agents`); a channel without such a target is
    staffed to 85% occupancy; an email channel gets the fluid requirement of its promise
-   (:func:`simulator.deferred.deferred_requirement`), the same in every open interval. Each
+   (:func:`simulator.queueing.deferred.deferred_requirement`), the same in every open interval. Each
    channel is staffed by its *home* group (the most specialised group with the skill, then
    the cheapest), at that group's speed; the sum is divided by ``1 − shrinkage`` and rounded
    up. Other skills help in the simulation but are not counted on — as in practice.
@@ -32,10 +32,10 @@ from optimizer.patterns import Decisions, build_decisions
 from optimizer.problem import REAL_TIME, Problem
 from optimizer.search import judge
 from simulator.channels import KINDS
-from simulator.deferred import deferred_requirement
 from simulator.plan import Plan
+from simulator.queueing.deferred import deferred_requirement
+from simulator.queueing.staffing import required_agents
 from simulator.scenario import Scenario
-from simulator.staffing import required_agents
 from simulator.targets import instances, scenario_targets
 
 DEFAULT_OCCUPANCY = 0.85

@@ -124,8 +124,8 @@ def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------------------
-# Textbook Erlang C in exact arithmetic: the independent reference for simulator.erlang
-# and simulator.staffing (no code shared with them)
+# Textbook Erlang C in exact arithmetic: the independent reference for simulator.queueing.erlang
+# and simulator.queueing.staffing (no code shared with them)
 # --------------------------------------------------------------------------------------
 def exact_erlang_b(agents: int, load: Fraction) -> Fraction:
     """Erlang B by the textbook recursion ``1/B(k) = 1 + k/A · 1/B(k−1)`` in fractions."""

@@ -1,6 +1,7 @@
 """Staffing requirements: the fewest agents meeting every target, per interval, vectorised.
 
-Units as in :mod:`simulator.erlang`: arrival rates per hour, times in seconds, loads in Erlangs.
+Units as in :mod:`simulator.queueing.erlang`: arrival rates per hour, times in seconds, loads
+in Erlangs.
 
 * :func:`required_agents` — smallest number of agents answering contacts such that *every*
   given target holds (service level X within T s, max ASA, max abandonment with Erlang A, max
@@ -26,7 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from simulator.erlang import (
+from simulator.errors import InputError
+from simulator.queueing.erlang import (
     SECONDS_PER_HOUR,
     QueueKpis,
     _erlang_a_kpis,
@@ -35,7 +37,6 @@ from simulator.erlang import (
     _scalar_or_array,
     as_checked_array,
 )
-from simulator.errors import InputError
 
 __all__ = [
     "StaffingRequirement",
@@ -402,7 +403,7 @@ def kpis_for_agents(
     """KPIs achieved by ``agents`` answering (Erlang C, or Erlang A with ``patience_s``).
 
     The reverse of :func:`required_agents`; ``agents`` are the ones answering, after
-    shrinkage. See :class:`simulator.erlang.QueueKpis` for the KPI definitions.
+    shrinkage. See :class:`simulator.queueing.erlang.QueueKpis` for the KPI definitions.
     """
     lam = as_checked_array("arrival_rate_per_hour", arrival_rate_per_hour, ge=0)
     aht = as_checked_array("aht_s", aht_s, gt=0)
