@@ -58,12 +58,7 @@ class Problem:
         rates = np.zeros((len(channels), k))
         for c, name in enumerate(channels):
             arr = scenario.channels[name].arrivals
-            if arr.rate_per_hour is not None:
-                rates[c] = arr.rate_per_hour * arr.scale
-            else:
-                grid = np.asarray(arr.volumes, dtype=float)
-                grid = np.tile(grid, (h.days, 1)) if grid.ndim == 1 else grid
-                rates[c] = grid.ravel() * arr.scale / interval_h
+            rates[c] = arr.interval_volumes(h).ravel() * arr.scale / interval_h
         skilled = np.array(
             [[c in scenario.agent_groups[g].skills for c in channels] for g in groups], dtype=bool
         )

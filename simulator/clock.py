@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 DAY_S = 86_400
 """Seconds in a calendar day."""
 
@@ -53,6 +55,17 @@ def interval_label(day: int, time_label: str, days: int) -> str:
     return f"d{day} {time_label}" if days > 1 else time_label
 
 
+def day_grid(values: Any, days: int, per_day: int) -> np.ndarray:
+    """Per-interval values as a ``days × per_day`` array: a constant, one list for every
+    day, or one list per day (:data:`PerIntervalValues`)."""
+    if isinstance(values, int | float):
+        return np.full((days, per_day), float(values))
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 1:
+        return np.tile(array, (days, 1))
+    return array
+
+
 def first_counted_interval(warmup_s: float, interval_s: float) -> int:
     """The first interval measured after a warm-up of ``warmup_s`` seconds (intervals
     starting inside the warm-up are not counted)."""
@@ -64,6 +77,7 @@ __all__ = [
     "PerIntervalValues",
     "clock_label",
     "clock_text",
+    "day_grid",
     "first_counted_interval",
     "interval_label",
     "parse_clock",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.clock import DAY_S, parse_clock
+from simulator.clock import DAY_S, day_grid, parse_clock
 from simulator.distributions import DistributionBase
 from simulator.scenario import AgentGroup, Channel, Scenario
 
@@ -171,24 +171,10 @@ class CompiledModel:
         return candidate if candidate < self.end_s else None
 
 
-def _grid(values: object, days: int, per_day: int) -> np.ndarray:
-    """Expand a constant / per-interval list / per-day lists into ``days × per_day``."""
-    if isinstance(values, int | float):
-        return np.full((days, per_day), float(values))
-    array = np.asarray(values, dtype=float)
-    if array.ndim == 1:
-        return np.tile(array, (days, 1))
-    return array
-
-
 def _channel_rates(scenario: Scenario, name: str) -> np.ndarray:
     horizon = scenario.horizon
     arrivals = scenario.channels[name].arrivals
-    if arrivals.rate_per_hour is not None:
-        per_interval = arrivals.rate_per_hour * horizon.interval_s / 3600
-        grid = _grid(per_interval, horizon.days, horizon.intervals_per_day)
-    else:
-        grid = _grid(arrivals.volumes, horizon.days, horizon.intervals_per_day)
+    grid = arrivals.interval_volumes(horizon)
     return (grid * arrivals.scale / horizon.interval_s).ravel()
 
 
@@ -200,7 +186,7 @@ def _staffing_changes(
     starts = _interval_starts(scenario)
     interval_h = horizon.interval_s / 3600
     if group.staffing is not None:
-        grid = _grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
+        grid = day_grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
         changes: list[tuple[float, int]] = []
         for day in range(horizon.days):
             for i in range(horizon.intervals_per_day):

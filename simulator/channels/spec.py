@@ -6,8 +6,9 @@ promise). Which kind may set which field, and the kind rules, are the kinds' own
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import (
     Field,
     field_validator,
@@ -16,7 +17,7 @@ from pydantic import (
 
 from simulator import limits
 from simulator.channels import KindName, kind_problem
-from simulator.clock import PerIntervalValues
+from simulator.clock import PerIntervalValues, day_grid
 from simulator.distributions import Distribution, FrozenModel
 
 INTERVAL_FLOOR_BELOW_TARGET = 0.30
@@ -68,6 +69,16 @@ class Arrivals(FrozenModel):
         if (self.rate_per_hour is None) == (self.volumes is None):
             raise ValueError("give exactly one of rate_per_hour or volumes")
         return self
+
+    def interval_volumes(self, horizon: Any) -> np.ndarray:
+        """Expected first contacts per open interval (``horizon.days × intervals_per_day``),
+        before ``scale``: the one expansion of ``rate_per_hour`` / ``volumes`` that the
+        compiled model and the optimizer read."""
+        if self.rate_per_hour is not None:
+            values: Any = self.rate_per_hour * horizon.interval_s / 3600
+        else:
+            values = self.volumes
+        return day_grid(values, horizon.days, horizon.intervals_per_day)
 
 
 class Redial(FrozenModel):
