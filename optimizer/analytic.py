@@ -37,12 +37,13 @@ import numpy as np
 
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
+from simulator.clock import DAY_S
 from simulator.queueing.deferred import deferred_profile
 from simulator.queueing.staffing import kpis_for_agents
 
 CHANNEL_FIELDS = ("offered", "answered", "abandoned", "answered_within", "wait_sum", "resolved")
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
-ASA_CAP_S = 86_400.0  # an unstable Erlang C queue reports ASA = inf; cap it at one day
+ASA_CAP_S = float(DAY_S)  # an unstable Erlang C queue reports ASA = inf; cap it at one day
 _SWEEPS = 6  # fixed-point sweeps when agents are shared by several real-time channels
 
 
@@ -366,7 +367,7 @@ class AnalyticModel:
         sc = p.scenario
         ch = sc.channels[p.channels[c]]
         hz = sc.horizon
-        per_day = 86400 // hz.interval_s
+        per_day = DAY_S // hz.interval_s
         first = hz.open_s // hz.interval_s
         open_slots = np.array(
             [d * per_day + first + i for d in range(p.days) for i in range(p.intervals_per_day)]

@@ -32,6 +32,7 @@ from optimizer.patterns import Decisions, build_decisions
 from optimizer.problem import REAL_TIME, Problem
 from optimizer.search import judge
 from simulator.channels import KINDS
+from simulator.clock import DAY_S
 from simulator.plan import Plan
 from simulator.queueing.deferred import deferred_requirement
 from simulator.queueing.staffing import required_agents
@@ -161,7 +162,7 @@ def _deferred_need(scenario: Scenario, p: Problem, c: int, aht: float) -> np.nda
     if ch.promise_hours is None or ch.targets.within_promise is None:
         return np.zeros(p.n_intervals)
     h = scenario.horizon
-    per_day = 86400 // h.interval_s
+    per_day = DAY_S // h.interval_s
     first = h.open_s // h.interval_s
     volumes = np.zeros(per_day)
     closed = per_day - h.intervals_per_day

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.clock import DAY_S
+
 # ---- files ------------------------------------------------------------------------------
 MAX_YAML_BYTES = 4_000_000
 """Largest YAML file read (bytes). A year of 15-minute volumes for one channel is ~200 kB;
@@ -58,7 +60,7 @@ MAX_EXPECTED_CONTACTS = 2_000_000
 email included). At ~25,000 contacts per second per core that is ~80 s per replication, and
 a queue holding all of them fits in ~1 GB."""
 
-MAX_DURATION_S = 366 * 86_400
+MAX_DURATION_S = 366 * DAY_S
 """Longest duration in any distribution (handle time, patience, delays), seconds: a year."""
 
 MAX_PROMISE_HOURS = 366 * 24
