@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from simulator.stats import ReplicationStats, histogram_quantile, ratio
 from simulator.targets import KpiSummary, Target, check_table, verdicts
 
 SCHEMA_VERSION = 1
+OVERALL = "all"
+"""Entity name of the overall KPIs (all channels, all groups) in per-replication rows."""
 
 
 def summarise(values: np.ndarray) -> tuple[float, float, int]:
@@ -265,7 +268,11 @@ class _Tables:
 
 
 def _channel_kpis(
-    model: CompiledModel, ch: ChannelModel, reps: list[ReplicationStats], grid: _Grid
+    model: CompiledModel,
+    ch: ChannelModel,
+    reps: list[ReplicationStats],
+    grid: _Grid,
+    intervals: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], dict]:
     """A channel's KPIs per replication over the horizon and per interval (only those its
     kind reports), and its horizon totals and scalars."""
@@ -310,6 +317,8 @@ def _channel_kpis(
     kind = KINDS[ch.kind]
     values |= kind.extra_kpis(channel=ch, model=model, reps=reps, tot=tot, sc=sc, counted=counted)
     values = {k: v for k, v in values.items() if KPIS[k].applies_to(kind)}
+    if not intervals:
+        return values, {}, tot, {"scalars": sc, "hist": hists.sum(axis=0)}
     per_interval = {
         "offered": arrays["offered"],
         "answered": arrays["answered"],
@@ -325,7 +334,11 @@ def _channel_kpis(
 
 
 def _group_kpis(
-    model: CompiledModel, grp: GroupModel, reps: list[ReplicationStats], grid: _Grid
+    model: CompiledModel,
+    grp: GroupModel,
+    reps: list[ReplicationStats],
+    grid: _Grid,
+    intervals: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
     """A group's KPIs per replication over the horizon and per interval, and its paid
     hours over the counted intervals."""
@@ -343,6 +356,8 @@ def _group_kpis(
         "paid_hours": np.full(len(reps), paid_h),
         "cost": np.full(len(reps), paid_h * grp.cost_per_hour),
     }
+    if not intervals:
+        return values, {}, paid_h
     per_interval = {
         "occupancy": ratio(busy, present),
         "agents_available": present / model.interval_s,
@@ -350,6 +365,70 @@ def _group_kpis(
         "paid_hours": np.tile(grp.paid_hours_per_interval, (len(reps), 1)),
     }
     return values, per_interval, paid_h
+
+
+@dataclass
+class KpiValues:
+    """Every KPI of some replications, per replication, before any summary: over the
+    horizon (one value per replication) and, when asked for, per interval (replications x
+    intervals). :func:`aggregate` summarises them; a batch worker stores them as they are."""
+
+    channels: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]]
+    groups: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]]
+    overall: dict[str, np.ndarray]
+    wait_histograms: dict[str, np.ndarray]
+
+    def horizon_rows(self) -> Iterator[tuple[str, str, str, np.ndarray]]:
+        """``(entity_type, entity, kpi, values)``: channels, groups, then overall (entity
+        ``"all"``), in the order of the result tables."""
+        for entity_type, entities in (("channel", self.channels), ("group", self.groups)):
+            for name, values, _ in entities:
+                for kpi, v in values.items():
+                    yield entity_type, name, kpi, v
+        for kpi, v in self.overall.items():
+            yield "overall", OVERALL, kpi, v
+
+
+def kpi_values(
+    model: CompiledModel, reps: list[ReplicationStats], *, intervals: bool = True
+) -> KpiValues:
+    """Every KPI of each replication in ``reps`` (see :class:`KpiValues`)."""
+    grid = _Grid.of(model)
+    hist_total: dict[str, np.ndarray] = {}
+    n = len(reps)
+    total_offered, realtime_offered = np.zeros(n), np.zeros(n)
+    first_handled, first_resolved = np.zeros(n), np.zeros(n)
+    total_answered, total_abandoned = np.zeros(n), np.zeros(n)
+    channels = []
+    for ch in model.channels:
+        values, per_interval, tot, extra = _channel_kpis(model, ch, reps, grid, intervals)
+        sc = extra["scalars"]
+        hist_total[ch.name] = extra["hist"]
+        total_offered += tot["offered"]
+        if KINDS[ch.kind].realtime:  # abandonment is a real-time notion
+            realtime_offered += tot["offered"]
+            total_abandoned += tot["abandoned"]
+        first_handled += sc["issue_first_handled"]
+        first_resolved += sc["issue_first_resolved"]
+        total_answered += tot["answered"]
+        channels.append((ch.name, values, per_interval))
+    total_cost, total_paid = np.zeros(n), np.zeros(n)
+    groups = []
+    for grp in model.groups:
+        values, per_interval, paid_h = _group_kpis(model, grp, reps, grid, intervals)
+        total_cost += paid_h * grp.cost_per_hour
+        total_paid += paid_h
+        groups.append((grp.name, values, per_interval))
+    overall = {
+        "offered": total_offered,
+        "answered": total_answered,
+        "abandoned": total_abandoned,
+        "abandon_rate": ratio(total_abandoned, realtime_offered),  # calls and chats only
+        "fcr": ratio(first_resolved, first_handled),
+        "paid_hours": total_paid,
+        "cost": total_cost,
+    }
+    return KpiValues(channels, groups, overall, hist_total)
 
 
 def aggregate(
@@ -365,47 +444,20 @@ def aggregate(
     each replication, then summarised over them (mean, 95% CI half-width, n)."""
     grid = _Grid.of(model)
     t = _Tables(grid)
-    hist_total: dict[str, np.ndarray] = {}
     n = len(reps)
-    total_offered, realtime_offered = np.zeros(n), np.zeros(n)
-    first_handled, first_resolved = np.zeros(n), np.zeros(n)
-    total_answered, total_abandoned = np.zeros(n), np.zeros(n)
-    for ch in model.channels:
-        values, per_interval, tot, extra = _channel_kpis(model, ch, reps, grid)
-        sc = extra["scalars"]
-        hist_total[ch.name] = extra["hist"]
-        total_offered += tot["offered"]
-        if KINDS[ch.kind].realtime:  # abandonment is a real-time notion
-            realtime_offered += tot["offered"]
-            total_abandoned += tot["abandoned"]
-        first_handled += sc["issue_first_handled"]
-        first_resolved += sc["issue_first_resolved"]
-        total_answered += tot["answered"]
+    kv = kpi_values(model, reps)
+    for name, values, per_interval in kv.channels:
         for kpi, v in values.items():
-            t.add(t.rows, "channel", ch.name, kpi, v)
+            t.add(t.rows, "channel", name, kpi, v)
         for kpi, arr in per_interval.items():
-            t.add_intervals(t.interval_rows, ch.name, kpi, arr)
-
-    total_cost, total_paid = np.zeros(n), np.zeros(n)
-    for grp in model.groups:
-        values, per_interval, paid_h = _group_kpis(model, grp, reps, grid)
-        total_cost += paid_h * grp.cost_per_hour
-        total_paid += paid_h
+            t.add_intervals(t.interval_rows, name, kpi, arr)
+    for name, values, per_interval in kv.groups:
         for kpi, v in values.items():
-            t.add(t.group_rows, "group", grp.name, kpi, v)
+            t.add(t.group_rows, "group", name, kpi, v)
         for kpi, arr in per_interval.items():
-            t.add_intervals(t.group_interval_rows, grp.name, kpi, arr)
-
-    overall_values = {
-        "offered": total_offered,
-        "answered": total_answered,
-        "abandoned": total_abandoned,
-        "abandon_rate": ratio(total_abandoned, realtime_offered),  # calls and chats only
-        "fcr": ratio(first_resolved, first_handled),
-        "paid_hours": total_paid,
-        "cost": total_cost,
-    }
-    overall_rows = [(k, *summarise(v)) for k, v in overall_values.items()]
+            t.add_intervals(t.group_interval_rows, name, kpi, arr)
+    overall_rows = [(k, *summarise(v)) for k, v in kv.overall.items()]
+    hist_total = kv.wait_histograms
 
     def frame(records: list[tuple], key: str) -> pd.DataFrame:
         df = pd.DataFrame(records, columns=["_", key, "kpi", "mean", "ci_half_width", "n"])

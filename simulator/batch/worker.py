@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from simulator.batch.store import TaskResult
 from simulator.engine import run_replication
 from simulator.model import CompiledModel
-from simulator.results import aggregate
+from simulator.results import OVERALL, kpi_values
 
-OVERALL_ENTITY = "all"
+OVERALL_ENTITY = OVERALL
 """Entity name of the ``overall`` rows (all channels / all groups together)."""
 
 
@@ -28,25 +28,13 @@ def run_task(
     """One replication of one point, reduced to its KPI rows (runs in a worker).
 
     Each row is ``(entity_type, entity, kpi, value)``: every channel KPI, every group KPI,
-    then the overall KPIs (entity ``"all"``), as ``aggregate`` computes them for a single
-    replication. Time in ``compute_s`` is wall seconds spent in the worker.
+    then the overall KPIs (entity ``"all"``), the values :func:`simulator.results.aggregate`
+    summarises. Time in ``compute_s`` is wall seconds spent in the worker.
     """
     started = time.perf_counter()
     stats = run_replication(model, seed, replication)
-    result = aggregate(model, [stats], seed=seed, targets={})
-    rows: list[tuple[str, str, str, float]] = []
-    for entity_type, frame, key in (
-        ("channel", result.channels, "channel"),
-        ("group", result.groups, "group"),
-    ):
-        rows += [
-            (entity_type, str(e), str(k), float(v))
-            for e, k, v in zip(frame[key], frame["kpi"], frame["mean"], strict=True)
-        ]
-    rows += [
-        ("overall", OVERALL_ENTITY, str(k), float(v))
-        for k, v in zip(result.overall["kpi"], result.overall["mean"], strict=True)
-    ]
+    values = kpi_values(model, [stats], intervals=False)  # arrays: no tables per task
+    rows = [(etype, entity, kpi, float(v[0])) for etype, entity, kpi, v in values.horizon_rows()]
     return TaskResult(
         point_id, replication, seed, digest, rows, compute_s=time.perf_counter() - started
     )
