@@ -267,6 +267,18 @@ class _Tables:
             )
 
 
+def _queue_kpis(sums: dict[str, np.ndarray], definition: str) -> dict[str, np.ndarray]:
+    """The KPIs of a queue from its counts, over the horizon or per interval alike."""
+    return {
+        "offered": sums["offered"],
+        "answered": sums["answered"],
+        "abandoned": sums["abandoned"],
+        "abandon_rate": ratio(sums["abandoned"], sums["offered"]),
+        "service_level": _service_level(sums, definition),
+        "asa_s": ratio(sums["wait_sum"], sums["answered"]),
+    }
+
+
 def _channel_kpis(
     model: CompiledModel,
     ch: ChannelModel,
@@ -288,14 +300,8 @@ def _channel_kpis(
         key: np.array([r.channel_scalars[ch.name][key] for r in reps])
         for key in reps[0].channel_scalars[ch.name]
     }
-    values = {
-        "offered": tot["offered"],
-        "answered": tot["answered"],
-        "abandoned": tot["abandoned"],
-        "abandon_rate": ratio(tot["abandoned"], tot["offered"]),
-        "service_level": _service_level(tot, definition),
+    values = _queue_kpis(tot, definition) | {
         "p_wait": ratio(tot["offered"] - hists[:, 0], tot["offered"]),
-        "asa_s": ratio(tot["wait_sum"], tot["answered"]),
         "mean_wait_all_s": ratio(
             tot["wait_sum"] + tot["abandon_wait_sum"], tot["answered"] + tot["abandoned"]
         ),
@@ -316,16 +322,10 @@ def _channel_kpis(
     }
     kind = KINDS[ch.kind]
     values |= kind.extra_kpis(channel=ch, model=model, reps=reps, tot=tot, sc=sc, counted=counted)
-    values = {k: v for k, v in values.items() if KPIS[k].applies_to(kind)}
+    values = {k: values[k] for k in CHANNEL_KPIS if k in values and KPIS[k].applies_to(kind)}
     if not intervals:
         return values, {}, tot, {"scalars": sc, "hist": hists.sum(axis=0)}
-    per_interval = {
-        "offered": arrays["offered"],
-        "answered": arrays["answered"],
-        "abandoned": arrays["abandoned"],
-        "abandon_rate": ratio(arrays["abandoned"], arrays["offered"]),
-        "service_level": _service_level(arrays, definition),
-        "asa_s": ratio(arrays["wait_sum"], arrays["answered"]),
+    per_interval = _queue_kpis(arrays, definition) | {
         "mean_queue_length": arrays["queue_area"] / model.interval_s,
         "backlog": arrays["backlog"],
     }
