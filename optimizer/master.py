@@ -24,7 +24,12 @@ a node limit rather than a clock, so the same input gives the same plan on any m
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -335,7 +340,7 @@ def solve_master(
     x_upper: np.ndarray | None = None,
     integer: bool = True,
     node_limit: int = 5_000,
-    time_limit_s: float = 300.0,
+    time_limit_s: float = 60.0,
     gap: float = 0.01,
     smooth: float = SMOOTHING,
 ) -> MasterSolution | None:
@@ -460,19 +465,20 @@ def solve_master(
     integrality = np.zeros(n_var)
     if integer:
         integrality[:j_n] = 1
-    res = milp(
-        c,
-        constraints=[LinearConstraint(a, np.concatenate(lbs), np.concatenate(ubs))],
-        integrality=integrality,
-        bounds=Bounds(lo, hi),
-        options={
-            "disp": False,
-            "node_limit": node_limit,
-            "time_limit": time_limit_s,
-            "mip_rel_gap": gap,
-            "presolve": True,
-        },
-    )
+    with _quiet_stdout():
+        res = milp(
+            c,
+            constraints=[LinearConstraint(a, np.concatenate(lbs), np.concatenate(ubs))],
+            integrality=integrality,
+            bounds=Bounds(lo, hi),
+            options={
+                "disp": False,
+                "node_limit": node_limit,
+                "time_limit": time_limit_s,
+                "mip_rel_gap": gap,
+                "presolve": True,
+            },
+        )
     if res.x is None:
         return None
     x = res.x[:j_n]
@@ -480,6 +486,32 @@ def solve_master(
     y = np.asarray(decisions.coverage @ x).reshape(g_n, k_n)
     hit = res.status not in (0, 2)  # stopped by a node / iteration / time limit
     return MasterSolution(x, y, float(d.cost @ x), str(res.message), res.status == 0, hit)
+
+
+_STDOUT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS prints a line of its own debugging to the C-level stdout now and then (seen:
+    ``HighsMipSolverData::transformNewIntegerFeasibleSolution``), which would land inside
+    ``staffsim optimize --format json``: send file descriptor 1 to /dev/null while it runs."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout (tests, app)
+        yield
+        return
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(fd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            os.close(devnull)
 
 
 def cover(decisions: Decisions, requirement: np.ndarray) -> MasterSolution | None:

@@ -54,6 +54,7 @@ Progress = Callable[[dict[str, Any]], None]
 INNER_ROUNDS = 8  # Kelley rounds per model before taking the last answer
 TRUST_START, TRUST_MIN, TRUST_MAX = 4.0, 1.0, 12.0  # agents per group and interval
 POLISH_TRIES = 4  # simulated moves per polish round before giving up
+REPAIR_UP = 2.0  # agents per group and interval a repair may add
 
 
 @dataclass
@@ -263,16 +264,18 @@ class Search:
                     break
             # ... then whole agents around the relaxation's, checked on the model again.
             # Whole agents: each count rounded down or up from the relaxation (a small
-            # program), else free above the relaxation's whole agents, else free.
+            # program), else free above the relaxation's whole agents. The box stays with
+            # the relaxation: on the coverage of whole shift counts it is an exact-cover
+            # problem (weekly tours make it one HiGHS can take minutes to prove empty),
+            # and the rounding keeps the plan next to the relaxation's anyway.
             bounds = [
                 {"x_lower": np.floor(relaxed.x + 1e-6), "x_upper": np.ceil(relaxed.x - 1e-6)},
                 {"x_lower": np.floor(relaxed.x + 1e-6)},
-                {},
             ]
             whole = None
             for extra in bounds:
                 whole = solve_master(
-                    self.d, constraints, pool, budget=self.cost_cap, floor=floor, box=box, **extra
+                    self.d, constraints, pool, budget=self.cost_cap, floor=floor, **extra
                 )
                 if whole is not None:
                     break
@@ -368,10 +371,12 @@ class Search:
         return False
 
     def _repair(self, cand: Candidate, below: float) -> np.ndarray | None:
-        """Agents added to ``cand`` where its simulation is short (only adds), if the model
-        says that costs less than ``below``; None otherwise."""
+        """Agents added to ``cand`` where its simulation is short (at most one fewer
+        anywhere, ``REPAIR_UP`` more), if the model says that costs less than ``below``;
+        None otherwise."""
         model = self.model_at(cand)
-        sol = self.plan_on_model(model, cand.evaluation.kpis, cand.y, floor=cand.y - 1e-6)
+        box = (cand.y - 1.0, cand.y + REPAIR_UP)
+        sol = self.plan_on_model(model, cand.evaluation.kpis, cand.y, box=box)
         if sol is None or sol.cost >= below - 1e-9:
             return None
         nxt = np.rint(sol.x)
@@ -379,65 +384,39 @@ class Search:
 
     def _step(self, centre: Candidate, radius: float, repairing: bool) -> np.ndarray | None:
         """The next plan to simulate from ``centre`` (see :meth:`refine`), or None when the
-        model finds none not simulated yet."""
+        model finds none not simulated yet. Every step stays in a box around the centre
+        (the corrections are local): ``radius`` agents per group and interval either way
+        from a feasible centre; from one that misses a target, up to ``radius`` more but at
+        most one fewer (one fewer lets a group be swapped for a better one, e.g. for
+        first-contact resolution) — and with ``repairing``, at most ``REPAIR_UP`` more."""
         model = self.model_at(centre)
         kpis = centre.evaluation.kpis
-        if centre.feasible:
-            box = (centre.y - radius, centre.y + radius)
-            sol = self.plan_on_model(model, kpis, centre.y, box=box)
-        elif repairing:
-            sol = self.plan_on_model(model, kpis, centre.y, floor=centre.y - 1e-6)
-        else:
-            sol = self.plan_on_model(model, kpis, centre.y)
+        up = min(radius, REPAIR_UP) if repairing else radius
+        down = radius if centre.feasible else 1.0
+        box = (centre.y - down, centre.y + up)
+        sol = self.plan_on_model(model, kpis, centre.y, box=box)
         if sol is None:
             return None
         nxt = np.rint(sol.x)
         return None if nxt.astype(np.int64).tobytes() in self.seen else nxt
 
     def _push(self, centre: Candidate) -> np.ndarray | None:
-        """Last-resort repair by the simulation alone: for each missed target, one agent more
-        of the cheapest group skilled for it in every interval where it is short (for a
-        horizon target: in the tenth of intervals where its KPI is worst), through the
-        cheapest variable that covers that interval. None when nothing can be added."""
-        d, p = self.d, self.p
-        inst = instances(centre.evaluation.kpis, self.targets)
-        failed = ~inst.met(self.margin)
-        add = np.zeros((p.n_groups, p.n_intervals), dtype=bool)
-        for j in np.flatnonzero(failed):
-            t = self.targets[inst.target[j]]
-            if t.kpi == "occupancy":
-                groups = [p.groups.index(t.entity)]
-                c = None
-            else:
-                c = p.channels.index(t.entity)
-                groups = [g for g in range(p.n_groups) if p.skilled[g, c]]
-            g = min(groups, key=lambda g: p.unit_cost[g] * (p.factor[g, c] if c is not None else 1))
-            k = int(inst.interval[j])
-            if k >= 0:
-                add[g, k] = True
+        """Last resort when the model pinned at a centre that misses a target finds no new
+        plan near it (it does not see what fails): plan for goals one, then two, more CI
+        half-widths beyond the search margin, only adding agents (up to twice
+        ``REPAIR_UP`` per group and interval). None when nothing new comes of it."""
+        model = self.model_at(centre)
+        box = (centre.y, centre.y + 2 * REPAIR_UP)
+        for extra in (1.0, 2.0):
+            sol = self.plan_on_model(
+                model, centre.evaluation.kpis, centre.y, box=box, margin=self.margin + extra
+            )
+            if sol is None:
                 continue
-            values = centre.evaluation.kpis.intervals.get((t.entity, t.kpi), (None, None))[0]
-            if values is None:
-                add[g] = True
-                continue
-            order = np.argsort(np.nan_to_num(values, nan=np.inf if t.sense == ">=" else -np.inf))
-            worst = order if t.sense == ">=" else order[::-1]
-            add[g, worst[: max(1, p.n_intervals // 10)]] = True
-        x = centre.x.copy()
-        rows = d.coverage.tocsr()
-        for g, k in zip(*np.nonzero(add), strict=True):
-            row = rows.getrow(g * p.n_intervals + k).toarray().ravel()
-            options = np.flatnonzero((row > 0.5) & (x < d.upper - 0.5))
-            if not len(options):
-                continue
-            j = min(options, key=lambda j: d.cost[j])
-            if self.cost_cap is not None and d.cost_of(x) + d.cost[j] > self.cost_cap + 1e-9:
-                continue
-            x[j] += 1
-        if np.array_equal(x, centre.x):
-            return None
-        key = x.astype(np.int64).tobytes()
-        return None if key in self.seen else x
+            nxt = np.rint(sol.x)
+            if nxt.astype(np.int64).tobytes() not in self.seen:
+                return nxt
+        return None
 
     def polish(self, max_tries: int | None = None) -> None:
         """Single moves from the best plan, ranked by the model, each simulated; a move is
