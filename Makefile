@@ -19,9 +19,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 ## Set up and run the main job on the bundled default scenario: the cheapest staffing plan
-## meeting every target, verified by simulation on fresh seeds (about 40 s on 2 cores).
+## meeting every target, verified by simulation on fresh seeds (seconds on 2 cores).
 run: $(VENV)/.installed-run
-	$(BIN)/staffsim optimize scenarios/default.yaml --time-limit 60 --out plan.yaml
+	$(BIN)/staffsim optimize scenarios/default.yaml --out plan.yaml
 
 ## Set up and run the test suite (lint first: a lint error fails the suite).
 test: $(VENV)/.installed-test

@@ -21,6 +21,7 @@ pages = [
     st.Page("app_pages/scenario.py", title="Scenario", icon=":material/tune:", default=True),
     st.Page("app_pages/simulate.py", title="Simulate", icon=":material/play_circle:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/import_history.py", title="Import history", icon=":material/upload:"),
 ]
 if _shared.optimizer_available():
     pages[2:2] = [st.Page("app_pages/optimize.py", title="Optimize", icon=":material/auto_mode:")]

@@ -337,6 +337,8 @@ def part_shifts(name: str, with_practice: bool) -> None:
     if practice is not None:
         saved = 1 - result.cost / practice.cost(scenario)
         print(f"saved against the two-step practice: {saved:.1%}")
+    limited = result.settings.get("master_hit_limit")
+    print(f"an integer program stopped at its node or time limit: {'yes' if limited else 'no'}")
     print(f"\nrun time {wall:.0f} s (search + verification + lower bound), {_load()} at the end\n")
     sys.stdout.flush()
 

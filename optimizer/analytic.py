@@ -166,10 +166,11 @@ class AnalyticModel:
         name = p.channels[c]
         ch = p.scenario.channels[name]
         skilled = p.skilled[:, c]
-        aht = p.aht_s[c] * self.slowdown[c]
+        aht_k = p.aht_grid_s[c] * self.slowdown[c]  # (K,) per-interval mean handle time
+        aht = aht_k[:, None]
         # Servers beyond the peak load plus a wide safety band answer everyone at once: the
         # table stops there (values above it are read at its last column).
-        peak = float((p.rate_per_hour[c] + self.extra[c]).max(initial=0.0)) * aht / 3600
+        peak = float(((p.rate_per_hour[c] + self.extra[c]) * aht_k).max(initial=0.0)) / 3600
         servers_max = min(
             float(
                 (p.upper[skilled].max(axis=1) / p.factor[skilled, c]).sum() * self.concurrency[c]
@@ -279,7 +280,8 @@ class AnalyticModel:
                 lam, sl, pab, asa = self.tables[c].at(ks, pool * self.concurrency[c])
                 offered = lam * h
                 answered = offered * (1 - pab)
-                need = answered / h * p.aht_s[c] * self.slowdown[c] / 3600 / self.concurrency[c]
+                aht = p.aht_grid_s[c, ks]
+                need = answered / h * aht * self.slowdown[c] / 3600 / self.concurrency[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     share = np.where(pool[:, None] > 0, rem / pool[:, None], 0.0)
                 take = np.minimum(share * need[:, None], rem)
@@ -347,7 +349,7 @@ class AnalyticModel:
             pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
             profile, slots = self.deferred_profile(c, pool)
             handled = profile.handled[slots]  # items handled in each open interval
-            busy_agents = handled * p.aht_s[c] / 3600 / h  # factor-1.0 agents
+            busy_agents = handled * p.aht_grid_s[c] / 3600 / h  # factor-1.0 agents
             with np.errstate(divide="ignore", invalid="ignore"):
                 take = np.where(pool[:, None] > 0, rem / pool[:, None], 0.0) * busy_agents[:, None]
             remaining[:, skilled] = np.maximum(rem - np.minimum(take, rem), 0.0)
@@ -377,11 +379,22 @@ class AnalyticModel:
         if closed > 0 and ch.arrivals.closed_hours_volume:
             volumes[:] = ch.arrivals.closed_hours_volume * ch.arrivals.scale / closed
         volumes[open_slots] = (p.rate_per_hour[c] + self.extra[c]) * p.interval_hours
+        if p.open_mask is not None and ch.arrivals.closed_hours_volume:
+            # weekday hours: a day's closed-hours mail over all of that day's closed slots
+            is_open = np.zeros(p.days * per_day, dtype=bool)
+            is_open[open_slots[p.open_mask]] = True
+            daily = ch.arrivals.closed_hours_volume * ch.arrivals.scale
+            for d in range(p.days):
+                day = slice(d * per_day, (d + 1) * per_day)
+                shut = ~is_open[day]
+                volumes[day][shut] = daily / max(int(shut.sum()), 1)
         agents = np.zeros_like(volumes)
         agents[open_slots] = np.maximum(pool, 0.0)
+        aht = np.full(len(volumes), p.aht_s[c])
+        aht[open_slots] = p.aht_grid_s[c]
         profile = deferred_profile(
             volumes,
-            p.aht_s[c],
+            aht,
             agents,
             interval_minutes=hz.interval_minutes,
             promise_hours=ch.promise_hours,

@@ -73,7 +73,7 @@ def erlang_requirement(scenario: Scenario) -> tuple[np.ndarray, dict[str, str]]:
         ch = scenario.channels[name]
         g = home_group(p, c)
         home[name] = p.groups[g]
-        aht = p.aht_s[c] * p.factor[g, c]
+        aht = p.aht_grid_s[c] * p.factor[g, c]  # (K,) per-interval mean handle time
         t = ch.targets
         if ch.kind in REAL_TIME:
             lam = p.rate_per_hour[c]
@@ -89,10 +89,14 @@ def erlang_requirement(scenario: Scenario) -> tuple[np.ndarray, dict[str, str]]:
             need = np.zeros(p.n_intervals)
             busy = lam > 0
             if busy.any():
-                r = required_agents(lam[busy], aht_eff, **kwargs)
+                r = required_agents(lam[busy], aht_eff[busy], **kwargs)
                 need[busy] = np.ceil(np.asarray(r.raw_agents, dtype=float) / conc)
         else:
-            need = _deferred_need(scenario, p, c, aht)
+            lam = p.rate_per_hour[c]  # one handle time for the day cycle: volume-weighted
+            mean_aht = float(p.aht_s[c] * p.factor[g, c])
+            if p.aht_by_interval_s is not None and lam.sum() > 0:
+                mean_aht = float((lam * aht).sum() / lam.sum())
+            need = _deferred_need(scenario, p, c, mean_aht)
         req[g] += need
     scheduled = np.ceil(req / (1 - p.shrinkage[:, None]) - 1e-9)
     return np.clip(scheduled, p.lower, p.upper), home

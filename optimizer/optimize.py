@@ -14,8 +14,10 @@ what the shift rules cost, and the result reports the gap.
 
 Reproducible: the effort is a number of simulations (``max_evaluations``) and the integer
 programs stop at node limits, not clocks, so the same scenario and seed give the same plan
-on any machine and with any number of workers. ``time_limit_seconds`` may cut a run short;
-the result then says so (status ``time_limit``). Ctrl-C returns the best plan so far.
+on any machine and with any number of workers (each program also has a 60 s guard clock
+against pathological cases; ``settings["master_hit_limit"]`` of the result says when any
+program stopped at a limit). ``time_limit_seconds`` may cut a run short; the result then
+says so (status ``time_limit``). Ctrl-C returns the best plan so far.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.channels import KINDS
+from simulator.clock import day_grid
 from simulator.scenario import Scenario
 
 REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
@@ -47,6 +48,16 @@ class Problem:
     fcr: np.ndarray  # (G, C)
     priority: np.ndarray  # (C,) lower is served first
     interval_starts: np.ndarray  # (K,) seconds from day 0 00:00
+    aht_by_interval_s: np.ndarray | None = None  # (C, K) mean handle time per interval
+    open_mask: np.ndarray | None = None  # (K,) bool, None: all open (weekday hours)
+
+    @property
+    def aht_grid_s(self) -> np.ndarray:
+        """(C, K) mean handle time (s) of a factor-1.0 agent per interval: the channel's
+        ``handle_time_means_seconds`` when given, else its one mean in every interval."""
+        if self.aht_by_interval_s is not None:
+            return self.aht_by_interval_s
+        return np.broadcast_to(self.aht_s[:, None], (len(self.aht_s), self.n_intervals))
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Problem:
@@ -71,6 +82,8 @@ class Problem:
                     factor[gi, ci] = skill.handle_time_factor
                     fcr[gi, ci] = skill.fcr
         aht = np.array([scenario.channels[c].handle_time.mean_s for c in channels])
+        aht_grid = _aht_grid(scenario, channels, aht)
+        mask = None if h.uniform_hours else h.open_mask().ravel()
         patience = np.array(
             [
                 ch.patience.mean_s if ch.patience is not None else math.nan
@@ -80,7 +93,9 @@ class Problem:
         shrink = np.array([scenario.agent_groups[g].shrinkage for g in groups])
         lower = np.array([[scenario.agent_groups[g].min_headcount] * k for g in groups], dtype=int)
         # Load a group could have to carry (all its channels, its speed, its shrinkage).
-        load = (skilled * factor) @ (rates * aht[:, None] / 3600)  # (G, K) Erlangs
+        load = (skilled * factor) @ (
+            rates * (aht_grid if aht_grid is not None else aht[:, None]) / 3600
+        )  # (G, K) Erlangs
         cap = np.ceil(3 * load.max(axis=1) / (1 - shrink)) + 10
         upper = np.empty_like(lower)
         given = np.zeros(len(groups), dtype=bool)
@@ -88,6 +103,9 @@ class Problem:
             limit = scenario.agent_groups[g].max_headcount
             given[gi] = limit is not None
             upper[gi] = limit if limit is not None else max(int(cap[gi]), lower[gi, 0])
+        if mask is not None:  # nobody is staffed while the centre is closed
+            lower[:, ~mask] = 0
+            upper[:, ~mask] = 0
         return cls(
             scenario=scenario,
             groups=groups,
@@ -117,6 +135,8 @@ class Problem:
                 ],
                 dtype=float,
             ),
+            aht_by_interval_s=aht_grid,
+            open_mask=mask,
         )
 
     # ---- shapes and cost ----------------------------------------------------------------
@@ -158,6 +178,21 @@ class Problem:
             [np.rint(g.paid_hours_per_interval / self.interval_hours) for g in model.groups],
             dtype=int,
         )
+
+
+def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) -> np.ndarray | None:
+    """(C, K) mean handle times (s) when any channel gives them per interval, else None."""
+    if all(scenario.channels[c].handle_time_means_seconds is None for c in channels):
+        return None
+    h = scenario.horizon
+    out = np.empty((len(channels), h.n_intervals))
+    for c, name in enumerate(channels):
+        means = scenario.channels[name].handle_time_means_seconds
+        if means is None:
+            out[c] = aht[c]
+            continue
+        out[c] = day_grid(means, h.days, h.intervals_per_day).ravel()
+    return out
 
 
 __all__ = ["REAL_TIME", "Problem"]

@@ -301,7 +301,7 @@ class Search:
         concave side of the Erlang curves are valid everywhere; those of an understaffed
         plan (the convex side) are not."""
         p = self.p
-        load = (p.skilled * p.factor) @ (p.rate_per_hour * p.aht_s[:, None] / 3600)  # (G, K)
+        load = (p.skilled * p.factor) @ (p.rate_per_hour * p.aht_grid_s / 3600)  # (G, K)
         y = np.ceil(1.3 * load / (1 - p.shrinkage)[:, None]) + 3
         return np.clip(y, self.d.cover_lower, self.d.cover_upper)
 

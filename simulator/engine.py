@@ -255,7 +255,10 @@ class Replication:
         interval_s = m.interval_s
         # Boundary events: (time, interval ending or -1, interval starting or -1).
         points: dict[float, list[int]] = {}
+        mask = None if m.open_mask is None else m.open_mask.ravel()
         for k, start in enumerate(m.interval_starts):
+            if mask is not None and not mask[k]:
+                continue  # a closed interval (weekday hours): no arrivals, no boundary
             points.setdefault(float(start), [-1, -1])[1] = k
             points.setdefault(float(start) + interval_s, [-1, -1])[0] = k
         for t, (ending, starting) in sorted(points.items()):
@@ -266,7 +269,12 @@ class Replication:
         # Email arriving outside opening hours: one batch per closed stretch of each day.
         closed_len = DAY_S - (m.close_s - m.open_s)
         for c, ch in enumerate(m.channels):
-            if ch.closed_hours_volume <= 0 or closed_len <= 0:
+            if ch.closed_hours_volume <= 0:
+                continue
+            if m.open_mask is not None:
+                self._closed_batches_by_day(c, ch.closed_hours_volume)
+                continue
+            if closed_len <= 0:
                 continue
             for day in range(m.days):
                 for a, b in ((0, m.open_s), (m.close_s, DAY_S)):
@@ -275,6 +283,20 @@ class Replication:
                         self._at(day * DAY_S + a, self._on_closed_batch, (c, b - a, mean))
         self.env.run()
         return self._collect()
+
+    def _closed_batches_by_day(self, c: int, volume: float) -> None:
+        """Email outside opening hours when the hours differ by weekday: each day's closed
+        stretches share that day's ``closed_hours_volume`` by length (a closed day gets it
+        all, spread over 24 hours)."""
+        m = self.m
+        for day in range(m.days):
+            span = m.day_spans[day]
+            stretches = ((0, DAY_S),) if span is None else ((0, span[0]), (span[1], DAY_S))
+            closed_len = sum(b - a for a, b in stretches)
+            for a, b in stretches:
+                if b > a:
+                    mean = volume * (b - a) / closed_len
+                    self._at(day * DAY_S + a, self._on_closed_batch, (c, b - a, mean))
 
     # ------------------------------------------------------------------ boundaries
     def _on_boundary(self, event: Timeout) -> None:
@@ -376,7 +398,11 @@ class Replication:
             Timeout(self.env, pending[-1] - now, c).callbacks.append(self._on_arrival)
         s = self.streams[c]
         k = self.arrival_interval[c]
-        contact = Contact(c, now, k, s.handle.next(), s.resolve.next(), k >= self.first_counted)
+        handle = s.handle.next()
+        scale = self.m.channels[c].handle_scale
+        if scale is not None:
+            handle *= scale[k]  # this interval's mean handle time
+        contact = Contact(c, now, k, handle, s.resolve.next(), k >= self.first_counted)
         if contact.counted:
             self.tally[c].offered[k] += 1
             self.issues[c].issues += 1
@@ -387,9 +413,11 @@ class Replication:
         """A redial or repeat contact: attributes from the channel's retrial stream."""
         k = self.m.tally_interval(now)
         s = self.streams[c]
-        contact = Contact(
-            c, now, k, s.retry_handle.next(), s.retry_resolve.next(), k >= self.first_counted
-        )
+        handle = s.retry_handle.next()
+        scale = self.m.channels[c].handle_scale
+        if scale is not None:
+            handle *= scale[k]
+        contact = Contact(c, now, k, handle, s.retry_resolve.next(), k >= self.first_counted)
         contact.origin = origin
         contact.issue_seq = issue_seq
         if contact.counted:

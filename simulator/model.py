@@ -39,6 +39,7 @@ class ChannelModel:
     promise_working: bool = False  # email: promise counted in opening hours only
     closed_hours_volume: float = 0.0  # email: expected arrivals per day outside hours
     loop: ResolutionModel | None = None  # what unresolved issues do next
+    handle_scale: np.ndarray | None = None  # per global interval: mean there / dist. mean
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,24 @@ class CompiledModel:
     warmup_s: float
     service_level_definition: str
     return_cdf: tuple[np.ndarray, ...] = ()  # per channel: (days, intervals) cumulative shares
+    open_mask: np.ndarray | None = None  # (days, intervals) bool; None: every interval open
+    day_spans: tuple[tuple[int, int] | None, ...] = ()  # per day (open, close) s; None closed
+    week_spans: tuple[tuple[int, int] | None, ...] = ()  # per weekday, for past the horizon
+    first_weekday: int = 0  # weekday of day 0 (0 = Monday)
+
+    @property
+    def open_starts(self) -> np.ndarray:
+        """Absolute starts of the open intervals (all of them without weekday hours)."""
+        if self.open_mask is None:
+            return self.interval_starts
+        return self.interval_starts[self.open_mask.ravel()]
+
+    def _span(self, day: int) -> tuple[int, int] | None:
+        """Opening span of ``day`` (seconds after its midnight), also past the horizon
+        (the weekly pattern repeats)."""
+        if 0 <= day < len(self.day_spans):
+            return self.day_spans[day]
+        return self.week_spans[(self.first_weekday + day) % 7]
 
     @property
     def n_intervals(self) -> int:
@@ -100,7 +119,10 @@ class CompiledModel:
         day, in_day = divmod(t, DAY_S)
         if not self.open_s <= in_day < self.close_s or day >= self.days:
             return -1
-        return int(day) * self.intervals_per_day + int((in_day - self.open_s) // self.interval_s)
+        k = int(day) * self.intervals_per_day + int((in_day - self.open_s) // self.interval_s)
+        if self.open_mask is not None and not self.open_mask.flat[k]:
+            return -1
+        return k
 
     @property
     def horizon_end_s(self) -> float:
@@ -124,7 +146,10 @@ class CompiledModel:
         seconds, then part of a last day), so a year-long promise costs what a day's does.
         It returns exactly what walking day by day returns: whole days are taken off
         ``seconds`` as one multiple of the (integral) day length, an exact subtraction
-        for times below 2⁵³ s."""
+        for times below 2⁵³ s. With opening hours by weekday it walks day by day instead
+        (the weekly pattern assumed past the horizon)."""
+        if self.open_mask is not None:
+            return self._add_working_seconds_by_day(t, seconds)
         day = int(t // DAY_S)
         start = max(t, day * DAY_S + self.open_s)
         end = day * DAY_S + self.close_s
@@ -140,6 +165,22 @@ class CompiledModel:
             skip += 1
         return (day + 1 + skip) * DAY_S + self.open_s + (seconds - skip * length)
 
+    def _add_working_seconds_by_day(self, t: float, seconds: float) -> float:
+        """:meth:`add_working_seconds` for opening hours that differ by weekday."""
+        day = int(t // DAY_S)
+        if not any(self.week_spans):  # pragma: no cover - validation refuses it
+            raise ValueError("no weekday is open")
+        while True:
+            span = self._span(day)
+            if span is not None:
+                start = max(t, day * DAY_S + span[0])
+                end = day * DAY_S + span[1]
+                if start < end:
+                    if seconds <= end - start:
+                        return start + seconds
+                    seconds -= end - start
+            day += 1
+
     def return_time(self, c: int, t: float, u: float) -> float | None:
         """When a customer who means to come back on real-time channel ``c`` at ``t`` does:
         ``t`` while the channel is open; otherwise on the next opening day, at a time drawn
@@ -147,11 +188,23 @@ class CompiledModel:
         could not call at night call when people call, not all at the opening second.
         None past the horizon."""
         day, in_day = divmod(t, DAY_S)
-        if self.open_s <= in_day < self.close_s and day < self.days:
-            return t
-        day = int(day) + (1 if in_day >= self.close_s else 0)
-        if day >= self.days:
-            return None
+        if self.open_mask is not None:
+            if self.interval_of(t) >= 0:
+                return t
+            day = int(day)
+            span = self._span(day)
+            if span is None or in_day >= span[1]:
+                day += 1
+            while day < self.days and self.day_spans[day] is None:
+                day += 1
+            if day >= self.days:
+                return None
+        else:
+            if self.open_s <= in_day < self.close_s and day < self.days:
+                return t
+            day = int(day) + (1 if in_day >= self.close_s else 0)
+            if day >= self.days:
+                return None
         cdf = self.return_cdf[c][day]
         k = min(int(np.searchsorted(cdf, u, side="right")), len(cdf) - 1)
         below = cdf[k - 1] if k else 0.0
@@ -161,6 +214,12 @@ class CompiledModel:
 
     def next_open_s(self, t: float) -> float | None:
         """``t`` if open, else the next opening time within the horizon (None past it)."""
+        if self.open_mask is not None:
+            if self.interval_of(t) >= 0:
+                return t
+            starts = self.open_starts
+            i = int(np.searchsorted(starts, t, side="right"))
+            return float(starts[i]) if i < len(starts) else None
         day, in_day = divmod(t, DAY_S)
         if in_day < self.open_s:
             candidate = day * DAY_S + self.open_s
@@ -178,6 +237,15 @@ def _channel_rates(scenario: Scenario, name: str) -> np.ndarray:
     return (grid * arrivals.scale / horizon.interval_s).ravel()
 
 
+def _handle_scale(scenario: Scenario, name: str) -> np.ndarray | None:
+    """Per global interval, the handle-time multiplier of contacts filed there."""
+    scale = scenario.channels[name].handle_scale
+    if scale is None:
+        return None
+    h = scenario.horizon
+    return day_grid(scale, h.days, h.intervals_per_day).ravel()
+
+
 def _staffing_changes(
     scenario: Scenario, group: AgentGroup
 ) -> tuple[list[tuple[float, int]], np.ndarray, float]:
@@ -187,6 +255,8 @@ def _staffing_changes(
     interval_h = horizon.interval_s / 3600
     if group.staffing is not None:
         grid = day_grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
+        if horizon.hours is not None:
+            grid = np.where(horizon.open_mask(), grid, 0)  # nobody staffed while closed
         changes: list[tuple[float, int]] = []
         for day in range(horizon.days):
             for i in range(horizon.intervals_per_day):
@@ -331,6 +401,7 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                 promise_working=ch.promise_clock == "working",
                 closed_hours_volume=ch.arrivals.closed_hours_volume * ch.arrivals.scale,
                 loop=_loop(ch, name, index),
+                handle_scale=_handle_scale(scenario, name),
             )
         )
     groups = []
@@ -355,11 +426,15 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
             )
         )
     h = scenario.horizon
+    mask = None if h.uniform_hours else h.open_mask()
+    uniform = 1.0 if mask is None else np.where(mask, 1.0, 0.0)
     return_cdf = []
     for ch in channels:
         grid = ch.rate_per_s.reshape(h.days, h.intervals_per_day)
-        grid = np.where(grid.sum(axis=1, keepdims=True) > 0, grid, 1.0)  # no profile: uniform
-        return_cdf.append(np.cumsum(grid, axis=1) / grid.sum(axis=1, keepdims=True))
+        # no profile: uniform over the open intervals (a closed day keeps an all-zero row)
+        grid = np.where(grid.sum(axis=1, keepdims=True) > 0, grid, uniform)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return_cdf.append(np.cumsum(grid, axis=1) / grid.sum(axis=1, keepdims=True))
     return CompiledModel(
         scenario_name=scenario.name,
         days=h.days,
@@ -376,4 +451,8 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         warmup_s=scenario.run.warmup_minutes * 60,
         service_level_definition=scenario.run.service_level_definition,
         return_cdf=tuple(return_cdf),
+        open_mask=mask,
+        day_spans=tuple(h.day_span(d) for d in range(h.days)),
+        week_spans=tuple(h.weekday_span(w) for w in range(7)),
+        first_weekday=h.weekday(0),
     )

@@ -215,10 +215,13 @@ class _Grid:
             clock_label(model.open_s + i * model.interval_s) for i in range(model.intervals_per_day)
         ]
         index_in_day = np.tile(np.arange(model.intervals_per_day), model.days)
+        open_s = (model.n_intervals - first) * model.interval_s
+        if model.open_mask is not None:  # weekday hours: measured open time only
+            open_s = int(model.open_mask.ravel()[first:].sum()) * model.interval_s
         return cls(
             first=first,
             counted=slice(first, None),
-            open_s=(model.n_intervals - first) * model.interval_s,
+            open_s=open_s,
             warm=np.arange(model.n_intervals) < first,
             days=np.repeat(np.arange(model.days), model.intervals_per_day),
             index_in_day=index_in_day,

@@ -13,13 +13,15 @@ The full format is documented, with an annotated example, in ``docs/scenario-for
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+import numpy as np
 import yaml
 from pydantic import (
     Field,
@@ -88,8 +90,41 @@ _Model = FrozenModel
 # --------------------------------------------------------------------------------------
 # Horizon
 # --------------------------------------------------------------------------------------
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+"""Weekday keys of ``horizon.hours``, Monday first (``date.weekday()`` order)."""
+
+
+class DayHours(_Model):
+    """Opening hours of one weekday (``horizon.hours``)."""
+
+    open: str = Field(description="Opening time, HH:MM.")
+    close: str = Field(description="Closing time, HH:MM (24:00 = midnight).")
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _clock_type(cls, value: Any) -> Any:
+        return clock_text(value)
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> DayHours:
+        if parse_clock(self.open) >= parse_clock(self.close):
+            raise ValueError(f"open ({self.open}) must be before close ({self.close})")
+        return self
+
+
 class Horizon(_Model):
-    """Which days and which part of each day is simulated, cut into planning intervals."""
+    """Which days and which part of each day is simulated, cut into planning intervals.
+
+    With ``hours`` (per weekday, closed days allowed) the interval grid of every day runs
+    from the earliest opening to the latest closing of any weekday; intervals outside a
+    day's own hours are *closed*: no arrivals, no staffing, nobody answered there."""
 
     days: int = Field(1, ge=1, le=366, description="Number of consecutive days simulated.")
     interval_minutes: Literal[15, 30, 60] = Field(
@@ -97,6 +132,16 @@ class Horizon(_Model):
     )
     open: str = Field("08:00", description="Opening time, HH:MM, same every day.")
     close: str = Field("20:00", description="Closing time, HH:MM (24:00 = midnight).")
+    start_date: datetime.date | None = Field(
+        None,
+        description="Calendar date of day 0 (YYYY-MM-DD); sets each day's weekday. Omitted: "
+        "day 0 is a Monday.",
+    )
+    hours: dict[Weekday, DayHours | Literal["closed"]] | None = Field(
+        None,
+        description="Opening hours by weekday (mon..sun): {open, close} or closed. Weekdays "
+        "not listed keep open/close.",
+    )
 
     @field_validator("open", "close", mode="before")
     @classmethod
@@ -111,22 +156,93 @@ class Horizon(_Model):
 
     @model_validator(mode="after")
     def _open_before_close(self) -> Horizon:
-        if self.open_s >= self.close_s:
+        default_open, default_close = parse_clock(self.open), parse_clock(self.close)
+        if default_open >= default_close:
             raise ValueError(f"open ({self.open}) must be before close ({self.close})")
-        if (self.close_s - self.open_s) % self.interval_s:
+        if (default_close - default_open) % self.interval_s:
             raise ValueError(
                 f"opening hours {self.open}-{self.close} must be a whole number of "
                 f"{self.interval_minutes}-minute intervals"
             )
+        if self.hours is not None:
+            spans = [self.weekday_span(w) for w in range(7)]
+            if all(span is None for span in spans):
+                raise ValueError("hours: every weekday is closed; open at least one")
+            first = self.open_s
+            for w, span in enumerate(spans):
+                if span is not None and (
+                    (span[0] - first) % self.interval_s or (span[1] - first) % self.interval_s
+                ):
+                    hours = self.hours.get(WEEKDAYS[w])  # type: ignore[call-overload]
+                    shown = (
+                        f"{hours.open}-{hours.close}"
+                        if isinstance(hours, DayHours)
+                        else (f"{self.open}-{self.close}")
+                    )
+                    raise ValueError(
+                        f"hours.{WEEKDAYS[w]}: {shown} does not fall on the "
+                        f"{self.interval_minutes}-minute interval grid starting at "
+                        f"{clock_label(first)} (the earliest opening)"
+                    )
         return self
+
+    # ---- opening hours by weekday (seconds after midnight) -----------------------------
+    def weekday_span(self, weekday: int) -> tuple[int, int] | None:
+        """Opening and closing second of ``weekday`` (0 = Monday), None when closed."""
+        given = None if self.hours is None else self.hours.get(WEEKDAYS[weekday])  # type: ignore[call-overload]
+        if given == "closed":
+            return None
+        if isinstance(given, DayHours):
+            return parse_clock(given.open), parse_clock(given.close)
+        return parse_clock(self.open), parse_clock(self.close)
+
+    def weekday(self, day: int) -> int:
+        """Weekday of horizon day ``day`` (0 = Monday): from ``start_date``, else day 0 is a
+        Monday."""
+        first = self.start_date.weekday() if self.start_date is not None else 0
+        return (first + day) % 7
+
+    def day_span(self, day: int) -> tuple[int, int] | None:
+        """Opening and closing second (after that day's midnight) of horizon day ``day``,
+        None when the centre is closed that day."""
+        return self.weekday_span(self.weekday(day))
+
+    def open_mask(self) -> np.ndarray:
+        """(days, intervals_per_day) bool: which intervals of the grid are open."""
+        mask = np.ones((self.days, self.intervals_per_day), dtype=bool)
+        if self.hours is None:
+            return mask
+        for day in range(self.days):
+            span = self.day_span(day)
+            if span is None:
+                mask[day] = False
+                continue
+            first = (span[0] - self.open_s) // self.interval_s
+            last = (span[1] - self.open_s) // self.interval_s
+            mask[day, :first] = False
+            mask[day, last:] = False
+        return mask
+
+    @property
+    def uniform_hours(self) -> bool:
+        """Whether every day of the horizon is open over the whole interval grid (always the
+        case without ``hours``): the engine then takes its closed-form paths."""
+        return bool(self.open_mask().all())
 
     @property
     def open_s(self) -> int:
-        return parse_clock(self.open)
+        """Start of the interval grid: ``open``, or the earliest opening of any weekday
+        when ``hours`` is given."""
+        if self.hours is None:
+            return parse_clock(self.open)
+        return min(s[0] for w in range(7) if (s := self.weekday_span(w)) is not None)
 
     @property
     def close_s(self) -> int:
-        return parse_clock(self.close)
+        """End of the interval grid: ``close``, or the latest closing of any weekday."""
+        if self.hours is None:
+            return parse_clock(self.close)
+        return max(s[1] for w in range(7) if (s := self.weekday_span(w)) is not None)
 
     @property
     def interval_s(self) -> int:
@@ -237,8 +353,13 @@ class Scenario(_Model):
         for cname, channel in self.channels.items():
             volumes = channel.arrivals.volumes
             if volumes is not None:
+                where = f"channels.{cname}.arrivals.volumes"
+                grid_problems = _check_grid(volumes, per_day, self.horizon.days, where)
+                problems += grid_problems or _closed_problems(self.horizon, volumes, where)
+            means = channel.handle_time_means_seconds
+            if means is not None:
                 problems += _check_grid(
-                    volumes, per_day, self.horizon.days, f"channels.{cname}.arrivals.volumes"
+                    means, per_day, self.horizon.days, f"channels.{cname}.handle_time_means_seconds"
                 )
             if not any(cname in g.skills for g in self.agent_groups.values()):
                 problems.append(f"channels.{cname}: no agent group has this skill")
@@ -260,9 +381,9 @@ class Scenario(_Model):
                         f"{suggest(sname, self.channels)}"
                     )
             if group.staffing is not None and not isinstance(group.staffing, int):
-                problems += _check_grid(
-                    group.staffing, per_day, self.horizon.days, f"agent_groups.{gname}.staffing"
-                )
+                where = f"agent_groups.{gname}.staffing"
+                grid_problems = _check_grid(group.staffing, per_day, self.horizon.days, where)
+                problems += grid_problems or _closed_problems(self.horizon, group.staffing, where)
             for i, shift in enumerate(group.shifts or ()):
                 for day in shift.days or ():
                     if not 0 <= day < self.horizon.days:
@@ -416,6 +537,28 @@ def _check_grid(values: Any, per_day: int, days: int, where: str) -> list[str]:
     return []
 
 
+def _closed_problems(horizon: Horizon, values: Any, where: str) -> list[str]:
+    """Per-day rows (a list of lists) must hold 0 in the intervals a day is closed
+    (``horizon.hours``): a volume or a headcount there would be silently dropped. A single
+    row, the same every day, is the profile of an open day: closed intervals take none of it.
+    """
+    if horizon.hours is None or not (values and isinstance(values[0], tuple)):
+        return []
+    mask = horizon.open_mask()
+    problems = []
+    for day, row in enumerate(values):
+        for i, v in enumerate(row):
+            if v and not mask[day, i]:
+                weekday = WEEKDAYS[horizon.weekday(day)]
+                problems.append(
+                    f"{where}.{day}.{i}: day {day} ({weekday}) is closed at "
+                    f"{horizon.interval_label(i)} (horizon.hours) but the value is {v:g}; "
+                    "write 0 there"
+                )
+                break
+    return problems
+
+
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     node: Any = data
@@ -530,10 +673,12 @@ def _amount(value: float) -> str:
 
 __all__ = [
     "INTERVAL_FLOOR_BELOW_TARGET",
+    "WEEKDAYS",
     "AgentGroup",
     "Arrivals",
     "Break",
     "Channel",
+    "DayHours",
     "DayMultiplier",
     "Horizon",
     "Redial",
@@ -544,4 +689,5 @@ __all__ = [
     "Shift",
     "Skill",
     "Targets",
+    "Weekday",
 ]

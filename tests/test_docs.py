@@ -311,9 +311,11 @@ def _installed_subcommands() -> set[str]:
 
 
 def _work_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run from ``folder`` with ``scenarios/`` linked in: documented paths resolve as from
-    the repository root, and files a command or example writes land in ``folder``."""
+    """Run from ``folder`` with ``scenarios/`` and ``examples/`` linked in: documented paths
+    resolve as from the repository root, and files a command or example writes land in
+    ``folder``."""
     (folder / "scenarios").symlink_to(SCENARIOS_DIR, target_is_directory=True)
+    (folder / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     monkeypatch.chdir(folder)
 
 

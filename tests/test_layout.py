@@ -88,5 +88,7 @@ def test_every_command_is_registered_by_its_own_package() -> None:
         "schema",
         "erlang",
         "batch",
+        "fit",
+        "forecast",
         "app",
     ]

@@ -63,7 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--rule", choices=("mean", "ci"), help="feasibility rule on fresh seeds (default mean)"
     )
-    parser.add_argument("--margin", type=float, help="search margin in CI half-widths (default 1)")
+    parser.add_argument(
+        "--margin", type=float, help="search margin in CI half-widths (default 1.5)"
+    )
     parser.add_argument("--budget", type=float, help="cost ceiling over the horizon")
     parser.add_argument(
         "--plan",

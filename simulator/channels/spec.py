@@ -71,14 +71,17 @@ class Arrivals(FrozenModel):
         return self
 
     def interval_volumes(self, horizon: Any) -> np.ndarray:
-        """Expected first contacts per open interval (``horizon.days × intervals_per_day``),
-        before ``scale``: the one expansion of ``rate_per_hour`` / ``volumes`` that the
-        compiled model and the optimizer read."""
+        """Expected first contacts per interval (``horizon.days × intervals_per_day``, none
+        in intervals closed by weekday hours), before ``scale``: the one expansion of
+        ``rate_per_hour`` / ``volumes`` that the compiled model and the optimizer read."""
         if self.rate_per_hour is not None:
             values: Any = self.rate_per_hour * horizon.interval_s / 3600
         else:
             values = self.volumes
-        return day_grid(values, horizon.days, horizon.intervals_per_day)
+        grid = day_grid(values, horizon.days, horizon.intervals_per_day)
+        if horizon.hours is not None:
+            grid = np.where(horizon.open_mask(), grid, 0.0)  # closed intervals take no arrivals
+        return grid
 
 
 class Redial(FrozenModel):
@@ -199,6 +202,11 @@ class Channel(FrozenModel):
     kind: KindName = "call"
     arrivals: Arrivals
     handle_time: Distribution = Field(description="Talk + wrap-up, for a factor-1.0 agent.")
+    handle_time_means_seconds: PerIntervalValues | None = Field(
+        None,
+        description="Mean handle time per interval (list) or per day and interval (list of "
+        "lists), seconds; the handle_time distribution gives the shape, scaled to each mean.",
+    )
     patience: Distribution | None = Field(
         None,
         description="Time a waiting customer is willing to wait (real-time kinds); "
@@ -217,6 +225,33 @@ class Channel(FrozenModel):
         None, gt=0, le=limits.MAX_PROMISE_HOURS, description="Email: response promise."
     )
     promise_clock: Literal["calendar", "working"] = "calendar"
+
+    @field_validator("handle_time_means_seconds")
+    @classmethod
+    def _means_positive(cls, value: PerIntervalValues | None) -> PerIntervalValues | None:
+        if value is None:
+            return value
+        rows = value if value and isinstance(value[0], tuple) else (value,)
+        for row in rows:
+            for v in row:  # type: ignore[union-attr]
+                if not (0 < v <= limits.MAX_DURATION_S):
+                    raise ValueError(
+                        f"every mean must be a number of seconds > 0 and <= "
+                        f"{limits.MAX_DURATION_S:,}, got {v}"
+                    )
+        return value
+
+    @property
+    def handle_scale(self) -> PerIntervalValues | None:
+        """Per-interval multipliers of the handle-time distribution (each interval's mean /
+        the distribution's mean), or None without ``handle_time_means_seconds``."""
+        means = self.handle_time_means_seconds
+        if means is None:
+            return None
+        base = self.handle_time.mean_s
+        if means and isinstance(means[0], tuple):
+            return tuple(tuple(v / base for v in row) for row in means)  # type: ignore[union-attr]
+        return tuple(v / base for v in means)  # type: ignore[union-attr]
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Channel:

@@ -25,5 +25,18 @@ def run(args: argparse.Namespace) -> int:
         f"{args.scenario}: OK - {scenario.name!r}: {len(scenario.channels)} channel(s), "
         f"{len(scenario.agent_groups)} agent group(s), {h.days} day(s) of "
         f"{h.intervals_per_day} x {h.interval_minutes}-minute intervals ({h.open}-{h.close})"
+        + (_weekday_hours(h) if h.hours is not None else "")
     )
     return 0
+
+
+def _weekday_hours(h) -> str:
+    """``; hours by weekday: sat 09:00-14:00, sun closed`` for the weekdays that differ."""
+    from simulator.scenario import WEEKDAYS
+
+    parts = [
+        f"{day} closed" if value == "closed" else f"{day} {value.open}-{value.close}"
+        for day, value in h.hours.items()
+        if day in WEEKDAYS
+    ]
+    return f"; hours by weekday: {', '.join(parts)}" if parts else ""

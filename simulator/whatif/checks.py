@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.channels import KINDS
-from simulator.model import compile_scenario
+from simulator.model import ChannelModel, compile_scenario
 from simulator.scenario import Scenario
 
 
@@ -45,12 +45,19 @@ def arrival_profile(scenario: Scenario) -> pd.DataFrame:
                     index,
                     scenario.horizon.interval_label(index),
                     float(v),
-                    float(v * ch.handle.mean_s / model.interval_s),
+                    float(v * _handle_mean(ch, k) / model.interval_s),
                 )
             )
     return pd.DataFrame(
         rows, columns=["channel", "kind", "day", "interval", "start", "contacts", "erlangs"]
     )
+
+
+def _handle_mean(ch: ChannelModel, k: int) -> float:
+    """Mean handle time (s) of contacts filed in global interval ``k``."""
+    if ch.handle_scale is None:
+        return ch.handle.mean_s
+    return ch.handle.mean_s * float(ch.handle_scale[k])
 
 
 def staffing_profile(scenario: Scenario) -> pd.DataFrame:
@@ -113,7 +120,8 @@ def load_warnings(scenario: Scenario) -> list[str]:
                 "these customers wait or abandon"
             )
         concurrency = getattr(ch, "max_concurrency", 1) or 1
-        load += volume * ch.handle.mean_s / model.interval_s / concurrency
+        mean = ch.handle.mean_s if ch.handle_scale is None else ch.handle.mean_s * ch.handle_scale
+        load += volume * mean / model.interval_s / concurrency
     over = np.flatnonzero((load > available + 1e-9) & (load > 0))
     if len(over):
         worst = int(over[np.argmax(load[over] - available[over])])

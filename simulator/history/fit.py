@@ -1,0 +1,557 @@
+"""Fit a one-week scenario to an interval export: what the last weeks looked like.
+
+Per channel, from the last ``recent_weeks`` weeks of the history:
+
+* **volumes** per weekday × interval: the mean over those weeks of each weekday's interval
+  counts, leaving out *outlier days* — days whose total is more than ``outlier_factor``
+  times above or below the median total of their weekday (holidays, outages) — and missing
+  data. The plain mean (every day kept) is reported beside it;
+* **handle-time means** per weekday × interval: answered-weighted mean of ``aht_seconds``;
+  the shape is lognormal with the cv read from the spread of interval averages around
+  their weekday × interval mean (``Var(mean of n) = σ²/n``);
+* **day-to-day variation**: ``day_multiplier.cv`` from the daily totals of each weekday,
+  beyond Poisson: ``cv² = (variance − mean) / mean²``, pooled over weekdays;
+* **patience**: exponential with mean = total waiting time / abandoned contacts (answered
+  waits ``asa_seconds × answered`` plus abandoned waits ``avg_abandon_seconds ×
+  abandoned``): the maximum-likelihood estimate for exponential patience, where answered
+  customers' patience is censored at their wait;
+* **opening hours** per weekday: from the first to the last interval with contacts in at
+  least half of the weekday's days; a weekday without contacts is closed.
+
+The scenario starts on the Monday after the history (``horizon.start_date``). Agent groups,
+targets, routing and run settings come from ``base`` when given; otherwise one group of
+agents skilled for every channel, staffed per interval by Erlang C for 80% within 20 s, so
+the scenario runs at once (its cost per hour is a placeholder, said in the notes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import InputError
+from simulator.history.columns import IntervalHistory, read_history, wape
+from simulator.scenario import WEEKDAYS, Scenario
+
+PLACEHOLDER_COST_PER_HOUR = 25.0
+"""Cost of an agent-hour in a scenario fitted without ``--base``: a placeholder."""
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    """What was fitted for one channel. Arrays are (7 weekdays, grid intervals)."""
+
+    volumes: np.ndarray  # expected contacts per interval (robust mean)
+    plain_volumes: np.ndarray  # plain mean of every day kept
+    aht_s: np.ndarray  # mean handle time per interval, seconds (NaN: none answered)
+    handle_cv: float | None
+    day_cv: float | None
+    patience_s: float | None
+    outlier_days: tuple[dt.date, ...]
+    days_used: int
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted scenario, what went into it, and the report people read."""
+
+    scenario: Scenario
+    history: IntervalHistory
+    channels: dict[str, ChannelFit]
+    hours: tuple[tuple[int, int] | None, ...]  # per weekday (open, close) s; None closed
+    weeks_used: tuple[dt.date, dt.date]  # first and last date averaged over
+    method: str
+    notes: tuple[str, ...] = ()
+    report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    weekday_report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+
+# ---- estimators ------------------------------------------------------------------------
+def _recent(history: IntervalHistory, weeks: int) -> np.ndarray:
+    """Indices of the dates in the last ``weeks`` weeks of the history."""
+    n = len(history.dates)
+    return np.arange(max(0, n - 7 * weeks), n)
+
+
+def outlier_days(totals: np.ndarray, weekdays: np.ndarray, factor: float) -> np.ndarray:
+    """Days (bool) whose total is off the median total of their weekday by more than
+    ``factor`` (either way); missing days (NaN) are not outliers."""
+    out = np.zeros(len(totals), dtype=bool)
+    for w in range(7):
+        mine = (weekdays == w) & ~np.isnan(totals)
+        if mine.sum() < 3:
+            continue
+        median = float(np.median(totals[mine]))
+        if median <= 0:
+            continue
+        with np.errstate(divide="ignore"):
+            ratio = totals[mine] / median
+        out[np.flatnonzero(mine)] = (ratio > factor) | (ratio < 1 / factor)
+    return out
+
+
+def weekday_means(values: np.ndarray, weekdays: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """(7, intervals) mean of ``values`` (days, intervals) per weekday over kept days,
+    NaN-skipping (0 for a weekday with no kept day)."""
+    out = np.zeros((7, values.shape[1]))
+    for w in range(7):
+        rows = values[(weekdays == w) & keep]
+        if len(rows) and not np.isnan(rows).all(axis=0).all():
+            with np.errstate(invalid="ignore"):
+                out[w] = np.nan_to_num(np.nanmean(rows, axis=0))
+    return out
+
+
+def day_cv(totals: np.ndarray, weekdays: np.ndarray, keep: np.ndarray) -> float | None:
+    """Coefficient of variation of the day multiplier beyond Poisson, pooled over weekdays:
+    ``cv² = Σ (n−1)(s² − m) / Σ (n−1) m²``; None when the days vary no more than Poisson."""
+    num = den = 0.0
+    for w in range(7):
+        x = totals[(weekdays == w) & keep & ~np.isnan(totals)]
+        if len(x) < 3 or x.mean() <= 0:
+            continue
+        num += (len(x) - 1) * (x.var(ddof=1) - x.mean())
+        den += (len(x) - 1) * x.mean() ** 2
+    if den <= 0 or num <= 0:
+        return None
+    return float(math.sqrt(num / den))
+
+
+def handle_cv(aht: np.ndarray, answered: np.ndarray, means: np.ndarray, weekdays: np.ndarray):
+    """cv of single handle times from interval averages: ``n (x̄ − m)² / m²`` has
+    expectation cv² (one degree of freedom lost per weekday × interval mean)."""
+    num = 0.0
+    dof = 0
+    for w in range(7):
+        rows = weekdays == w
+        x, n, m = aht[rows], answered[rows], means[w][None, :]
+        ok = ~np.isnan(x) & (n > 0) & (m > 0)
+        if not ok.any():
+            continue
+        num += float((n * ((x - m) / np.where(m > 0, m, 1)) ** 2)[ok].sum())
+        dof += int(ok.sum()) - int((ok.sum(axis=0) > 0).sum())
+    return float(math.sqrt(num / dof)) if dof > 0 and num > 0 else None
+
+
+def open_hours(
+    history: IntervalHistory, offered: np.ndarray, weekdays: np.ndarray, keep: np.ndarray
+) -> tuple[tuple[int, int] | None, ...]:
+    """Per weekday, (open, close) seconds after midnight from where contacts are seen in
+    at least half of the weekday's kept days (``offered``: days x intervals, ``weekdays``
+    of those days); None when never."""
+    spans: list[tuple[int, int] | None] = []
+    for w in range(7):
+        rows = offered[(weekdays == w) & keep]
+        rows = rows[~np.isnan(rows).all(axis=1)] if len(rows) else rows
+        if not len(rows):
+            spans.append(None)
+            continue
+        seen = (np.nan_to_num(rows) > 0).mean(axis=0) >= 0.5
+        idx = np.flatnonzero(seen)
+        if not len(idx):
+            spans.append(None)
+            continue
+        step = history.interval_s
+        spans.append(
+            (
+                history.grid_open_s + int(idx[0]) * step,
+                history.grid_open_s + int(idx[-1] + 1) * step,
+            )
+        )
+    return tuple(spans)
+
+
+def fit_channel(
+    history: IntervalHistory, name: str, dates: np.ndarray, outlier_factor: float
+) -> ChannelFit:
+    arrays = history.data[name]
+    weekdays = history.weekday_of()[dates]
+    offered = arrays["offered"][dates]
+    with np.errstate(invalid="ignore"):
+        totals = np.where(np.isnan(offered).all(axis=1), np.nan, np.nansum(offered, axis=1))
+    outliers = outlier_days(totals, weekdays, outlier_factor)
+    everything = np.ones(len(dates), dtype=bool)
+    keep = ~outliers
+    volumes = weekday_means(offered, weekdays, keep)
+    plain = weekday_means(offered, weekdays, everything)
+    answered = np.nan_to_num(arrays["answered"][dates])
+    aht = arrays["aht_seconds"][dates]
+    weighted = np.nan_to_num(aht) * answered
+    means = np.full((7, offered.shape[1]), np.nan)
+    for w in range(7):
+        rows = (weekdays == w) & keep
+        n = answered[rows].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[w] = np.where(n > 0, weighted[rows].sum(axis=0) / n, np.nan)
+    cv = handle_cv(np.where(keep[:, None], aht, np.nan), answered, means, weekdays)
+    patience = None
+    if "asa_seconds" in history.measures and "avg_abandon_seconds" in history.measures:
+        abandoned = np.nan_to_num(arrays["abandoned"][dates])
+        waited = (
+            np.nan_to_num(arrays["asa_seconds"][dates]) * answered
+            + np.nan_to_num(arrays["avg_abandon_seconds"][dates]) * abandoned
+        )
+        if abandoned[keep].sum() > 0:
+            patience = float(waited[keep].sum() / abandoned[keep].sum())
+    return ChannelFit(
+        volumes=volumes,
+        plain_volumes=plain,
+        aht_s=means,
+        handle_cv=cv,
+        day_cv=day_cv(totals, weekdays, keep),
+        patience_s=patience,
+        outlier_days=tuple(history.dates[int(dates[i])] for i in np.flatnonzero(outliers)),
+        days_used=int((keep & ~np.isnan(totals)).sum()),
+    )
+
+
+# ---- the scenario ----------------------------------------------------------------------
+def next_monday(date: dt.date) -> dt.date:
+    """The first Monday after ``date``."""
+    return date + dt.timedelta(days=7 - date.weekday())
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _grid(hours: tuple[tuple[int, int] | None, ...]) -> tuple[int, int]:
+    spans = [s for s in hours if s is not None]
+    if not spans:
+        raise InputError("history: no weekday has contacts in the weeks fitted")
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def _days_grid(
+    per_weekday: np.ndarray,
+    history: IntervalHistory,
+    grid: tuple[int, int],
+    start: dt.date,
+    days: int,
+    hours: tuple[tuple[int, int] | None, ...],
+    fill: float = 0.0,
+) -> list[list[float]]:
+    """Rows for ``days`` days from ``start`` of the scenario grid, cut from the history's
+    grid, ``fill`` outside each weekday's hours."""
+    step = history.interval_s
+    a = (grid[0] - history.grid_open_s) // step
+    b = (grid[1] - history.grid_open_s) // step
+    rows = []
+    for d in range(days):
+        w = (start.weekday() + d) % 7
+        row = np.array(per_weekday[w % 7][a:b], dtype=float)
+        span = hours[w]
+        if span is None:
+            row[:] = fill
+        else:
+            lo, hi = (span[0] - grid[0]) // step, (span[1] - grid[0]) // step
+            row[:lo] = fill
+            row[hi:] = fill
+        rows.append([round(float(v), 3) for v in row])
+    return rows
+
+
+def build_scenario(
+    history: IntervalHistory,
+    fits: Mapping[str, ChannelFit],
+    volumes: Mapping[str, np.ndarray],
+    hours: tuple[tuple[int, int] | None, ...],
+    *,
+    start: dt.date,
+    days: int,
+    base: Scenario | None,
+    name: str,
+    notes: list[str],
+) -> Scenario:
+    """A scenario of ``days`` days from ``start`` with the fitted (or forecast) volumes
+    ``volumes[channel]`` (days, history grid intervals)."""
+    grid = _grid(hours)
+    horizon: dict[str, Any] = {
+        "days": days,
+        "interval_minutes": history.interval_minutes,
+        "open": _clock(grid[0]),
+        "close": _clock(grid[1]),
+        "start_date": start.isoformat(),
+        "hours": {
+            WEEKDAYS[w]: ("closed" if s is None else {"open": _clock(s[0]), "close": _clock(s[1])})
+            for w, s in enumerate(hours)
+        },
+    }
+    step = history.interval_s
+    a = (grid[0] - history.grid_open_s) // step
+    b = (grid[1] - history.grid_open_s) // step
+    channels: dict[str, Any] = {}
+    base_data = base.to_dict() if base is not None else None
+    if base_data is not None:
+        unknown = [c for c in fits if c not in base_data["channels"]]
+        if unknown:
+            raise InputError(
+                f"--base: the history has channel {c!r}, which the base scenario does not "
+                f"(it has: {', '.join(base_data['channels'])})"
+                for c in unknown
+            )
+        unused = [c for c in base_data["channels"] if c not in fits]
+        if unused:
+            raise InputError(
+                f"--base: channel {c!r} of the base scenario has no history; remove it from "
+                "the base or add its rows"
+                for c in unused
+            )
+    for cname, fit in fits.items():
+        rows = []
+        for d in range(days):
+            w = (start.weekday() + d) % 7
+            row = np.array(volumes[cname][d][a:b], dtype=float)
+            span = hours[w]
+            if span is None:
+                row[:] = 0
+            else:
+                row[: (span[0] - grid[0]) // step] = 0
+                row[(span[1] - grid[0]) // step :] = 0
+            rows.append([round(float(v), 3) for v in row])
+        valid = fit.aht_s[~np.isnan(fit.aht_s)]
+        if not len(valid):
+            raise InputError(f"history.aht_seconds: channel {cname!r} has no handle time")
+        total_answered = np.nan_to_num(history.data[cname]["answered"]).sum()
+        mean_aht = float(
+            np.nansum(history.data[cname]["aht_seconds"] * history.data[cname]["answered"])
+            / total_answered
+        )
+        aht = np.where(np.isnan(fit.aht_s), mean_aht, fit.aht_s)
+        channel: dict[str, Any] = (
+            dict(base_data["channels"][cname]) if base_data is not None else {"kind": "call"}
+        )
+        if channel.get("kind") == "email":
+            raise InputError(
+                f"--base: channel {cname!r} is email; fitting email history (arrivals around "
+                "the clock) is not supported yet"
+            )
+        arrivals: dict[str, Any] = {"volumes": rows}
+        if fit.day_cv is not None and fit.day_cv >= 1e-3:
+            arrivals["day_multiplier"] = {"cv": round(min(fit.day_cv, 2.0), 4)}
+        channel["arrivals"] = arrivals
+        cv = fit.handle_cv
+        channel["handle_time"] = (
+            {"distribution": "lognormal", "mean_seconds": round(mean_aht, 2), "cv": round(cv, 3)}
+            if cv is not None
+            else {"distribution": "exponential", "mean_seconds": round(mean_aht, 2)}
+        )
+        if cv is None:
+            notes.append(f"{cname}: handle-time cv not measurable; exponential shape assumed")
+        channel["handle_time_means_seconds"] = [
+            [round(float(v), 2) for v in row]
+            for row in _days_grid(aht, history, grid, start, days, hours, fill=mean_aht)
+        ]
+        if fit.patience_s is not None:
+            channel["patience"] = {
+                "distribution": "exponential",
+                "mean_seconds": round(fit.patience_s, 2),
+            }
+        elif base_data is None or "patience" not in channel:
+            channel.pop("patience", None)
+            channel.pop("redial", None)
+            notes.append(
+                f"{cname}: patience not estimated (needs asa_seconds and avg_abandon_seconds, "
+                "and some abandoned contacts): customers in the scenario never abandon"
+            )
+        else:
+            notes.append(f"{cname}: patience not estimated; kept the base scenario's")
+        if base_data is None:
+            channel["targets"] = {"service_level": 0.8, "within_seconds": 20}
+        channels[cname] = channel
+    data: dict[str, Any] = {"name": name, "horizon": horizon, "channels": channels}
+    if base_data is not None:
+        data["description"] = base_data.get("description", "")
+        groups = {}
+        for gname, group in base_data["agent_groups"].items():
+            group = dict(group)
+            staffing = group.get("staffing")
+            if staffing is not None and not isinstance(staffing, int):
+                raise InputError(
+                    f"--base: agent_groups.{gname}.staffing is a per-interval list for another "
+                    "horizon; give the base constant headcounts or shifts"
+                )
+            for i, shift in enumerate(group.get("shifts") or ()):
+                if any(d >= days for d in shift.get("days") or ()):
+                    raise InputError(
+                        f"--base: agent_groups.{gname}.shifts.{i}.days: beyond the {days}-day "
+                        "horizon"
+                    )
+            groups[gname] = group
+        data["agent_groups"] = groups
+        for key in ("routing", "run", "shift_types"):
+            if key in base_data:
+                data[key] = base_data[key]
+    else:
+        data["agent_groups"] = {
+            "agents": {
+                "cost_per_hour": PLACEHOLDER_COST_PER_HOUR,
+                "skills": list(channels),
+                "staffing": _erlang_c_staffing(channels, history.interval_minutes),
+            }
+        }
+        notes.append(
+            "no --base: one group 'agents' staffed per interval by Erlang C for 80% within "
+            f"20 s; cost_per_hour {PLACEHOLDER_COST_PER_HOUR:g} is a placeholder"
+        )
+    return Scenario.from_dict(data, source="fitted scenario")
+
+
+def _erlang_c_staffing(channels: Mapping[str, Any], interval_minutes: int) -> list[list[int]]:
+    """Agents per day and interval: the sum over channels of Erlang C for 80% in 20 s."""
+    from simulator.queueing.staffing import required_agents
+
+    total = None
+    for channel in channels.values():
+        volumes = np.asarray(channel["arrivals"]["volumes"], dtype=float)
+        aht = np.asarray(channel["handle_time_means_seconds"], dtype=float)
+        need = np.zeros_like(volumes)
+        busy = volumes > 0
+        if busy.any():
+            rate = volumes[busy] * 60 / interval_minutes
+            r = required_agents(rate, aht[busy], service_level=0.8, within_s=20)
+            need[busy] = np.ceil(np.asarray(r.raw_agents, dtype=float) - 1e-9)
+        total = need if total is None else total + need
+    assert total is not None
+    return [[int(v) for v in row] for row in total]
+
+
+# ---- the public function ---------------------------------------------------------------
+def fit_history(
+    history: pd.DataFrame | str | Path | IntervalHistory,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str | None = None,
+    base: Scenario | None = None,
+    recent_weeks: int = 8,
+    outlier_factor: float = 1.5,
+    start_date: dt.date | None = None,
+    name: str | None = None,
+) -> FitResult:
+    """A one-week scenario fitted to an interval export (see module docstring).
+
+    ``history``: a DataFrame or CSV path with the columns of
+    :mod:`simulator.history.columns` (``columns`` maps other names), or an already read
+    :class:`IntervalHistory`. ``recent_weeks``: weeks averaged (counted back from the
+    last date). ``outlier_factor``: a day off its weekday's median total by more than this
+    factor is left out of the average."""
+    if recent_weeks < 1:
+        raise InputError(f"recent_weeks: must be >= 1, got {recent_weeks}")
+    if not outlier_factor > 1:
+        raise InputError(f"outlier_factor: must be > 1, got {outlier_factor}")
+    h = (
+        history
+        if isinstance(history, IntervalHistory)
+        else read_history(history, columns=columns, timezone=timezone)
+    )
+    dates = _recent(h, recent_weeks)
+    notes = list(h.notes)
+    fits = {c: fit_channel(h, c, dates, outlier_factor) for c in h.channels}
+    offered_all = sum(np.nan_to_num(h.data[c]["offered"][dates]) for c in h.channels)
+    missing_all = np.all([np.isnan(h.data[c]["offered"][dates]) for c in h.channels], axis=0)
+    offered_all = np.where(missing_all, np.nan, offered_all)
+    outliers = np.zeros(len(dates), dtype=bool)
+    for fit in fits.values():
+        outliers |= np.isin(np.array([h.dates[i] for i in dates]), np.array(fit.outlier_days))
+    hours = open_hours(h, offered_all, h.weekday_of()[dates], ~outliers)
+    start = start_date or next_monday(h.dates[-1])
+    week = {
+        c: np.array([f.volumes[(start.weekday() + d) % 7] for d in range(7)])
+        for c, f in fits.items()
+    }
+    first, last = h.dates[int(dates[0])], h.dates[int(dates[-1])]
+    method = (
+        f"mean of {first} to {last} ({len(dates)} days) per weekday and interval, leaving out "
+        f"days more than {outlier_factor:g}x off their weekday's median total"
+    )
+    for c, fit in fits.items():
+        if fit.outlier_days:
+            notes.append(
+                f"{c}: outlier days left out of the average: "
+                f"{', '.join(map(str, fit.outlier_days))}"
+            )
+    scenario = build_scenario(
+        h,
+        fits,
+        week,
+        hours,
+        start=start,
+        days=7,
+        base=base,
+        name=name or f"fitted from history {h.dates[0]} to {h.dates[-1]}",
+        notes=notes,
+    )
+    report, weekday_report = _reports(h, fits, dates, hours)
+    return FitResult(
+        scenario=scenario,
+        history=h,
+        channels=fits,
+        hours=hours,
+        weeks_used=(first, last),
+        method=method,
+        notes=tuple(notes),
+        report=report,
+        weekday_report=weekday_report,
+    )
+
+
+def _reports(
+    h: IntervalHistory,
+    fits: Mapping[str, ChannelFit],
+    dates: np.ndarray,
+    hours: tuple[tuple[int, int] | None, ...],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per channel: fitted values and how well they describe the kept history; per
+    channel and weekday: history's mean day vs fitted day, and the hours."""
+    rows, wrows = [], []
+    weekdays = h.weekday_of()[dates]
+    for c, fit in fits.items():
+        offered = h.data[c]["offered"][dates]
+        keep = ~np.isin(np.array([h.dates[i] for i in dates]), np.array(fit.outlier_days))
+        predicted = fit.volumes[weekdays]
+        rows.append(
+            {
+                "channel": c,
+                "days_used": fit.days_used,
+                "outlier_days": len(fit.outlier_days),
+                "contacts_per_week": round(float(fit.volumes.sum()), 1),
+                "plain_mean_per_week": round(float(fit.plain_volumes.sum()), 1),
+                "interval_wape_in_sample": round(wape(predicted[keep], offered[keep]), 4),
+                "aht_s": round(
+                    float(
+                        np.nansum(fit.aht_s * fit.volumes) / fit.volumes[~np.isnan(fit.aht_s)].sum()
+                    ),
+                    1,
+                ),
+                "handle_cv": None if fit.handle_cv is None else round(fit.handle_cv, 3),
+                "day_cv": None if fit.day_cv is None else round(fit.day_cv, 4),
+                "patience_s": None if fit.patience_s is None else round(fit.patience_s, 1),
+            }
+        )
+        known = ~np.isnan(offered).all(axis=1)
+        for w in range(7):
+            mine = (weekdays == w) & known  # every day with data, outliers included
+            totals = np.nansum(offered[mine], axis=1) if mine.any() else np.array([])
+            span = hours[w]
+            wrows.append(
+                {
+                    "channel": c,
+                    "weekday": WEEKDAYS[w],
+                    "hours": "closed" if span is None else f"{_clock(span[0])}-{_clock(span[1])}",
+                    "history_mean_day": round(float(totals.mean()), 1) if len(totals) else 0.0,
+                    "fitted_day": round(float(fit.volumes[w].sum()), 1),
+                    "days": int(mine.sum()),
+                    "outlier_days": int((mine & ~keep).sum()),
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(wrows)
+
+
+__all__ = ["ChannelFit", "FitResult", "build_scenario", "fit_history", "next_monday"]
