@@ -11,9 +11,7 @@ order, is :data:`CHANNEL_KPIS`, :data:`CHANNEL_INTERVAL_KPIS`, :data:`GROUP_KPIS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-from simulator.channels.base import ChannelKind
+from typing import Any, Literal
 
 Unit = Literal["contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency"]
 Applies = Literal["all", "realtime", "deferred", "concurrent"]
@@ -44,8 +42,9 @@ class Kpi:
         """How a target on this KPI reads: ``>=`` goal when higher is better."""
         return ">=" if self.higher_is_better else "<="
 
-    def applies_to(self, kind: ChannelKind) -> bool:
-        """Whether a channel of ``kind`` reports this KPI."""
+    def applies_to(self, kind: Any) -> bool:
+        """Whether a channel of ``kind`` (a :class:`simulator.channels.base.ChannelKind`: its
+        ``realtime``, ``deferred`` and ``concurrent`` traits) reports this KPI."""
         if self.applies == "all":
             return True
         return bool(getattr(kind, self.applies))
