@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from simulator import InputError, Scenario, SimulationResult, simulate
+from simulator.kpis import SHARE_KPIS
 from simulator.results import display_beyond_range
 from simulator.whatif import estimate_contacts, expected_contacts, load_warnings
 
@@ -38,7 +39,6 @@ about 20-30 seconds on a shared server; larger runs belong to the CLI, which use
 WARN_CONTACTS = 100_000
 """Above this many expected contacts the page says the run will take a few seconds."""
 
-PERCENT_KPIS = frozenset({"service_level", "abandon_rate", "fcr", "occupancy", "within_promise"})
 
 KPI_LABELS = {
     "offered": "Offered",
@@ -199,7 +199,7 @@ def fmt(kpi: str, mean: float, half: float | None = None) -> str:
     if beyond is not None:  # a percentile past the histogram's range
         return beyond
     has_half = half is not None and not math.isnan(half) and half != 0
-    if kpi in PERCENT_KPIS:
+    if kpi in SHARE_KPIS:
         text = f"{mean:.1%}"
         return f"{text} ± {half * 100:.1f}" if has_half else text
     if kpi == "cost":
@@ -214,7 +214,7 @@ def fmt_diff(kpi: str, diff: float) -> str:
     """A difference against the base: percentage points for shares."""
     if diff is None or math.isnan(diff):
         return ""
-    if kpi in PERCENT_KPIS:
+    if kpi in SHARE_KPIS:
         return f"{diff * 100:+.1f} pts"
     if kpi in ("cost", "count"):
         return f"{diff:+,.0f}"

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.erlang import QueueKpis, erlang_a_kpis, erlang_c_kpis
+from simulator.queueing.erlang import QueueKpis, erlang_a_kpis, erlang_c_kpis
 from simulator.scenario import Scenario
 
 SECONDS_PER_DAY = 86_400

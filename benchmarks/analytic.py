@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from simulator.staffing import required_agents
+from simulator.queueing.staffing import required_agents
 
 INTERVAL_MIN = 15
 SERVICE_LEVEL, WITHIN_S, MAX_OCCUPANCY, SHRINKAGE = 0.8, 20.0, 0.85, 0.3

@@ -48,9 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from optimizer import baseline_until_feasible, optimize
 from optimizer.evaluators import SimulationEvaluator
 from optimizer.patterns import build_decisions
-from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.search import judge
+from simulator.plan import Plan
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 from simulator.targets import check_table, scenario_targets

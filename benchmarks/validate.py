@@ -29,7 +29,6 @@ import os
 import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from benchmarks._scenarios import QueueCase
 from simulator.engine import run_replication
 from simulator.model import compile_scenario
 from simulator.results import SimulationResult, aggregate, summarise
+from simulator.runner import local_pool, worker_count
 from simulator.scenario import Scenario
 from simulator.stats import ReplicationStats
 
@@ -135,7 +135,7 @@ def run_all(
         for i, r in jobs:
             stats[i, r] = run_replication(models[i], seeds[i], r)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with local_pool(workers) as pool:
             futures = {
                 job: pool.submit(run_replication, models[job[0]], seeds[job[0]], job[1])
                 for job in jobs
@@ -213,7 +213,7 @@ def render(
         f"- Model: one call channel open 00:00-24:00 every day (one continuous queue), Poisson "
         f"arrivals, exponential handle time of mean {AHT_S:g} s, c agents, load ρ = A/c; "
         "M/M/c+M adds exponential patience of mean θ⁻¹. Exact values: Erlang C (M/M/c) and "
-        "Erlang A (M/M/c+M) from `simulator.erlang`.",
+        "Erlang A (M/M/c+M) from `simulator.queueing.erlang`.",
         "- Each replication discards a warm-up of about 5 relaxation times and then counts "
         "every call arriving until the end of its last day (calls waiting at the end are "
         "served, not censored). KPIs are computed per replication and summarised as mean "
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.replications < 2:
         parser.error("--replications must be >= 2 (a confidence interval needs two)")
-    workers = args.workers or os.cpu_count() or 1
+    workers = worker_count(args.workers)
     plans = [plan(c, args.replications, args.min_calls, args.max_calls) for c in CASES]
     total = sum(p.expected_calls for p in plans)
     print(f"{len(plans)} cases, ~{total:,.0f} counted calls, {workers} worker(s)", file=sys.stderr)

@@ -21,8 +21,8 @@ from optimizer.evaluators import AnalyticEvaluator, Evaluation, Evaluator, Simul
 from optimizer.frontier import frontier
 from optimizer.optimize import optimize
 from optimizer.options import OptimizeOptions
-from optimizer.plan import Plan, apply_plan, apply_plan_file
 from optimizer.result import STATUSES, OptimizationResult
+from simulator.plan import Plan, apply_plan, apply_plan_file
 
 __all__ = [
     "STATUSES",

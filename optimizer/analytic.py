@@ -15,7 +15,7 @@ the simulation evaluator is the judge. Per planning interval:
 * the carried work is taken from the skilled groups in proportion to their share of the
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
-  backlog model of :mod:`simulator.deferred` over the whole horizon (carry-over included).
+  backlog model of :mod:`simulator.queueing.deferred` over the whole horizon (carry-over included).
   Emails are blended into idle time but never interrupted: an agent who took an email when
   the phones were quiet is not there for the next call. A model *anchored* at a plan
   (:meth:`AnalyticModel.anchored`) takes the agents its email work occupies in each interval
@@ -36,12 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.problem import REAL_TIME, Problem
-from simulator.deferred import deferred_profile
-from simulator.staffing import kpis_for_agents
+from simulator.channels import KINDS
+from simulator.clock import DAY_S
+from simulator.queueing.deferred import deferred_profile
+from simulator.queueing.staffing import kpis_for_agents
 
 CHANNEL_FIELDS = ("offered", "answered", "abandoned", "answered_within", "wait_sum", "resolved")
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
-ASA_CAP_S = 86_400.0  # an unstable Erlang C queue reports ASA = inf; cap it at one day
+ASA_CAP_S = float(DAY_S)  # an unstable Erlang C queue reports ASA = inf; cap it at one day
 _SWEEPS = 6  # fixed-point sweeps when agents are shared by several real-time channels
 
 
@@ -153,7 +155,7 @@ class AnalyticModel:
         self.slowdown = np.ones(problem.n_channels)
         for c, name in enumerate(problem.channels):
             ch = sc.channels[name]
-            if ch.kind == "chat":
+            if KINDS[ch.kind].concurrent:
                 self.concurrency[c] = ch.max_concurrency
                 self.slowdown[c] = 1 + ch.concurrency_slowdown * (ch.max_concurrency - 1)
         self.tables = tables if tables is not None else {c: self._table(c) for c in self.real_time}
@@ -367,7 +369,7 @@ class AnalyticModel:
         sc = p.scenario
         ch = sc.channels[p.channels[c]]
         hz = sc.horizon
-        per_day = 86400 // hz.interval_s
+        per_day = DAY_S // hz.interval_s
         first = hz.open_s // hz.interval_s
         open_slots = np.array(
             [d * per_day + first + i for d in range(p.days) for i in range(p.intervals_per_day)]

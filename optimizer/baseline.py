@@ -2,9 +2,9 @@
 
 1. **Staff each interval.** Per channel and interval, Erlang C (no abandonment, exponential
    handle times) gives the agents its service-level / ASA target needs
-   (:func:`simulator.staffing.required_agents`); a channel without such a target is
+   (:func:`simulator.queueing.staffing.required_agents`); a channel without such a target is
    staffed to 85% occupancy; an email channel gets the fluid requirement of its promise
-   (:func:`simulator.deferred.deferred_requirement`), the same in every open interval. Each
+   (:func:`simulator.queueing.deferred.deferred_requirement`), the same in every open interval. Each
    channel is staffed by its *home* group (the most specialised group with the skill, then
    the cheapest), at that group's speed; the sum is divided by ``1 − shrinkage`` and rounded
    up. Other skills help in the simulation but are not counted on — as in practice.
@@ -29,12 +29,14 @@ import numpy as np
 
 from optimizer.master import CutPool, cover, solve_master
 from optimizer.patterns import Decisions, build_decisions
-from optimizer.plan import Plan
 from optimizer.problem import REAL_TIME, Problem
 from optimizer.search import judge
-from simulator.deferred import deferred_requirement
+from simulator.channels import KINDS
+from simulator.clock import DAY_S
+from simulator.plan import Plan
+from simulator.queueing.deferred import deferred_requirement
+from simulator.queueing.staffing import required_agents
 from simulator.scenario import Scenario
-from simulator.staffing import required_agents
 from simulator.targets import instances, scenario_targets
 
 DEFAULT_OCCUPANCY = 0.85
@@ -75,7 +77,7 @@ def erlang_requirement(scenario: Scenario) -> tuple[np.ndarray, dict[str, str]]:
         t = ch.targets
         if ch.kind in REAL_TIME:
             lam = p.rate_per_hour[c]
-            conc = ch.max_concurrency if ch.kind == "chat" else 1
+            conc = ch.max_concurrency if KINDS[ch.kind].concurrent else 1
             aht_eff = aht * (1 + ch.concurrency_slowdown * (conc - 1))
             kwargs: dict[str, float] = {}
             if t.service_level is not None and t.within_seconds is not None:
@@ -164,7 +166,7 @@ def _deferred_need(scenario: Scenario, p: Problem, c: int, aht: float) -> np.nda
     if ch.promise_hours is None or ch.targets.within_promise is None:
         return np.zeros(p.n_intervals)
     h = scenario.horizon
-    per_day = 86400 // h.interval_s
+    per_day = DAY_S // h.interval_s
     first = h.open_s // h.interval_s
     volumes = np.zeros(per_day)
     closed = per_day - h.intervals_per_day

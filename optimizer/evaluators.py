@@ -25,8 +25,8 @@ from typing import Protocol
 import numpy as np
 
 from optimizer.analytic import AnalyticModel, kpi_from_fields
-from optimizer.plan import Plan
 from optimizer.problem import Problem
+from simulator.plan import Plan
 from simulator.results import SimulationResult
 from simulator.runner import simulate
 from simulator.targets import KpiSummary

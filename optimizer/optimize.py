@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from optimizer.result import OptimizationResult
 from optimizer.search import Budget, Candidate, Progress, Search
 from optimizer.verify import Verification, fresh_seeds, verify
 from simulator.errors import InputError
+from simulator.runner import local_pool
 from simulator.scenario import Scenario
 from simulator.targets import Target, check_table, scenario_targets, verdicts
 
@@ -107,7 +108,7 @@ class _Run:
         self.analytic = options.evaluator == "analytic"
         self.own_pool = None
         if not self.analytic and executor is None and options.workers != 1:
-            self.own_pool = ProcessPoolExecutor(max_workers=options.workers or None)
+            self.own_pool = local_pool(options.workers)
             executor = self.own_pool
         if self.analytic:
             self.evaluator: Any = AnalyticEvaluator(self.problem)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.errors import InputError
-from simulator.scenario import format_validation_error
+from simulator.messages import format_validation_error
 from simulator.yamlfile import read_yaml
 
 FeasibilityRule = Literal["mean", "ci"]
@@ -117,7 +117,7 @@ class OptimizeOptions(BaseModel):
             return cls.model_validate(dict(data))
         except ValidationError as exc:
             raise InputError(
-                [f"{source}: optimizer.{line}" for line in format_validation_error(exc)]
+                [f"{source}: optimizer.{line}" for line in format_validation_error(exc, cls)]
             ) from None
 
     @classmethod

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from optimizer.plan import Plan
 from optimizer.problem import Problem
 from simulator.clock import DAY_S, clock_label, parse_clock
 from simulator.errors import InputError
+from simulator.plan import Plan
 from simulator.scenario import Break, Shift
 from simulator.shift_types import ShiftType
 

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.channels import KINDS
+from simulator.clock import day_grid
 from simulator.scenario import Scenario
 
-REAL_TIME = ("call", "chat")
+REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
+"""Channel kinds whose customers wait on the line (the others are deferred backlog work)."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,7 @@ class Problem:
         rates = np.zeros((len(channels), k))
         for c, name in enumerate(channels):
             arr = scenario.channels[name].arrivals
-            if arr.rate_per_hour is not None:
-                rates[c] = arr.rate_per_hour * arr.scale
-            else:
-                grid = np.asarray(arr.volumes, dtype=float)
-                grid = np.tile(grid, (h.days, 1)) if grid.ndim == 1 else grid
-                rates[c] = grid.ravel() * arr.scale / interval_h
+            rates[c] = arr.interval_volumes(h).ravel() * arr.scale / interval_h
         skilled = np.array(
             [[c in scenario.agent_groups[g].skills for c in channels] for g in groups], dtype=bool
         )
@@ -86,8 +84,6 @@ class Problem:
         aht = np.array([scenario.channels[c].handle_time.mean_s for c in channels])
         aht_grid = _aht_grid(scenario, channels, aht)
         mask = None if h.uniform_hours else h.open_mask().ravel()
-        if mask is not None:
-            rates[:, ~mask] = 0.0  # closed intervals (weekday hours) take no arrivals
         patience = np.array(
             [
                 ch.patience.mean_s if ch.patience is not None else math.nan
@@ -195,8 +191,7 @@ def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) ->
         if means is None:
             out[c] = aht[c]
             continue
-        grid = np.asarray(means, dtype=float)
-        out[c] = (np.tile(grid, (h.days, 1)) if grid.ndim == 1 else grid).ravel()
+        out[c] = day_grid(means, h.days, h.intervals_per_day).ravel()
     return out
 
 

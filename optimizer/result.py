@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.plan import Plan
+from simulator.plan import Plan
 from simulator.results import SimulationResult
 from simulator.scenario import Scenario
 from simulator.targets import verdict_line
@@ -31,7 +31,7 @@ class OptimizationResult:
     """What :func:`optimizer.optimize` found.
 
     Attributes:
-        plan: the plan (:class:`optimizer.plan.Plan`): agents on duty per group per interval,
+        plan: the plan (:class:`simulator.plan.Plan`): agents on duty per group per interval,
             and the shifts for groups planned with shift types.
         cost: paid cost of the plan over the horizon (currency of ``cost_per_hour``).
         feasible: every target met, under ``rule``, on a verification run on seeds the search

@@ -22,35 +22,45 @@ from simulator.errors import InputError
 # pandas, scipy: about a second) happens inside ``simulator.cli.main``, which reports it as
 # "interrupted" (exit 130) instead of a traceback.
 _EXPORTS = {
-    "DeferredRequirement": "simulator.deferred",
-    "deferred_profile": "simulator.deferred",
-    "deferred_requirement": "simulator.deferred",
-    "QueueKpis": "simulator.erlang",
-    "erlang_a_kpis": "simulator.erlang",
-    "erlang_b": "simulator.erlang",
-    "erlang_c": "simulator.erlang",
-    "erlang_c_kpis": "simulator.erlang",
+    "DeferredRequirement": "simulator.queueing.deferred",
+    "deferred_profile": "simulator.queueing.deferred",
+    "deferred_requirement": "simulator.queueing.deferred",
+    "QueueKpis": "simulator.queueing.erlang",
+    "erlang_a_kpis": "simulator.queueing.erlang",
+    "erlang_b": "simulator.queueing.erlang",
+    "erlang_c": "simulator.queueing.erlang",
+    "erlang_c_kpis": "simulator.queueing.erlang",
     "SimulationResult": "simulator.results",
     "simulate": "simulator.runner",
     "Scenario": "simulator.scenario",
-    "StaffingRequirement": "simulator.staffing",
-    "kpis_for_agents": "simulator.staffing",
-    "required_agents": "simulator.staffing",
-    "square_root_agents": "simulator.staffing",
+    "StaffingRequirement": "simulator.queueing.staffing",
+    "kpis_for_agents": "simulator.queueing.staffing",
+    "required_agents": "simulator.queueing.staffing",
+    "square_root_agents": "simulator.queueing.staffing",
 }
 
 if TYPE_CHECKING:
-    from simulator.deferred import DeferredRequirement, deferred_profile, deferred_requirement
-    from simulator.erlang import QueueKpis, erlang_a_kpis, erlang_b, erlang_c, erlang_c_kpis
-    from simulator.results import SimulationResult
-    from simulator.runner import simulate
-    from simulator.scenario import Scenario
-    from simulator.staffing import (
+    from simulator.queueing.deferred import (
+        DeferredRequirement,
+        deferred_profile,
+        deferred_requirement,
+    )
+    from simulator.queueing.erlang import (
+        QueueKpis,
+        erlang_a_kpis,
+        erlang_b,
+        erlang_c,
+        erlang_c_kpis,
+    )
+    from simulator.queueing.staffing import (
         StaffingRequirement,
         kpis_for_agents,
         required_agents,
         square_root_agents,
     )
+    from simulator.results import SimulationResult
+    from simulator.runner import simulate
+    from simulator.scenario import Scenario
 
 
 def __getattr__(name: str) -> Any:

@@ -7,11 +7,17 @@ day) or ``"d2 08:30"`` (day 2 of a multi-day horizon, days numbered from 0).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+import numpy as np
+
 DAY_S = 86_400
 """Seconds in a calendar day."""
+
+PerIntervalValues = tuple[float, ...] | tuple[tuple[float, ...], ...]
+"""Values per open interval: one list for every day, or one list per day."""
 
 _HHMM = re.compile(r"([01][0-9]|2[0-4]):([0-5][0-9])")  # matched whole, ASCII digits
 
@@ -49,4 +55,30 @@ def interval_label(day: int, time_label: str, days: int) -> str:
     return f"d{day} {time_label}" if days > 1 else time_label
 
 
-__all__ = ["DAY_S", "clock_label", "clock_text", "interval_label", "parse_clock"]
+def day_grid(values: Any, days: int, per_day: int) -> np.ndarray:
+    """Per-interval values as a ``days × per_day`` array: a constant, one list for every
+    day, or one list per day (:data:`PerIntervalValues`)."""
+    if isinstance(values, int | float):
+        return np.full((days, per_day), float(values))
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 1:
+        return np.tile(array, (days, 1))
+    return array
+
+
+def first_counted_interval(warmup_s: float, interval_s: float) -> int:
+    """The first interval measured after a warm-up of ``warmup_s`` seconds (intervals
+    starting inside the warm-up are not counted)."""
+    return math.ceil(warmup_s / interval_s - 1e-9)
+
+
+__all__ = [
+    "DAY_S",
+    "PerIntervalValues",
+    "clock_label",
+    "clock_text",
+    "day_grid",
+    "first_counted_interval",
+    "interval_label",
+    "parse_clock",
+]

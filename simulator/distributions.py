@@ -79,7 +79,10 @@ class FrozenModel(BaseModel):
         return refuse_booleans(cls, info.field_name, value)
 
 
-class _Distribution(BaseModel):
+class DistributionBase(BaseModel):
+    """What every handle-time, patience and delay distribution is: samples, knows its
+    analytic mean and variance, and scales."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # Not "*": the ``distribution`` tag is a discriminator, which takes no validator.
@@ -99,12 +102,12 @@ class _Distribution(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def scaled(self, factor: float) -> _Distribution:
+    def scaled(self, factor: float) -> DistributionBase:
         """The same shape with every value multiplied by ``factor`` (e.g. an agent's speed)."""
         raise NotImplementedError  # pragma: no cover
 
 
-class Exponential(_Distribution):
+class Exponential(DistributionBase):
     """Memoryless; the M in M/M/c. ``mean_seconds`` > 0."""
 
     distribution: Literal["exponential"] = "exponential"
@@ -125,7 +128,7 @@ class Exponential(_Distribution):
         return Exponential(mean_seconds=self.mean_seconds * factor)
 
 
-class Lognormal(_Distribution):
+class Lognormal(DistributionBase):
     """Right-skewed handle times as seen in real centres, given by mean and coefficient of
     variation (std / mean) rather than the underlying normal's parameters, because those are
     what a planner reads off a report."""
@@ -151,7 +154,7 @@ class Lognormal(_Distribution):
         return Lognormal(mean_seconds=self.mean_seconds * factor, cv=self.cv)
 
 
-class Gamma(_Distribution):
+class Gamma(DistributionBase):
     """Gamma by mean and cv (shape = 1/cv², scale = mean·cv²); cv = 1 is exponential."""
 
     distribution: Literal["gamma"] = "gamma"
@@ -174,7 +177,7 @@ class Gamma(_Distribution):
         return Gamma(mean_seconds=self.mean_seconds * factor, cv=self.cv)
 
 
-class Deterministic(_Distribution):
+class Deterministic(DistributionBase):
     """Always ``mean_seconds`` (the field keeps the name every distribution shares)."""
 
     distribution: Literal["deterministic"] = "deterministic"
@@ -195,7 +198,7 @@ class Deterministic(_Distribution):
         return Deterministic(mean_seconds=self.mean_seconds * factor)
 
 
-class Empirical(_Distribution):
+class Empirical(DistributionBase):
     """Resamples observed durations (with replacement), e.g. last month's handle times."""
 
     distribution: Literal["empirical"] = "empirical"
@@ -233,7 +236,19 @@ Distribution = Annotated[
 ]
 """Any of the distributions, selected in YAML by its ``distribution`` key."""
 
+_MEMBERS = (Exponential, Lognormal, Gamma, Deterministic, Empirical)
+DISTRIBUTION_NAMES: tuple[str, ...] = tuple(
+    get_args(m.model_fields["distribution"].annotation)[0] for m in _MEMBERS
+)
+"""The ``distribution`` names, in the order the docs list them."""
+WITH_CV = frozenset(
+    n for n, m in zip(DISTRIBUTION_NAMES, _MEMBERS, strict=True) if "cv" in m.model_fields
+)
+"""Distributions given by a mean and a coefficient of variation."""
+
 __all__ = [
+    "DISTRIBUTION_NAMES",
+    "WITH_CV",
     "Deterministic",
     "Distribution",
     "Empirical",

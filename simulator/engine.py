@@ -15,7 +15,9 @@ Design (why it is fast): there is no SimPy process per contact. Every event is a
   a leaving agent finishes the contact in hand, an arriving one picks up work at once;
 * *interval boundaries* close the time-weighted statistics of the interval.
 
-Channel kinds:
+Channel kinds (each kind's service mode, ``SINGLE``, ``CONCURRENT`` or ``DEFERRED``, comes
+from its module in :mod:`simulator.channels`; the engine branches on the mode, never on a
+kind's name):
 
 * ``call``: one contact per agent; abandonment after patience; redials.
 * ``chat``: an agent holds up to ``max_concurrency`` chats; each chat's handle time is
@@ -44,6 +46,8 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from simulator.channels import CONCURRENT, DEFERRED, KINDS, SINGLE
+from simulator.clock import first_counted_interval
 from simulator.model import DAY_S, CompiledModel
 from simulator.stats import (
     ChannelTally,
@@ -56,8 +60,6 @@ from simulator.stats import (
 from simulator.streams import Draws, Purpose, stream, uniforms
 
 WAITING, SERVED, ABANDONED, CLOSED = 0, 1, 2, 3
-CALL, CHAT, EMAIL = 0, 1, 2
-_KIND = {"call": CALL, "chat": CHAT, "email": EMAIL}
 
 
 class Contact:
@@ -184,9 +186,9 @@ class Replication:
         self.busy_last = [0.0] * ng  # busy_area is integrated up to here
         self.levels_last = [0.0] * ng  # present/chat/chatting areas are integrated up to here
         self.closed = True
-        self.first_counted = math.ceil(model.warmup_s / model.interval_s - 1e-9)
+        self.first_counted = first_counted_interval(model.warmup_s, model.interval_s)
         # Static tables, looked up per contact.
-        self.kind = [_KIND[ch.kind] for ch in model.channels]
+        self.service = [KINDS[ch.kind].service for ch in model.channels]
         self.factor = [[g.factors.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.fcr = [[g.fcr.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.tiers = [g.tiers for g in model.groups]
@@ -194,12 +196,16 @@ class Replication:
         self.patience_draws = [s.patience for s in self.streams]
         self.skilled = self._selection_order()
         self.realtime_groups = tuple(
-            g.index for g in model.groups if any(self.kind[c] != EMAIL for c in g.factors)
+            g.index for g in model.groups if any(self.service[c] != DEFERRED for c in g.factors)
         )
         self.realtime_set = frozenset(self.realtime_groups)
         self.max_chats = [
             max(
-                [model.channels[c].max_concurrency for c in g.factors if self.kind[c] == CHAT]
+                [
+                    model.channels[c].max_concurrency
+                    for c in g.factors
+                    if self.service[c] == CONCURRENT
+                ]
                 or [1]
             )
             for g in model.groups
@@ -337,7 +343,7 @@ class Replication:
         """Without ``serve_queue_at_close``, real-time contacts waiting at closing go
         unanswered (emails stay in the backlog)."""
         for c, queue in enumerate(self.queues):
-            if self.kind[c] == EMAIL:
+            if self.service[c] == DEFERRED:
                 continue
             self._touch_queue(c, now)
             for contact in queue:
@@ -441,13 +447,13 @@ class Replication:
     def _route(self, contact: Contact, patience: float | None, now: float) -> None:
         """Give a new contact to an available skilled agent, or queue it."""
         c = contact.channel
-        kind = self.kind[c]
-        if kind == CALL:
+        service = self.service[c]
+        if service == SINGLE:
             agent = self._idle_agent(c)
             if agent is not None:
                 self._serve(agent, contact, now)
                 return
-        elif kind == CHAT:
+        elif service == CONCURRENT:
             agent = self._chat_agent(c)
             if agent is not None:
                 self._serve_chat(agent, contact, now)
@@ -607,7 +613,7 @@ class Replication:
         self.busy_area[g] += busy[g] * (now - self.busy_last[g])
         self.busy_last[g] = now
         self._resolve(contact, g, now)
-        if self.kind[c] == CHAT:
+        if self.service[c] == CONCURRENT:
             self._touch_levels(g, now)
             agent.chats -= 1
             self.chats[g] -= 1
@@ -644,7 +650,7 @@ class Replication:
                 agent.idle_since = now
                 self.idle[g].append(agent)
             return
-        if self.kind[contact.channel] == CHAT:
+        if self.service[contact.channel] == CONCURRENT:
             self._serve_chat(agent, contact, now)
             while agent.chats < self.max_chats[g]:
                 more = self._next_chat(g, now)
@@ -657,7 +663,7 @@ class Replication:
     def _next_contact(self, g: int, now: float, realtime_only: bool = False) -> Contact | None:
         """Oldest waiting contact among the highest-priority skilled channels with work."""
         queues = self.queues
-        kind = self.kind
+        service = self.service
         for tier in self.tiers[g]:
             best: Contact | None = None
             for c in tier:
@@ -666,7 +672,7 @@ class Replication:
                     queue.popleft()
                 if not queue or (best is not None and queue[0].arrival >= best.arrival):
                     continue
-                if kind[c] == EMAIL and (realtime_only or not self._reserve_allows(g)):
+                if service[c] == DEFERRED and (realtime_only or not self._reserve_allows(g)):
                     continue
                 best = queue[0]
             if best is not None:
@@ -682,7 +688,7 @@ class Replication:
         best: Contact | None = None
         for tier in self.tiers[g]:
             for c in tier:
-                if self.kind[c] != CHAT:
+                if self.service[c] != CONCURRENT:
                     continue
                 queue = self.queues[c]
                 while queue and queue[0].state != WAITING:
@@ -711,7 +717,7 @@ class Replication:
             t = self.tally[c]
             if resolved:
                 t.resolved[k] += 1
-            if self.kind[c] == EMAIL:
+            if self.service[c] == DEFERRED:
                 response = now - contact.arrival
                 t.response_sum[k] += response
                 t.response_hist[response_bin(response)] += 1
@@ -749,7 +755,7 @@ class Replication:
                     break
             when = now + (s.loop_delay.next() if s.loop_delay is not None else 0.0)
             place = s.loop_u.next()  # drawn always, so the stream stays in step
-            if self.kind[target] != EMAIL:
+            if self.service[target] != DEFERRED:
                 when = self.m.return_time(target, when, place)
             if when is None or when >= self.m.horizon_end_s:
                 issue.repeats_lost += 1

@@ -14,11 +14,9 @@ docs, the validators and the tests quote the same numbers.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # the scenario module imports this one
-    from simulator.scenario import Scenario
+from simulator.clock import DAY_S
 
 # ---- files ------------------------------------------------------------------------------
 MAX_YAML_BYTES = 4_000_000
@@ -62,7 +60,7 @@ MAX_EXPECTED_CONTACTS = 2_000_000
 email included). At ~25,000 contacts per second per core that is ~80 s per replication, and
 a queue holding all of them fits in ~1 GB."""
 
-MAX_DURATION_S = 366 * 86_400
+MAX_DURATION_S = 366 * DAY_S
 """Longest duration in any distribution (handle time, patience, delays), seconds: a year."""
 
 MAX_PROMISE_HOURS = 366 * 24
@@ -107,16 +105,16 @@ MAX_BATCH_ROWS = 10_000_000
 # simulator.stats: 12 counters + 5 sums per interval; wait and response histograms), x2
 # for the copies ``aggregate`` stacks, plus ~250 B per per-replication KPI row.
 _CHANNEL_SERIES, _GROUP_SERIES = 17, 5
-_CHANNEL_KPIS, _GROUP_KPIS = 27, 5
 
 
 def replication_bytes(channels: int, groups: int, intervals: int) -> int:
     """Estimated memory one replication's statistics take until aggregated (bytes)."""
+    from simulator.kpis import CHANNEL_KPIS, GROUP_KPIS
     from simulator.stats import N_RESPONSE_BINS, N_WAIT_BINS
 
     values = channels * (N_WAIT_BINS + N_RESPONSE_BINS + _CHANNEL_SERIES * intervals)
     values += groups * _GROUP_SERIES * intervals
-    return 2 * 8 * values + 250 * (channels * _CHANNEL_KPIS + groups * _GROUP_KPIS)
+    return 2 * 8 * values + 250 * (channels * len(CHANNEL_KPIS) + groups * len(GROUP_KPIS))
 
 
 def replications_problems(
@@ -152,96 +150,6 @@ def check_seed(seed: Any, *, field: str) -> list[str]:
     return []
 
 
-def expected_contacts(scenario: Scenario) -> dict[str, float]:
-    """Expected first contacts per channel in one replication, from the scenario alone
-    (no compilation): open-hours volume × scale, plus closed-hours email. ``inf`` when
-    the arithmetic overflows (e.g. volumes of 1e308)."""
-    h = scenario.horizon
-    open_hours = h.intervals_per_day * h.interval_minutes / 60
-    out: dict[str, float] = {}
-    for name, channel in scenario.channels.items():
-        arrivals = channel.arrivals
-        try:
-            if arrivals.rate_per_hour is not None:
-                total = arrivals.rate_per_hour * open_hours * h.days
-            else:
-                volumes = arrivals.volumes or ()
-                if volumes and isinstance(volumes[0], tuple):
-                    total = math.fsum(v for row in volumes for v in row)  # type: ignore[union-attr]
-                else:
-                    total = math.fsum(volumes) * h.days  # type: ignore[arg-type]
-            total += arrivals.closed_hours_volume * h.days
-            with_scale = total * arrivals.scale if total else 0.0
-        except OverflowError:  # fsum of values near 1e308
-            with_scale = math.inf
-        out[name] = with_scale if math.isfinite(with_scale) else math.inf
-    return out
-
-
-def scenario_problems(scenario: Scenario) -> list[str]:
-    """Every limit a valid-looking scenario breaks, one line each (field path first)."""
-    problems: list[str] = []
-    h = scenario.horizon
-    if len(scenario.channels) > MAX_CHANNELS:
-        problems.append(f"channels: at most {MAX_CHANNELS} channels, got {len(scenario.channels)}")
-    if len(scenario.agent_groups) > MAX_GROUPS:
-        problems.append(
-            f"agent_groups: at most {MAX_GROUPS} groups, got {len(scenario.agent_groups)}"
-        )
-    cells = (len(scenario.channels) + len(scenario.agent_groups)) * h.n_intervals
-    if cells > MAX_INTERVAL_CELLS:
-        problems.append(
-            f"horizon: {len(scenario.channels)} channels + {len(scenario.agent_groups)} "
-            f"groups over {h.n_intervals:,} intervals is {cells:,} per-interval series; the "
-            f"limit is {MAX_INTERVAL_CELLS:,} (fewer days, longer intervals, or split the "
-            "scenario)"
-        )
-    contacts = expected_contacts(scenario)
-    total = math.fsum(contacts.values())
-    if not total <= MAX_EXPECTED_CONTACTS:
-        biggest = max(contacts, key=lambda c: contacts[c])
-        problems.append(
-            f"channels.{biggest}.arrivals: {_amount(total)} expected contacts per replication "
-            f"(all channels); the limit is {MAX_EXPECTED_CONTACTS:,} (a shorter horizon, or "
-            "a lower rate or scale)"
-        )
-    shift_days = 0
-    for gname, group in scenario.agent_groups.items():
-        for i, shift in enumerate(group.shifts or ()):
-            shift_days += len(shift.days) if shift.days is not None else h.days
-            if len(shift.breaks) > MAX_BREAKS_PER_SHIFT:
-                problems.append(
-                    f"agent_groups.{gname}.shifts.{i}.breaks: at most {MAX_BREAKS_PER_SHIFT} "
-                    f"breaks per shift, got {len(shift.breaks)}"
-                )
-        counts = sum(shift.count for shift in group.shifts or ())
-        if counts > MAX_AGENTS_PER_GROUP:
-            problems.append(
-                f"agent_groups.{gname}.shifts: the counts add up to {counts:,} agents; a group "
-                f"may have at most {MAX_AGENTS_PER_GROUP:,} (split it into several groups)"
-            )
-    if shift_days > MAX_SHIFT_DAYS:
-        problems.append(
-            f"agent_groups: {shift_days:,} shift-days (days each shift is worked, summed over "
-            f"all shifts); the limit is {MAX_SHIFT_DAYS:,}"
-        )
-    if not problems:
-        problems += replications_problems(
-            scenario.run.replications,
-            len(scenario.channels),
-            len(scenario.agent_groups),
-            h.n_intervals,
-            field="run.replications",
-        )
-    return problems
-
-
-def _amount(value: float) -> str:
-    if math.isinf(value):
-        return "infinitely many"
-    return f"{value:,.0f}" if value < 1e15 else f"{value:.3g}"
-
-
 __all__ = [
     "MAX_AGENTS_PER_GROUP",
     "MAX_ATTEMPTS",
@@ -266,8 +174,6 @@ __all__ = [
     "MAX_YAML_NODES",
     "MIN_CV",
     "check_seed",
-    "expected_contacts",
     "replication_bytes",
     "replications_problems",
-    "scenario_problems",
 ]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.clock import DAY_S, parse_clock
-from simulator.distributions import _Distribution
+from simulator.clock import DAY_S, day_grid, parse_clock
+from simulator.distributions import DistributionBase
 from simulator.scenario import AgentGroup, Channel, Scenario
 
 
@@ -25,10 +25,10 @@ class ChannelModel:
     kind: str
     priority: int
     rate_per_s: np.ndarray  # expected arrivals per second, per global interval
-    handle: _Distribution
-    patience: _Distribution | None
+    handle: DistributionBase
+    patience: DistributionBase | None
     redial_probability: float
-    redial_delay: _Distribution | None
+    redial_delay: DistributionBase | None
     max_attempts: int
     within_s: float  # T of the service level (seconds); 20 s when no target is set
     day_multiplier_cv: float | None
@@ -49,7 +49,7 @@ class ResolutionModel:
     repeat_share: float
     escalate_share: float
     escalate_to: int  # channel index, -1 if none
-    repeat_delay: _Distribution | None
+    repeat_delay: DistributionBase | None
     repeat_channels: tuple[int, ...]  # where repeat contacts come back
     repeat_cumulative: tuple[float, ...]  # cumulative weights (last = 1.0)
     max_contacts: int
@@ -230,26 +230,10 @@ class CompiledModel:
         return candidate if candidate < self.end_s else None
 
 
-def _grid(values: object, days: int, per_day: int) -> np.ndarray:
-    """Expand a constant / per-interval list / per-day lists into ``days × per_day``."""
-    if isinstance(values, int | float):
-        return np.full((days, per_day), float(values))
-    array = np.asarray(values, dtype=float)
-    if array.ndim == 1:
-        return np.tile(array, (days, 1))
-    return array
-
-
 def _channel_rates(scenario: Scenario, name: str) -> np.ndarray:
     horizon = scenario.horizon
     arrivals = scenario.channels[name].arrivals
-    if arrivals.rate_per_hour is not None:
-        per_interval = arrivals.rate_per_hour * horizon.interval_s / 3600
-        grid = _grid(per_interval, horizon.days, horizon.intervals_per_day)
-    else:
-        grid = _grid(arrivals.volumes, horizon.days, horizon.intervals_per_day)
-    if horizon.hours is not None:
-        grid = np.where(horizon.open_mask(), grid, 0.0)  # closed intervals take no arrivals
+    grid = arrivals.interval_volumes(horizon)
     return (grid * arrivals.scale / horizon.interval_s).ravel()
 
 
@@ -259,7 +243,7 @@ def _handle_scale(scenario: Scenario, name: str) -> np.ndarray | None:
     if scale is None:
         return None
     h = scenario.horizon
-    return _grid(scale, h.days, h.intervals_per_day).ravel()
+    return day_grid(scale, h.days, h.intervals_per_day).ravel()
 
 
 def _staffing_changes(
@@ -270,7 +254,7 @@ def _staffing_changes(
     starts = _interval_starts(scenario)
     interval_h = horizon.interval_s / 3600
     if group.staffing is not None:
-        grid = _grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
+        grid = day_grid(group.staffing, horizon.days, horizon.intervals_per_day).astype(int)
         if horizon.hours is not None:
             grid = np.where(horizon.open_mask(), grid, 0)  # nobody staffed while closed
         changes: list[tuple[float, int]] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,84 +21,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from simulator.clock import clock_label, interval_label
-from simulator.model import CompiledModel
-from simulator.stats import ReplicationStats, histogram_quantile, response_bin_edges
+from simulator.channels import KINDS
+from simulator.clock import clock_label, first_counted_interval, interval_label
+from simulator.kpis import CHANNEL_INTERVAL_KPIS, CHANNEL_KPIS, KPIS, SHARE_KPIS
+from simulator.model import ChannelModel, CompiledModel, GroupModel
+from simulator.stats import ReplicationStats, histogram_quantile, ratio
 from simulator.targets import KpiSummary, Target, check_table, verdicts
 
 SCHEMA_VERSION = 1
-
-CHANNEL_KPIS: dict[str, str] = {
-    "offered": "contacts offered (attempts, redials included)",
-    "answered": "contacts answered",
-    "abandoned": "contacts abandoned while waiting",
-    "abandon_rate": "abandoned / offered",
-    "service_level": "share answered within T (definition in the result header)",
-    "p_wait": "share of offered contacts not answered at once (waited, abandoned or left)",
-    "asa_s": "average speed of answer of answered contacts, seconds",
-    "mean_wait_all_s": "mean wait of answered and abandoned contacts (Erlang A's mean "
-    "wait), seconds",
-    "wait_p50_s": "median wait of answered contacts, seconds",
-    "wait_p90_s": "90th percentile wait of answered contacts, seconds",
-    "wait_p95_s": "95th percentile wait of answered contacts, seconds",
-    "aht_s": "average handle time of answered contacts, seconds",
-    "resolved_at_contact": "share of handled contacts that resolved the issue",
-    "fcr": "first-contact resolution: issues resolved at their first contact / first "
-    "contacts handled (issues that came in on this channel)",
-    "repeat_rate": "offered contacts that were repeats or escalations / offered",
-    "contacts_per_issue": "handled contacts per issue whose first contact was handled",
-    "unresolved_issue_share": "issues not resolved within the horizon / new issues",
-    "redials": "offered attempts that were redials",
-    "repeats": "offered contacts that were repeats of unresolved issues or escalations",
-    "unanswered_at_close": "contacts still waiting at closing and not served",
-    "waiting_at_end": "contacts still waiting when the simulation ended",
-    "mean_queue_length": "time-average number waiting during opening hours",
-    "within_promise": "email: answered by the promise / emails due within the horizon",
-    "response_mean_s": "email: mean time from arrival to answer (completion), seconds",
-    "response_p90_s": "email: 90th percentile response time, seconds",
-    "backlog_at_end": "email: emails not yet answered when the horizon ends",
-    "avg_concurrency": "chat: average chats held by an agent while chatting",
-}
-_NOT_FOR_KIND = {
-    # Emails never abandon and have no seconds-scale service level: their promise KPIs
-    # replace these.
-    "email": (
-        "abandoned",
-        "abandon_rate",
-        "service_level",
-        "redials",
-        "unanswered_at_close",
-        "p_wait",
-        "mean_wait_all_s",
-    ),
-}
-_KIND_KPIS = {
-    "email": {"within_promise", "response_mean_s", "response_p90_s", "backlog_at_end"},
-    "chat": {"avg_concurrency"},
-}
-INTERVAL_KPIS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "abandon_rate",
-    "service_level",
-    "asa_s",
-    "mean_queue_length",
-    "backlog",
-)
-GROUP_KPIS: dict[str, str] = {
-    "occupancy": "busy time / time present (available agents); an agent holding any chat "
-    "counts as busy",
-    "agents_available": "time-average agents present and available",
-    "handled": "contacts answered by the group",
-    "paid_hours": "paid agent-hours (shrinkage included)",
-    "cost": "paid hours x cost per hour",
-}
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+OVERALL = "all"
+"""Entity name of the overall KPIs (all channels, all groups) in per-replication rows."""
 
 
 def summarise(values: np.ndarray) -> tuple[float, float, int]:
@@ -217,18 +150,6 @@ class SimulationResult:
         return json.dumps(self.to_dict(), indent=indent)
 
 
-_PERCENT_KPIS = {
-    "service_level",
-    "abandon_rate",
-    "fcr",
-    "resolved_at_contact",
-    "repeat_rate",
-    "unresolved_issue_share",
-    "within_promise",
-    "occupancy",
-}
-
-
 BEYOND_RANGE: dict[str, str] = {
     "wait_p50_s": "> 24 h",
     "wait_p90_s": "> 24 h",
@@ -255,8 +176,7 @@ def _fmt(mean: float, half: float, kpi: str) -> str:
     beyond = display_beyond_range(kpi, mean)
     if beyond is not None:
         return beyond
-    pct = kpi in _PERCENT_KPIS
-    if pct:
+    if kpi in SHARE_KPIS:
         text = f"{mean:.1%}"
         return text if math.isnan(half) else f"{text} ± {half * 100:.1f}"
     digits = 1 if abs(mean) < 1000 else 0
@@ -264,15 +184,254 @@ def _fmt(mean: float, half: float, kpi: str) -> str:
     return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
 
 
-def _service_level(ch: dict[str, np.ndarray], definition: str, axis_sum: bool) -> np.ndarray:
+def _service_level(ch: dict[str, np.ndarray], definition: str) -> np.ndarray:
     def s(name: str) -> np.ndarray:
-        return ch[name].sum(axis=-1) if axis_sum else ch[name]
+        return ch[name]
 
     if definition == "answered_within_over_answered":
-        return _ratio(s("answered_within"), s("answered"))
+        return ratio(s("answered_within"), s("answered"))
     if definition == "answered_within_over_offered_minus_short_abandons":
-        return _ratio(s("answered_within"), s("offered") - s("abandoned_within"))
-    return _ratio(s("answered_within"), s("offered"))
+        return ratio(s("answered_within"), s("offered") - s("abandoned_within"))
+    return ratio(s("answered_within"), s("offered"))
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The intervals of one result: which are counted (after warm-up), their day, index in
+    the day and start label, and the counted open seconds."""
+
+    first: int
+    counted: slice
+    open_s: float
+    warm: np.ndarray
+    days: np.ndarray
+    index_in_day: np.ndarray
+    starts: list[str]
+
+    @classmethod
+    def of(cls, model: CompiledModel) -> _Grid:
+        first = first_counted_interval(model.warmup_s, model.interval_s)
+        labels = [
+            clock_label(model.open_s + i * model.interval_s) for i in range(model.intervals_per_day)
+        ]
+        index_in_day = np.tile(np.arange(model.intervals_per_day), model.days)
+        open_s = (model.n_intervals - first) * model.interval_s
+        if model.open_mask is not None:  # weekday hours: measured open time only
+            open_s = int(model.open_mask.ravel()[first:].sum()) * model.interval_s
+        return cls(
+            first=first,
+            counted=slice(first, None),
+            open_s=open_s,
+            warm=np.arange(model.n_intervals) < first,
+            days=np.repeat(np.arange(model.days), model.intervals_per_day),
+            index_in_day=index_in_day,
+            starts=[labels[i] for i in index_in_day],
+        )
+
+
+@dataclass
+class _Tables:
+    """The rows of a result as they are built, entity by entity."""
+
+    grid: _Grid
+    rows: list[tuple] = field(default_factory=list)
+    interval_rows: list[tuple] = field(default_factory=list)
+    group_rows: list[tuple] = field(default_factory=list)
+    group_interval_rows: list[tuple] = field(default_factory=list)
+    per_rep: list[tuple] = field(default_factory=list)
+    overall: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    intervals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def add(self, out: list[tuple], entity_type: str, name: str, kpi: str, v: np.ndarray) -> None:
+        """One KPI over the horizon: its per-replication values and their summary."""
+        mean, half, n = summarise(v)
+        out.append((entity_type, name, kpi, mean, half, n))
+        self.per_rep += [(r, name, kpi, float(x)) for r, x in enumerate(v)]
+        self.overall[(name, kpi)] = (mean, half)
+
+    def add_intervals(self, out: list[tuple], name: str, kpi: str, arr: np.ndarray) -> None:
+        """One KPI per interval (replications x intervals)."""
+        g = self.grid
+        mean, half, n = _summarise_columns(arr)
+        self.intervals[(name, kpi)] = (np.where(g.warm, np.nan, mean), half)
+        for k in range(len(mean)):
+            out.append(
+                (
+                    name,
+                    int(g.days[k]),
+                    int(g.index_in_day[k]),
+                    g.starts[k],
+                    kpi,
+                    mean[k],
+                    half[k],
+                    int(n[k]),
+                    k < g.first,
+                )
+            )
+
+
+def _queue_kpis(sums: dict[str, np.ndarray], definition: str) -> dict[str, np.ndarray]:
+    """The KPIs of a queue from its counts, over the horizon or per interval alike."""
+    return {
+        "offered": sums["offered"],
+        "answered": sums["answered"],
+        "abandoned": sums["abandoned"],
+        "abandon_rate": ratio(sums["abandoned"], sums["offered"]),
+        "service_level": _service_level(sums, definition),
+        "asa_s": ratio(sums["wait_sum"], sums["answered"]),
+    }
+
+
+def _channel_kpis(
+    model: CompiledModel,
+    ch: ChannelModel,
+    reps: list[ReplicationStats],
+    grid: _Grid,
+    intervals: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], dict]:
+    """A channel's KPIs per replication over the horizon and per interval (only those its
+    kind reports), and its horizon totals and scalars."""
+    counted, definition = grid.counted, model.service_level_definition
+    arrays = {
+        name: np.stack([r.channels[ch.name][name] for r in reps])
+        for name in reps[0].channels[ch.name]
+    }
+    cnt = {name: a[:, counted] for name, a in arrays.items()}
+    tot = {name: a.sum(axis=1) for name, a in cnt.items()}
+    hists = np.stack([r.wait_hist[ch.name] for r in reps])
+    sc = {
+        key: np.array([r.channel_scalars[ch.name][key] for r in reps])
+        for key in reps[0].channel_scalars[ch.name]
+    }
+    values = _queue_kpis(tot, definition) | {
+        "p_wait": ratio(tot["offered"] - hists[:, 0], tot["offered"]),
+        "mean_wait_all_s": ratio(
+            tot["wait_sum"] + tot["abandon_wait_sum"], tot["answered"] + tot["abandoned"]
+        ),
+        "wait_p50_s": np.array([histogram_quantile(h, 0.5) for h in hists]),
+        "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
+        "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),
+        "aht_s": ratio(tot["handle_sum"], tot["answered"]),
+        "resolved_at_contact": ratio(tot["resolved"], tot["answered"]),
+        "fcr": ratio(sc["issue_first_resolved"], sc["issue_first_handled"]),
+        "repeat_rate": ratio(tot["repeats"], tot["offered"]),
+        "contacts_per_issue": ratio(sc["issue_contacts_handled"], sc["issue_first_handled"]),
+        "unresolved_issue_share": 1 - ratio(sc["issue_resolved"], sc["issue_issues"]),
+        "redials": tot["redials"],
+        "repeats": tot["repeats"],
+        "unanswered_at_close": tot["unanswered_at_close"],
+        "waiting_at_end": sc["waiting_at_end"],
+        "mean_queue_length": tot["queue_area"] / grid.open_s,
+    }
+    kind = KINDS[ch.kind]
+    values |= kind.extra_kpis(channel=ch, model=model, reps=reps, tot=tot, sc=sc, counted=counted)
+    values = {k: values[k] for k in CHANNEL_KPIS if k in values and KPIS[k].applies_to(kind)}
+    if not intervals:
+        return values, {}, tot, {"scalars": sc, "hist": hists.sum(axis=0)}
+    per_interval = _queue_kpis(arrays, definition) | {
+        "mean_queue_length": arrays["queue_area"] / model.interval_s,
+        "backlog": arrays["backlog"],
+    }
+    per_interval = {k: per_interval[k] for k in CHANNEL_INTERVAL_KPIS if KPIS[k].applies_to(kind)}
+    return values, per_interval, tot, {"scalars": sc, "hist": hists.sum(axis=0)}
+
+
+def _group_kpis(
+    model: CompiledModel,
+    grp: GroupModel,
+    reps: list[ReplicationStats],
+    grid: _Grid,
+    intervals: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """A group's KPIs per replication over the horizon and per interval, and its paid
+    hours over the counted intervals."""
+    counted = grid.counted
+    busy = np.stack([r.groups[grp.name]["busy_area"] for r in reps])
+    present = np.stack([r.groups[grp.name]["present_area"] for r in reps])
+    handled = np.stack([r.groups[grp.name]["handled"] for r in reps])
+    # Paid hours of the whole plan (shift time outside opening hours included), less
+    # the hours paid in warm-up intervals, which are not measured.
+    paid_h = grp.paid_hours_total - float(grp.paid_hours_per_interval[: grid.first].sum())
+    values = {
+        "occupancy": ratio(busy[:, counted].sum(axis=1), present[:, counted].sum(axis=1)),
+        "agents_available": present[:, counted].sum(axis=1) / grid.open_s,
+        "handled": handled[:, counted].sum(axis=1),
+        "paid_hours": np.full(len(reps), paid_h),
+        "cost": np.full(len(reps), paid_h * grp.cost_per_hour),
+    }
+    if not intervals:
+        return values, {}, paid_h
+    per_interval = {
+        "occupancy": ratio(busy, present),
+        "agents_available": present / model.interval_s,
+        "handled": handled,
+        "paid_hours": np.tile(grp.paid_hours_per_interval, (len(reps), 1)),
+    }
+    return values, per_interval, paid_h
+
+
+@dataclass
+class KpiValues:
+    """Every KPI of some replications, per replication, before any summary: over the
+    horizon (one value per replication) and, when asked for, per interval (replications x
+    intervals). :func:`aggregate` summarises them; a batch worker stores them as they are."""
+
+    channels: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]]
+    groups: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]]
+    overall: dict[str, np.ndarray]
+    wait_histograms: dict[str, np.ndarray]
+
+    def horizon_rows(self) -> Iterator[tuple[str, str, str, np.ndarray]]:
+        """``(entity_type, entity, kpi, values)``: channels, groups, then overall (entity
+        ``"all"``), in the order of the result tables."""
+        for entity_type, entities in (("channel", self.channels), ("group", self.groups)):
+            for name, values, _ in entities:
+                for kpi, v in values.items():
+                    yield entity_type, name, kpi, v
+        for kpi, v in self.overall.items():
+            yield "overall", OVERALL, kpi, v
+
+
+def kpi_values(
+    model: CompiledModel, reps: list[ReplicationStats], *, intervals: bool = True
+) -> KpiValues:
+    """Every KPI of each replication in ``reps`` (see :class:`KpiValues`)."""
+    grid = _Grid.of(model)
+    hist_total: dict[str, np.ndarray] = {}
+    n = len(reps)
+    total_offered, realtime_offered = np.zeros(n), np.zeros(n)
+    first_handled, first_resolved = np.zeros(n), np.zeros(n)
+    total_answered, total_abandoned = np.zeros(n), np.zeros(n)
+    channels = []
+    for ch in model.channels:
+        values, per_interval, tot, extra = _channel_kpis(model, ch, reps, grid, intervals)
+        sc = extra["scalars"]
+        hist_total[ch.name] = extra["hist"]
+        total_offered += tot["offered"]
+        if KINDS[ch.kind].realtime:  # abandonment is a real-time notion
+            realtime_offered += tot["offered"]
+            total_abandoned += tot["abandoned"]
+        first_handled += sc["issue_first_handled"]
+        first_resolved += sc["issue_first_resolved"]
+        total_answered += tot["answered"]
+        channels.append((ch.name, values, per_interval))
+    total_cost, total_paid = np.zeros(n), np.zeros(n)
+    groups = []
+    for grp in model.groups:
+        values, per_interval, paid_h = _group_kpis(model, grp, reps, grid, intervals)
+        total_cost += paid_h * grp.cost_per_hour
+        total_paid += paid_h
+        groups.append((grp.name, values, per_interval))
+    overall = {
+        "offered": total_offered,
+        "answered": total_answered,
+        "abandoned": total_abandoned,
+        "abandon_rate": ratio(total_abandoned, realtime_offered),  # calls and chats only
+        "fcr": ratio(first_resolved, first_handled),
+        "paid_hours": total_paid,
+        "cost": total_cost,
+    }
+    return KpiValues(channels, groups, overall, hist_total)
 
 
 def aggregate(
@@ -284,193 +443,24 @@ def aggregate(
     interrupted: bool = False,
     target_list: tuple[Target, ...] = (),
 ) -> SimulationResult:
-    """Combine replications into a :class:`SimulationResult`."""
-    first = math.ceil(model.warmup_s / model.interval_s - 1e-9)
-    counted = slice(first, None)
-    open_s = (model.n_intervals - first) * model.interval_s
-    if model.open_mask is not None:  # weekday hours: measured open time only
-        open_s = int(model.open_mask.ravel()[first:].sum()) * model.interval_s
-    definition = model.service_level_definition
-    rows, interval_rows, per_rep = [], [], []
-    labels = [
-        clock_label(model.open_s + i * model.interval_s) for i in range(model.intervals_per_day)
-    ]
-    days = np.repeat(np.arange(model.days), model.intervals_per_day)
-    index_in_day = np.tile(np.arange(model.intervals_per_day), model.days)
-    starts = [labels[i] for i in index_in_day]
-    hist_total: dict[str, np.ndarray] = {}
-    total_offered = np.zeros(len(reps))
-    realtime_offered = np.zeros(len(reps))
-    first_handled = np.zeros(len(reps))
-    first_resolved = np.zeros(len(reps))
-    total_answered = np.zeros(len(reps))
-    total_abandoned = np.zeros(len(reps))
-    warm = np.arange(model.n_intervals) < first
-    summary_overall: dict[tuple[str, str], tuple[float, float]] = {}
-    summary_intervals: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-
-    for ch in model.channels:
-        arrays = {
-            name: np.stack([r.channels[ch.name][name] for r in reps])
-            for name in reps[0].channels[ch.name]
-        }
-        cnt = {name: a[:, counted] for name, a in arrays.items()}
-        tot = {name: a.sum(axis=1) for name, a in cnt.items()}
-        hists = np.stack([r.wait_hist[ch.name] for r in reps])
-        hist_total[ch.name] = hists.sum(axis=0)
-        sc = {
-            key: np.array([r.channel_scalars[ch.name][key] for r in reps])
-            for key in reps[0].channel_scalars[ch.name]
-        }
-        values = {
-            "offered": tot["offered"],
-            "answered": tot["answered"],
-            "abandoned": tot["abandoned"],
-            "abandon_rate": _ratio(tot["abandoned"], tot["offered"]),
-            "service_level": _service_level(tot, definition, axis_sum=False),
-            "p_wait": _ratio(tot["offered"] - hists[:, 0], tot["offered"]),
-            "asa_s": _ratio(tot["wait_sum"], tot["answered"]),
-            "mean_wait_all_s": _ratio(
-                tot["wait_sum"] + tot["abandon_wait_sum"], tot["answered"] + tot["abandoned"]
-            ),
-            "wait_p50_s": np.array([histogram_quantile(h, 0.5) for h in hists]),
-            "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
-            "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),
-            "aht_s": _ratio(tot["handle_sum"], tot["answered"]),
-            "resolved_at_contact": _ratio(tot["resolved"], tot["answered"]),
-            "fcr": _ratio(sc["issue_first_resolved"], sc["issue_first_handled"]),
-            "repeat_rate": _ratio(tot["repeats"], tot["offered"]),
-            "contacts_per_issue": _ratio(sc["issue_contacts_handled"], sc["issue_first_handled"]),
-            "unresolved_issue_share": 1 - _ratio(sc["issue_resolved"], sc["issue_issues"]),
-            "redials": tot["redials"],
-            "repeats": tot["repeats"],
-            "unanswered_at_close": tot["unanswered_at_close"],
-            "waiting_at_end": sc["waiting_at_end"],
-            "mean_queue_length": tot["queue_area"] / open_s,
-        }
-        if ch.kind == "email":
-            responses = np.stack([r.response_hist[ch.name] for r in reps])
-            edges = response_bin_edges()
-            values |= {
-                "within_promise": _ratio(tot["within_promise"], tot["due"]),
-                "response_mean_s": _ratio(tot["response_sum"], tot["answered"]),
-                "response_p90_s": np.array([histogram_quantile(h, 0.9, edges) for h in responses]),
-                "backlog_at_end": sc["waiting_at_end"],
-            }
-        if ch.kind == "chat":
-            chat_area = sum(
-                np.stack([r.groups[model.groups[g].name]["chat_area"] for r in reps])
-                for g in ch.groups
-            )
-            busy_area = sum(
-                np.stack([r.groups[model.groups[g].name]["chatting_area"] for r in reps])
-                for g in ch.groups
-            )
-            values["avg_concurrency"] = _ratio(
-                chat_area[:, counted].sum(axis=1), busy_area[:, counted].sum(axis=1)
-            )
-        total_offered += tot["offered"]
-        if ch.kind != "email":  # abandonment is a real-time notion
-            realtime_offered += tot["offered"]
-            total_abandoned += tot["abandoned"]
-        first_handled += sc["issue_first_handled"]
-        first_resolved += sc["issue_first_resolved"]
-        total_answered += tot["answered"]
-        for kpi in _NOT_FOR_KIND.get(ch.kind, ()):
-            values.pop(kpi, None)
+    """Combine replications into a :class:`SimulationResult`: each KPI computed within
+    each replication, then summarised over them (mean, 95% CI half-width, n)."""
+    grid = _Grid.of(model)
+    t = _Tables(grid)
+    n = len(reps)
+    kv = kpi_values(model, reps)
+    for name, values, per_interval in kv.channels:
         for kpi, v in values.items():
-            mean, half, n = summarise(v)
-            rows.append(("channel", ch.name, kpi, mean, half, n))
-            per_rep += [(r, ch.name, kpi, float(x)) for r, x in enumerate(v)]
-            summary_overall[(ch.name, kpi)] = (mean, half)
-        per_interval = {
-            "offered": arrays["offered"],
-            "answered": arrays["answered"],
-            "abandoned": arrays["abandoned"],
-            "abandon_rate": _ratio(arrays["abandoned"], arrays["offered"]),
-            "service_level": _service_level(arrays, definition, axis_sum=False),
-            "asa_s": _ratio(arrays["wait_sum"], arrays["answered"]),
-            "mean_queue_length": arrays["queue_area"] / model.interval_s,
-            "backlog": arrays["backlog"],
-        }
-        for kpi in INTERVAL_KPIS:
-            if kpi in _NOT_FOR_KIND.get(ch.kind, ()):
-                continue
-            mean, half, n = _summarise_columns(per_interval[kpi])
-            summary_intervals[(ch.name, kpi)] = (np.where(warm, np.nan, mean), half)
-            for k in range(model.n_intervals):
-                interval_rows.append(
-                    (
-                        ch.name,
-                        int(days[k]),
-                        int(index_in_day[k]),
-                        starts[k],
-                        kpi,
-                        mean[k],
-                        half[k],
-                        int(n[k]),
-                        k < first,
-                    )
-                )
-
-    group_rows, group_interval_rows = [], []
-    total_cost = np.zeros(len(reps))
-    total_paid = np.zeros(len(reps))
-    for grp in model.groups:
-        busy = np.stack([r.groups[grp.name]["busy_area"] for r in reps])
-        present = np.stack([r.groups[grp.name]["present_area"] for r in reps])
-        handled = np.stack([r.groups[grp.name]["handled"] for r in reps])
-        # Paid hours of the whole plan (shift time outside opening hours included), less
-        # the hours paid in warm-up intervals, which are not measured.
-        paid_h = grp.paid_hours_total - float(grp.paid_hours_per_interval[:first].sum())
-        values = {
-            "occupancy": _ratio(busy[:, counted].sum(axis=1), present[:, counted].sum(axis=1)),
-            "agents_available": present[:, counted].sum(axis=1) / open_s,
-            "handled": handled[:, counted].sum(axis=1),
-            "paid_hours": np.full(len(reps), paid_h),
-            "cost": np.full(len(reps), paid_h * grp.cost_per_hour),
-        }
-        total_cost += paid_h * grp.cost_per_hour
-        total_paid += paid_h
-        for kpi, v in values.items():
-            mean, half, n = summarise(v)
-            group_rows.append(("group", grp.name, kpi, mean, half, n))
-            summary_overall[(grp.name, kpi)] = (mean, half)
-            per_rep += [(r, grp.name, kpi, float(x)) for r, x in enumerate(v)]
-        per_interval = {
-            "occupancy": _ratio(busy, present),
-            "agents_available": present / model.interval_s,
-            "handled": handled,
-            "paid_hours": np.tile(grp.paid_hours_per_interval, (len(reps), 1)),
-        }
+            t.add(t.rows, "channel", name, kpi, v)
         for kpi, arr in per_interval.items():
-            mean, half, n = _summarise_columns(arr)
-            summary_intervals[(grp.name, kpi)] = (np.where(warm, np.nan, mean), half)
-            for k in range(model.n_intervals):
-                group_interval_rows.append(
-                    (
-                        grp.name,
-                        int(days[k]),
-                        int(index_in_day[k]),
-                        starts[k],
-                        kpi,
-                        mean[k],
-                        half[k],
-                        int(n[k]),
-                        k < first,
-                    )
-                )
-
-    overall_values = {
-        "offered": total_offered,
-        "answered": total_answered,
-        "abandoned": total_abandoned,
-        "abandon_rate": _ratio(total_abandoned, realtime_offered),  # calls and chats only
-        "fcr": _ratio(first_resolved, first_handled),
-        "paid_hours": total_paid,
-        "cost": total_cost,
-    }
-    overall_rows = [(k, *summarise(v)) for k, v in overall_values.items()]
+            t.add_intervals(t.interval_rows, name, kpi, arr)
+    for name, values, per_interval in kv.groups:
+        for kpi, v in values.items():
+            t.add(t.group_rows, "group", name, kpi, v)
+        for kpi, arr in per_interval.items():
+            t.add_intervals(t.group_interval_rows, name, kpi, arr)
+    overall_rows = [(k, *summarise(v)) for k, v in kv.overall.items()]
+    hist_total = kv.wait_histograms
 
     def frame(records: list[tuple], key: str) -> pd.DataFrame:
         df = pd.DataFrame(records, columns=["_", key, "kpi", "mean", "ci_half_width", "n"])
@@ -483,27 +473,24 @@ def aggregate(
     overall = pd.DataFrame(overall_rows, columns=["kpi", "mean", "ci_half_width", "n"])
     overall["ci_low"] = overall["mean"] - overall["ci_half_width"]
     overall["ci_high"] = overall["mean"] + overall["ci_half_width"]
+    labels = tuple(
+        interval_label(int(grid.days[k]), grid.starts[k], model.days)
+        for k in range(model.n_intervals)
+    )
     return SimulationResult(
         scenario_name=model.scenario_name,
-        replications=len(reps),
+        replications=n,
         seed=seed,
-        service_level_definition=definition,
+        service_level_definition=model.service_level_definition,
         targets=targets,
-        channels=frame(rows, "channel"),
-        intervals=pd.DataFrame(interval_rows, columns=["channel", *interval_cols]),
-        groups=frame(group_rows, "group"),
-        group_intervals=pd.DataFrame(group_interval_rows, columns=["group", *interval_cols]),
+        channels=frame(t.rows, "channel"),
+        intervals=pd.DataFrame(t.interval_rows, columns=["channel", *interval_cols]),
+        groups=frame(t.group_rows, "group"),
+        group_intervals=pd.DataFrame(t.group_interval_rows, columns=["group", *interval_cols]),
         overall=overall,
-        per_replication=pd.DataFrame(per_rep, columns=["replication", "entity", "kpi", "value"]),
+        per_replication=pd.DataFrame(t.per_rep, columns=["replication", "entity", "kpi", "value"]),
         wait_histograms=hist_total,
         interrupted=interrupted,
-        kpi_summary=KpiSummary(
-            summary_overall,
-            summary_intervals,
-            tuple(
-                interval_label(int(days[k]), starts[k], model.days)
-                for k in range(model.n_intervals)
-            ),
-        ),
+        kpi_summary=KpiSummary(t.overall, t.intervals, labels),
         target_list=tuple(target_list),
     )

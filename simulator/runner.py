@@ -74,11 +74,7 @@ def simulate(
         if executor is not None:
             _run_on(executor, model, seed, replications, logs, done, progress)
         elif workers != 1:
-            count = (os.cpu_count() or 1) if workers == 0 else workers
-            pool = ProcessPoolExecutor(
-                max_workers=min(count, replications), initializer=worker_setup
-            )
-            with pool:
+            with local_pool(workers, tasks=replications) as pool:
                 _run_on(pool, model, seed, replications, logs, done, progress)
         else:
             for r in range(replications):
@@ -147,6 +143,21 @@ def _log_paths(directory: str | Path | None, replications: int) -> list[Path | N
     return [path / f"contacts-{r}.csv" for r in range(replications)]
 
 
+def worker_count(workers: int | None) -> int:
+    """Local worker processes for ``workers``: ``0`` or None mean one per CPU."""
+    return (os.cpu_count() or 1) if workers in (None, 0) else int(workers)
+
+
+def local_pool(workers: int | None, *, tasks: int | None = None) -> ProcessPoolExecutor:
+    """The one way staffsim creates local worker processes (``simulate``, batch runs, the
+    optimizer): :func:`worker_count` processes (at most ``tasks``), each started by
+    :func:`worker_setup`."""
+    count = worker_count(workers)
+    if tasks is not None:
+        count = max(1, min(count, tasks))
+    return ProcessPoolExecutor(max_workers=count, initializer=worker_setup)
+
+
 def worker_setup() -> None:
     """Initializer of every local worker process (``simulate`` and batch pools).
 
@@ -177,4 +188,4 @@ def _targets(scenario: Scenario) -> dict[str, dict[str, Any]]:
     }
 
 
-__all__ = ["Progress", "simulate", "worker_setup"]
+__all__ = ["Progress", "local_pool", "simulate", "worker_count", "worker_setup"]

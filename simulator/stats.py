@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.clock import DAY_S
+
 # Wait histogram bins (seconds): bin 0 holds exact zeros (answered at once, the bulk of
 # contacts in a well-staffed centre), then 0.5 s wide bins below 2 min, 5 s below 30 min,
 # 60 s below 24 h, and one overflow bin above.
-_FINE_END, _MID_END, _COARSE_END = 120.0, 1800.0, 86400.0
+_FINE_END, _MID_END, _COARSE_END = 120.0, 1800.0, float(DAY_S)
 _FINE_BINS = int(_FINE_END / 0.5)
 _MID_BINS = int((_MID_END - _FINE_END) / 5)
 _COARSE_BINS = int((_COARSE_END - _MID_END) / 60)
@@ -42,7 +44,7 @@ def wait_bin(wait_s: float) -> int:
 
 # Email response-time histogram: 5-minute bins up to 14 days, one overflow bin above.
 RESPONSE_BIN_S = 300.0
-N_RESPONSE_BINS = int(14 * 86400 / RESPONSE_BIN_S) + 1
+N_RESPONSE_BINS = int(14 * DAY_S / RESPONSE_BIN_S) + 1
 
 
 def response_bin(response_s: float) -> int:
@@ -53,7 +55,7 @@ def response_bin(response_s: float) -> int:
 def response_bin_edges() -> np.ndarray:
     """Edges of the response-time bins (seconds); the overflow bin is drawn 14-28 days."""
     edges = np.arange(N_RESPONSE_BINS) * RESPONSE_BIN_S
-    return np.append(edges, 28 * 86400.0)
+    return np.append(edges, 28.0 * DAY_S)
 
 
 def wait_bin_edges() -> np.ndarray:
@@ -177,3 +179,9 @@ class ReplicationStats:
     wait_hist: dict[str, np.ndarray]  # channel -> histogram counts of answered waits
     response_hist: dict[str, np.ndarray]  # channel -> histogram of email response times
     groups: dict[str, dict[str, np.ndarray]]  # group -> level -> per-interval array
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` elementwise, NaN where ``den`` is 0 (a KPI with nothing to measure)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)

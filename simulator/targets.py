@@ -24,24 +24,17 @@ seconds for ASA).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from simulator.kpis import KPIS
 from simulator.scenario import Scenario
 
 Sense = Literal[">=", "<="]
 Scope = Literal["overall", "per_interval"]
-KPI_UNIT = {
-    "service_level": "share",
-    "abandon_rate": "share",
-    "within_promise": "share",
-    "fcr": "share",
-    "occupancy": "share",
-    "asa_s": "seconds",
-}
 _TOL = 1e-9
 FLOOR_MIN_CONTACTS = 10.0
 """A per-interval floor judges only intervals where the channel is offered at least this many
@@ -76,102 +69,52 @@ def _pct(value: float) -> str:
     return f"{value:.1%}".replace(".0%", "%")
 
 
+def _target(
+    entity: str,
+    kpi: str,
+    value: float,
+    scope: Scope,
+    label: str,
+    *,
+    field: str | None = None,
+) -> Target:
+    """A target on ``kpi``: its sense and scenario field from the KPI catalogue."""
+    k = KPIS[kpi]
+    where = field or str(k.target).replace("<c>", entity).replace("<g>", entity)
+    return Target(entity, kpi, k.sense, value, scope, where, label)
+
+
 def scenario_targets(scenario: Scenario) -> list[Target]:
     """Every target of ``scenario``, channels first (in file order), then groups."""
     out: list[Target] = []
     for name, ch in scenario.channels.items():
         t = ch.targets
         scope = t.scope
-        base = f"channels.{name}.targets"
         if t.service_level is not None and t.within_seconds is not None:
             label = f"service level >= {_pct(t.service_level)} within {t.within_seconds:g} s"
-            out.append(
-                Target(
-                    name,
-                    "service_level",
-                    ">=",
-                    t.service_level,
-                    scope,
-                    f"{base}.service_level",
-                    label,
-                )
-            )
+            out.append(_target(name, "service_level", t.service_level, scope, label))
         floor = t.interval_floor
         if floor is not None:
             label = f"no interval below {_pct(floor)} within {t.within_seconds:g} s"
-            out.append(
-                Target(
-                    name,
-                    "service_level",
-                    ">=",
-                    floor,
-                    "per_interval",
-                    f"{base}.min_interval_service_level",
-                    label,
-                    floor=True,
-                )
-            )
+            path = f"channels.{name}.targets.min_interval_service_level"
+            target = _target(name, "service_level", floor, "per_interval", label, field=path)
+            out.append(replace(target, floor=True))
         if t.max_asa_seconds is not None:
-            out.append(
-                Target(
-                    name,
-                    "asa_s",
-                    "<=",
-                    t.max_asa_seconds,
-                    scope,
-                    f"{base}.max_asa_seconds",
-                    f"ASA <= {t.max_asa_seconds:g} s",
-                )
-            )
+            label = f"ASA <= {t.max_asa_seconds:g} s"
+            out.append(_target(name, "asa_s", t.max_asa_seconds, scope, label))
         if t.max_abandon_rate is not None:
-            out.append(
-                Target(
-                    name,
-                    "abandon_rate",
-                    "<=",
-                    t.max_abandon_rate,
-                    scope,
-                    f"{base}.max_abandon_rate",
-                    f"abandonment <= {_pct(t.max_abandon_rate)}",
-                )
-            )
+            label = f"abandonment <= {_pct(t.max_abandon_rate)}"
+            out.append(_target(name, "abandon_rate", t.max_abandon_rate, scope, label))
         if t.within_promise is not None:
-            out.append(
-                Target(
-                    name,
-                    "within_promise",
-                    ">=",
-                    t.within_promise,
-                    "overall",
-                    f"{base}.within_promise",
-                    f"answered within {ch.promise_hours:g} h >= {_pct(t.within_promise)}",
-                )
-            )
+            label = f"answered within {ch.promise_hours:g} h >= {_pct(t.within_promise)}"
+            out.append(_target(name, "within_promise", t.within_promise, "overall", label))
         if t.min_fcr is not None:
-            out.append(
-                Target(
-                    name,
-                    "fcr",
-                    ">=",
-                    t.min_fcr,
-                    "overall",
-                    f"{base}.min_fcr",
-                    f"first-contact resolution >= {_pct(t.min_fcr)}",
-                )
-            )
+            label = f"first-contact resolution >= {_pct(t.min_fcr)}"
+            out.append(_target(name, "fcr", t.min_fcr, "overall", label))
     for name, group in scenario.agent_groups.items():
         if group.max_occupancy is not None:
-            out.append(
-                Target(
-                    name,
-                    "occupancy",
-                    "<=",
-                    group.max_occupancy,
-                    "overall",
-                    f"agent_groups.{name}.max_occupancy",
-                    f"occupancy <= {_pct(group.max_occupancy)}",
-                )
-            )
+            label = f"occupancy <= {_pct(group.max_occupancy)}"
+            out.append(_target(name, "occupancy", group.max_occupancy, "overall", label))
     return out
 
 
@@ -397,7 +340,7 @@ def format_value(value: float, kpi: str) -> str:
     """A KPI value as people read it: shares in %, ASA in seconds; ``n/a`` when undefined."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if KPI_UNIT.get(kpi) == "seconds":
+    if KPIS[kpi].unit == "seconds":
         return f"{value:,.1f} s"
     return f"{value:.1%}"
 
@@ -425,7 +368,6 @@ def verdict_line(row: pd.Series) -> str:
 __all__ = [
     "CHECK_COLUMNS",
     "FLOOR_MIN_CONTACTS",
-    "KPI_UNIT",
     "VERDICT_COLUMNS",
     "Instances",
     "KpiSummary",

@@ -8,8 +8,6 @@ one line next to the exact value it is compared with.
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -83,13 +81,13 @@ def run_with_stats(
     from simulator.engine import run_replication
     from simulator.model import compile_scenario
     from simulator.results import aggregate
+    from simulator.runner import local_pool
 
     model = compile_scenario(scenario)
     if workers == 1:
         reps = [run_replication(model, seed, r) for r in range(replications)]
     else:
-        count = min(workers or os.cpu_count() or 1, replications)
-        with ProcessPoolExecutor(max_workers=count) as pool:
+        with local_pool(workers, tasks=replications) as pool:
             futures = [pool.submit(run_replication, model, seed, r) for r in range(replications)]
             reps = [f.result() for f in futures]
     targets = {
@@ -124,8 +122,8 @@ def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------------------
-# Textbook Erlang C in exact arithmetic: the independent reference for simulator.erlang
-# and simulator.staffing (no code shared with them)
+# Textbook Erlang C in exact arithmetic: the independent reference for simulator.queueing.erlang
+# and simulator.queueing.staffing (no code shared with them)
 # --------------------------------------------------------------------------------------
 def exact_erlang_b(agents: int, load: Fraction) -> Fraction:
     """Erlang B by the textbook recursion ``1/B(k) = 1 + k/A · 1/B(k−1)`` in fractions."""

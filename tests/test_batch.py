@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from simulator.batch import SweepSpec, load_results, resolve_sweep, run_batch
-from simulator.batch import run as batch_run
+from simulator.batch import worker as batch_worker
 from simulator.batch.run import chunk_size, make_chunks
 from simulator.batch.sweep import point_id, point_seed
 from simulator.cli import main
@@ -279,7 +279,7 @@ def test_failing_task_is_reported_and_the_sweep_goes_on(
             raise RuntimeError("engine exploded")
         return run_replication(model, seed, replication, **kwargs)
 
-    monkeypatch.setattr(batch_run, "run_replication", flaky)
+    monkeypatch.setattr(batch_worker, "run_replication", flaky)
     out = tmp_path / "res.parquet"
     result = run_batch(sweep, workers=1, out=out, chunk=3)  # the chunk's others survive
     assert [(f.point, f.replication) for f in result.failures] == [(2, 1)]
@@ -312,7 +312,7 @@ def test_lost_worker_stops_cleanly_and_resume_completes(
             os._exit(9)  # what an out-of-memory kill looks like to the pool
         return run_replication(model, seed, replication, **kwargs)
 
-    monkeypatch.setattr(batch_run, "run_replication", dies)
+    monkeypatch.setattr(batch_worker, "run_replication", dies)
     out = tmp_path / "res.csv"
     broken = run_batch(sweep, workers=2, out=out)
     assert broken.stopped and "worker process died" in broken.stopped
@@ -439,7 +439,7 @@ def test_cli_reports_failed_task_with_parameters(
             raise ValueError("bad luck")
         return run_replication(model, seed, replication, **kwargs)
 
-    monkeypatch.setattr(batch_run, "run_replication", broken)
+    monkeypatch.setattr(batch_worker, "run_replication", broken)
     spec = tmp_path / "sweep.yaml"
     spec.write_text(yaml.safe_dump(sweep_dict(replications=2)))
     assert main(["batch", str(spec), "--out", str(tmp_path / "r.csv"), "--workers", "1"]) == 1

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.deferred import deferred_profile, deferred_requirement
 from simulator.errors import InputError
+from simulator.queueing.deferred import deferred_profile, deferred_requirement
 
 QUARTER = 15  # minutes
 DAY = 96  # quarter-hours

@@ -4,7 +4,7 @@
   as scenarios; the annotated example comments every key and uses every field of the
   format; every field name and every allowed value of the pydantic models is documented;
   the documented validation error is the one the CLI prints.
-* ``docs/results-format.md``: every KPI of ``simulator.results`` and every column of every
+* ``docs/results-format.md``: every KPI of ``simulator.kpis`` and every column of every
   result table is documented; the JSON example has the keys a real run produces.
 * ``scenarios/README.md``: lists exactly the bundled scenario files, each of which starts
   with a comment block.
@@ -35,7 +35,8 @@ from pydantic import BaseModel, TypeAdapter
 from simulator.batch import load_results, resolve_sweep
 from simulator.cli import build_parser, main
 from simulator.distributions import Distribution
-from simulator.results import CHANNEL_KPIS, GROUP_KPIS, INTERVAL_KPIS
+from simulator.kpis import CHANNEL_INTERVAL_KPIS as INTERVAL_KPIS
+from simulator.kpis import CHANNEL_KPIS, GROUP_KPIS
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 

@@ -20,7 +20,7 @@ from conftest import bonferroni_k, mmc_scenario, run_with_stats
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.erlang import erlang_a_kpis
+from simulator.queueing.erlang import erlang_a_kpis
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 

@@ -12,7 +12,7 @@ so a noisy run cannot pass by being vague. Where the precision is 2%, ``k·hw`` 
 ~3.3% of the value, so a KPI 5% off its exact value fails.
 
 KPIs and their exact values: P(wait), service level within 20 s, ASA, mean queue length
-and (Erlang A) P(abandon) from ``simulator.erlang`` (itself checked against published
+and (Erlang A) P(abandon) from ``simulator.queueing.erlang`` (itself checked against published
 tables, exact fractions and a brute-force birth-death chain in ``test_erlang.py``);
 occupancy = carried load / agents (``a/c`` without abandonment, ``a(1 − P(abandon))/c``
 with it); and, for Erlang C, the wait percentiles from the M/M/c waiting-time distribution
@@ -56,7 +56,7 @@ from conftest import (
     run_with_stats,
 )
 
-from simulator.erlang import QueueKpis, erlang_a_kpis, erlang_c_kpis
+from simulator.queueing.erlang import QueueKpis, erlang_a_kpis, erlang_c_kpis
 from simulator.results import SimulationResult
 from simulator.runner import simulate
 from simulator.scenario import Scenario
@@ -184,7 +184,7 @@ def _simulated(run: Run, kpi: str) -> tuple[float, float]:
 
 
 def _exact(case: Case, kpi: str) -> float:
-    """The exact value: ``simulator.erlang``'s, or for a wait percentile the quantile of
+    """The exact value: ``simulator.queueing.erlang``'s, or for a wait percentile the quantile of
     the M/M/c waiting time, ``P(W > t) = C exp(−(cμ − λ) t)``."""
     exact = case.exact()
     if kpi in QUANTILES:

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from simulator.erlang import (
+from simulator.errors import InputError
+from simulator.queueing.erlang import (
     erlang_a_kpis,
     erlang_b,
     erlang_c,
@@ -28,7 +29,6 @@ from simulator.erlang import (
     occupancy,
     offered_load,
 )
-from simulator.errors import InputError
 
 
 # --------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_bad_input_names_the_argument(call, message: str) -> None:
 def _brute_force_erlang_a(
     rate_per_hour: float, aht_s: float, n: int, patience_s: float, within_s: float
 ) -> dict[str, float]:
-    """Brute force, independent of the closed forms in simulator.erlang.
+    """Brute force, independent of the closed forms in simulator.queueing.erlang.
 
     Stationary law: dense solve of the truncated generator (pi Q = 0, sum pi = 1). Waiting
     time of a contact at queue position p: F_p(t) = P(served by t) from the backward

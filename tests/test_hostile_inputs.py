@@ -322,7 +322,7 @@ def test_limits_accept_a_large_real_centre() -> None:
     )
     data["agent_groups"]["shifted"]["shifts"][0]["days"] = list(range(28))
     scenario = Scenario.from_dict(data)
-    assert 1e6 < sum(limits.expected_contacts(scenario).values()) < limits.MAX_EXPECTED_CONTACTS
+    assert 1e6 < sum(scenario.expected_contacts().values()) < limits.MAX_EXPECTED_CONTACTS
 
 
 def test_shared_lists_from_python_are_counted_at_each_use() -> None:

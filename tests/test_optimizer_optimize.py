@@ -18,11 +18,11 @@ from optimizer import frontier, optimize
 from optimizer.evaluators import SimulationEvaluator
 from optimizer.options import OptimizeOptions
 from optimizer.patterns import build_decisions
-from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.search import Budget, Search, judge
 from optimizer.verify import Verification, verify
 from simulator.cli import main
+from simulator.plan import Plan
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 from simulator.targets import check_table, scenario_targets

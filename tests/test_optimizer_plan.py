@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-from optimizer.plan import Plan, apply_plan, apply_plan_file, plan_from_dict, plan_from_scenario
 from simulator.errors import InputError
 from simulator.model import compile_scenario
+from simulator.plan import Plan, apply_plan, apply_plan_file, plan_from_dict, plan_from_scenario
 from simulator.scenario import Scenario, Shift
 
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "opt_small.yaml"

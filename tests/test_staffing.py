@@ -9,9 +9,9 @@ from conftest import textbook_agents
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.erlang import erlang_a_kpis, erlang_c, erlang_c_kpis
 from simulator.errors import InputError
-from simulator.staffing import (
+from simulator.queueing.erlang import erlang_a_kpis, erlang_c, erlang_c_kpis
+from simulator.queueing.staffing import (
     halfin_whitt_beta,
     halfin_whitt_p_wait,
     kpis_for_agents,
@@ -57,7 +57,7 @@ def test_pyworkforce_over_occupancy_example() -> None:
 # Units: seconds vs minutes, per hour vs per period
 # --------------------------------------------------------------------------------------
 # The expected numbers come from ``textbook_agents`` (conftest): a scan over the textbook
-# Erlang C service level in exact fractions, sharing no code with simulator.staffing.
+# Erlang C service level in exact fractions, sharing no code with simulator.queueing.staffing.
 def test_units_handle_time_in_seconds_not_minutes() -> None:
     right = required_agents(200, 180, **EXAMPLE)  # AHT 3 minutes, given in seconds
     wrong = required_agents(200, 3, **EXAMPLE)  # the classic bug: 3 minutes passed as 3 s

@@ -7,7 +7,7 @@ store it, submit the next. Dask's ``Client.get_executor()`` is such an executor.
 * ``workers=1``: tasks run in this process, one at a time (easiest to debug).
 * ``workers=N`` (default: all cores): a pool of N local processes. Workers ignore Ctrl-C;
   the parent handles it, stores what finished and stops cleanly. A worker whose parent is
-  killed outright exits within a second (:func:`simulator.runner.worker_setup`): no
+  killed outright exits within a second (:func:`simulator.runner.local_pool`): no
   orphans keep running.
 * ``dask_local=N``: starts a Dask ``LocalCluster`` of N single-threaded worker processes
   for the run and closes it afterwards. It costs ~3 s to start (each worker imports
@@ -24,15 +24,14 @@ Dask (``pip install 'staffsim[dask]'``) is imported only when asked for.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import InputError
-from simulator.runner import worker_setup
+from simulator.runner import local_pool, worker_count
 
 DASK_MISSING = (
     "Dask is not installed: pip install 'staffsim[dask]' (or dask[distributed]); "
@@ -111,19 +110,18 @@ def open_backend(
     """
     check_choice(workers=workers, scheduler=scheduler, dask_local=dask_local, executor=executor)
     if executor is not None:
-        slots = workers or os.cpu_count() or 1
+        slots = worker_count(workers)
         yield Backend(executor, slots, f"the given executor ({slots} slots)", DASK_BATCH)
         return
     if scheduler is not None or dask_local is not None:
         with _dask(scheduler, dask_local) as backend:
             yield backend
         return
-    count = (os.cpu_count() or 1) if workers in (None, 0) else int(workers)
-    count = max(1, min(count, tasks))
+    count = max(1, min(worker_count(workers), tasks))
     if count == 1:
         yield Backend(InlineExecutor(), 1, "this process")
         return
-    pool = ProcessPoolExecutor(max_workers=count, initializer=worker_setup)
+    pool = local_pool(count)
     try:
         yield Backend(pool, count, f"{count} local processes")
     finally:
@@ -151,7 +149,7 @@ def _worker_imports() -> str:
     for it) and report the staffsim version the worker has."""
     from importlib.metadata import PackageNotFoundError, version
 
-    import simulator.batch.run  # noqa: F401
+    import simulator.batch.worker  # noqa: F401
 
     try:
         return version("staffsim")

@@ -18,8 +18,7 @@ each replication is still stored, resumed and reported on its own.
 from __future__ import annotations
 
 import time
-import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from simulator import limits
 from simulator.batch.executors import check_choice, open_backend
@@ -38,25 +36,19 @@ from simulator.batch.store import (
     MemoryStore,
     OutputPaths,
     StoredTask,
-    TaskResult,
     add_checks,
     read_table,
     verify_tasks,
 )
 from simulator.batch.sweep import Point, Sweep, SweepSpec, sweep_from_scenarios
-from simulator.engine import run_replication
+from simulator.batch.worker import OVERALL_ENTITY, ChunkOutput, describe_error, run_chunk
 from simulator.errors import InputError
-from simulator.model import CompiledModel
-from simulator.results import aggregate
+from simulator.results import summarise
+from simulator.runner import Progress
 from simulator.scenario import Scenario
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each finished task of this run."""
 
 SUMMARY_STATS = ["mean", "ci_half_width", "ci_low", "ci_high", "n"]
 _ROW_KEYS = ["entity_type", "entity", "kpi"]
-OVERALL_ENTITY = "all"
-"""Entity name of the ``overall`` rows (all channels / all groups together)."""
 
 
 @dataclass(frozen=True)
@@ -319,63 +311,6 @@ def resolve_sweep(
     return spec.resolve(replications, seed, common_random_numbers)
 
 
-def run_task(
-    model: CompiledModel, seed: int, replication: int, point_id: str, digest: str
-) -> TaskResult:
-    """One replication of one point, reduced to its KPI rows (runs in a worker).
-
-    Each row is ``(entity_type, entity, kpi, value)``: every channel KPI, every group KPI,
-    then the overall KPIs (entity ``"all"``), as ``aggregate`` computes them for a single
-    replication. Time in ``compute_s`` is wall seconds spent in the worker.
-    """
-    started = time.perf_counter()
-    stats = run_replication(model, seed, replication)
-    result = aggregate(model, [stats], seed=seed, targets={})
-    rows: list[tuple[str, str, str, float]] = []
-    for entity_type, frame, key in (
-        ("channel", result.channels, "channel"),
-        ("group", result.groups, "group"),
-    ):
-        rows += [
-            (entity_type, str(e), str(k), float(v))
-            for e, k, v in zip(frame[key], frame["kpi"], frame["mean"], strict=True)
-        ]
-    rows += [
-        ("overall", OVERALL_ENTITY, str(k), float(v))
-        for k, v in zip(result.overall["kpi"], result.overall["mean"], strict=True)
-    ]
-    return TaskResult(
-        point_id, replication, seed, digest, rows, compute_s=time.perf_counter() - started
-    )
-
-
-@dataclass(frozen=True)
-class ChunkOutput:
-    """What :func:`run_chunk` returns: the finished replications and, for each one that
-    raised, ``(replication, "Type: message", traceback text)``."""
-
-    results: list[TaskResult]
-    errors: list[tuple[int, str, str]]
-
-
-def run_chunk(
-    model: CompiledModel,
-    seed: int,
-    replications: Sequence[int],
-    point_id: str,
-    digest: str,
-) -> ChunkOutput:
-    """Several replications of one point in one task (fewer round trips on Dask). A
-    replication that raises is reported without losing the others."""
-    results, errors = [], []
-    for r in replications:
-        try:
-            results.append(run_task(model, seed, r, point_id, digest))
-        except Exception as exc:
-            errors.append((r, *_describe(exc)))
-    return ChunkOutput(results, errors)
-
-
 def replications_table(rows: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     """Raw stored rows joined to the point columns, in point, replication, row order."""
     points = sweep.points_frame()
@@ -407,20 +342,11 @@ def summary_table(replications: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     groups = replications.groupby(keys, sort=False).indices
     values = replications["value"].to_numpy(dtype=float)
     count = len(groups)
-    mean, std, n = np.full(count, np.nan), np.full(count, np.nan), np.zeros(count, dtype=int)
+    mean, half, n = np.full(count, np.nan), np.full(count, np.nan), np.zeros(count, dtype=int)
     for i, index in enumerate(groups.values()):
-        # The same numpy reductions as simulator.results.summarise, so a point's numbers
-        # are bit-identical to simulate(point.scenario, replications, seed=point.seed).
-        v = values[index]
-        v = v[~np.isnan(v)]
-        n[i] = len(v)
-        if len(v):
-            mean[i] = v.mean()
-        if len(v) > 1:
-            std[i] = v.std(ddof=1)
-    with np.errstate(invalid="ignore"):
-        tcrit = np.where(n > 1, sps.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = tcrit * std / np.sqrt(np.maximum(n, 1))
+        # simulate's own summary, so a point's numbers are bit-identical to
+        # simulate(point.scenario, replications, seed=point.seed).
+        mean[i], half[i], n[i] = summarise(values[index])
     stats = pd.DataFrame(list(groups), columns=keys)
     stats["mean"] = mean
     stats["ci_half_width"] = half
@@ -481,6 +407,8 @@ class _Outcome:
     stopped: str | None = None
 
 
+WORKER_DIED = "a worker process died (killed, or out of memory); finished tasks are stored"
+
 Chunk = tuple[Point, tuple[int, ...]]
 """What one submitted task runs: some replications of one point."""
 
@@ -504,9 +432,13 @@ def _execute(
                 if chunk is None:
                     break
                 point, reps = chunk
-                future = executor.submit(
-                    run_chunk, point.model, point.seed, reps, point.point_id, point.digest
-                )
+                try:
+                    future = executor.submit(
+                        run_chunk, point.model, point.seed, reps, point.point_id, point.digest
+                    )
+                except BrokenProcessPool:  # a worker died after the last results came in
+                    outcome.stopped = WORKER_DIED
+                    return
                 pending[future] = chunk
             if not pending:
                 return
@@ -540,12 +472,10 @@ def _collect(
         outcome.interrupted = True
         return False
     except BrokenProcessPool:
-        outcome.stopped = (
-            "a worker process died (killed, or out of memory); finished tasks are stored"
-        )
+        outcome.stopped = WORKER_DIED
         return False
     except Exception as exc:  # the chunk never ran or its worker was lost (Dask)
-        error, text = _describe(exc)
+        error, text = describe_error(exc)
         outcome.failures += [_failure(point, r, error, text) for r in replications]
         return True
     for result in output.results:
@@ -565,19 +495,6 @@ def _failure(point: Point, replication: int, error: str, text: str) -> TaskFailu
         error=error,
         traceback=text,
     )
-
-
-def _describe(exc: BaseException) -> tuple[str, str]:
-    """``"Type: first line"`` and the full traceback (the worker's, when it is remote)."""
-    remote = exc.__cause__
-    text = (
-        str(remote)
-        if remote is not None and type(remote).__name__ == "_RemoteTraceback"
-        else "".join(traceback.format_exception(exc))
-    )
-    message = str(exc).strip().splitlines()
-    error = f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
-    return error, text
 
 
 def make_chunks(todo: list[tuple[Point, int]], size: int) -> list[Chunk]:
@@ -661,7 +578,5 @@ __all__ = [
     "replications_table",
     "resolve_sweep",
     "run_batch",
-    "run_chunk",
-    "run_task",
     "summary_table",
 ]

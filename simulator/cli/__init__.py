@@ -1,7 +1,11 @@
-"""The ``staffsim`` command line: one sub-module per sub-command.
+"""The ``staffsim`` command line: one module per sub-command, found through the
+``staffsim.commands`` entry-point group (``pyproject.toml``).
 
-Each sub-module exposes ``register(subparsers)``, which adds its parser and sets
-``func=run`` (a callable taking the parsed namespace and returning an exit code).
+Each package registers its own commands there: ``simulator.cli.*`` the simulation and
+analytic ones, ``optimizer.cli.*`` ``optimize`` and ``frontier``, so ``simulator`` never
+imports ``optimizer``. A command module exposes ``register(subparsers)``, which adds its
+parser and sets ``func=run`` (a callable taking the parsed namespace and returning an exit
+code).
 Errors the user can fix (bad options, bad scenario files) are raised as
 :class:`simulator.errors.InputError` and printed as one line per problem with exit code 2,
 never as a traceback.
@@ -13,41 +17,37 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from simulator.errors import InputError
 
-# Sub-command modules, in the order ``staffsim --help`` lists them. A module that is not
-# importable (an optional feature not installed) is skipped rather than breaking the CLI.
-_SUBCOMMANDS = (
-    "simulator.cli.simulate",
-    "simulator.cli.optimize",
-    "simulator.cli.frontier",
-    "simulator.cli.validate",
-    "simulator.cli.schema",
-    "simulator.cli.erlang",
-    "simulator.cli.batch",
-    "simulator.cli.history",
-    "simulator.cli.app",
-)
+COMMAND_GROUP = "staffsim.commands"
+"""The entry-point group naming each sub-command's module. ``staffsim --help`` lists the
+commands by each module's ``ORDER`` (a number; the main job first)."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with status 2 on usage errors already; keep its one-line message."""
+def command_modules() -> list[str]:
+    """The sub-command modules registered in :data:`COMMAND_GROUP`."""
+    return [ep.value for ep in entry_points(group=COMMAND_GROUP)]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="staffsim",
         description="Contact-centre simulator and staffing optimizer.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _SUBCOMMANDS:
+    # A module that is not importable (an optional feature not installed) is skipped
+    # rather than breaking the CLI.
+    modules = []
+    for name in command_modules():
         try:
-            module = importlib.import_module(name)
+            modules.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
             if exc.name == name:
                 continue
             raise
+    for module in sorted(modules, key=lambda m: m.ORDER):
         module.register(subparsers)
     return parser
 

@@ -20,6 +20,10 @@ from simulator.errors import InputError
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
+ORDER = 80
+"""Where ``staffsim --help`` lists this command."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "app",

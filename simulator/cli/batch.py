@@ -17,11 +17,15 @@ import pandas as pd
 from simulator import limits
 from simulator.batch.run import BatchResult, resolve_sweep, run_batch
 from simulator.batch.sweep import Sweep
-from simulator.cli._common import ProgressBar, check_writable, positive_int
+from simulator.cli.common import ProgressBar, add_progress_option, check_writable, positive_int
 from simulator.errors import InputError
 
 MAX_TABLE_POINTS = 20
 """The closing table lists at most this many points (all are in the output files)."""
+
+
+ORDER = 70
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,12 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="validate and list the points; run nothing"
     )
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    add_progress_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -8,8 +8,8 @@ Examples::
         --patience-seconds 120 --format json
 
 Erlang C without ``--patience-seconds``; Erlang A (exponential patience) with it. All the
-maths lives in :mod:`simulator.staffing` and :mod:`simulator.erlang`; this module parses,
-checks options (messages name the option) and formats.
+maths lives in :mod:`simulator.queueing.staffing` and :mod:`simulator.queueing.erlang`; this
+module parses, checks options (messages name the option) and formats.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from simulator.erlang import QueueKpis
 from simulator.errors import InputError
-from simulator.staffing import kpis_for_agents, required_agents, scheduled_agents
+from simulator.queueing.erlang import QueueKpis
+from simulator.queueing.staffing import kpis_for_agents, required_agents, scheduled_agents
 
 
 def _percent(v: float) -> str:
@@ -44,6 +44,10 @@ _TARGET_NAMES = {
     "max_abandon_rate": "abandonment",
     "max_occupancy": "occupancy",
 }
+
+
+ORDER = 60
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import argparse
 
 import pandas as pd
 
-from simulator.cli._common import check_writable, load_scenario
+from simulator.cli.common import check_writable, load_scenario
 from simulator.errors import InputError
 
 
@@ -31,6 +31,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recent-weeks", type=int, default=8, help="weeks averaged, counted back (default 8)"
     )
+
+
+ORDER = 75
+"""Where ``staffsim --help`` lists these commands (``fit``, ``forecast``)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

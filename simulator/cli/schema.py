@@ -7,6 +7,9 @@ import json
 
 from simulator.scenario import Scenario
 
+ORDER = 50
+"""Where ``staffsim --help`` lists this command."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(

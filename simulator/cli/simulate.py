@@ -7,8 +7,9 @@ import math
 import sys
 
 from simulator import limits
-from simulator.cli._common import (
+from simulator.cli.common import (
     ProgressBar,
+    add_progress_option,
     check_folder,
     check_writable,
     load_scenario,
@@ -19,6 +20,9 @@ from simulator.errors import InputError
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
+
+ORDER = 10
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,12 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="write the result to this file instead of stdout")
     parser.add_argument("--plan", help="staffing plan YAML (from `staffsim optimize --out`)")
     parser.add_argument("--contact-log", metavar="DIR", help="opt-in per-contact CSV logs")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
+    add_progress_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     positive_int("--workers", args.workers, minimum=0)
     scenario = load_scenario(args.scenario)
     if args.plan:
-        from optimizer.plan import apply_plan_file  # optional: lands with the optimizer
+        from simulator.plan import apply_plan_file
 
         scenario = apply_plan_file(scenario, args.plan)
     if args.replications is not None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli._common import load_scenario
+from simulator.cli.common import load_scenario
+
+ORDER = 40
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

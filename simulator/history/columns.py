@@ -52,7 +52,6 @@ MEASURES = (
     "agents",
 )
 DEFAULT_CHANNEL = "calls"
-_DAY_S = 86_400
 
 
 @dataclass(frozen=True)

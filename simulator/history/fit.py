@@ -406,7 +406,7 @@ def build_scenario(
 
 def _erlang_c_staffing(channels: Mapping[str, Any], interval_minutes: int) -> list[list[int]]:
     """Agents per day and interval: the sum over channels of Erlang C for 80% in 20 s."""
-    from simulator.staffing import required_agents
+    from simulator.queueing.staffing import required_agents
 
     total = None
     for channel in channels.values():

@@ -24,8 +24,17 @@ from typing import Any
 
 import yaml
 
-from simulator.cli._common import StatusLine, load_scenario, positive_int, write_output
+from simulator.cli.common import (
+    StatusLine,
+    add_progress_option,
+    load_scenario,
+    positive_int,
+    write_output,
+)
 from simulator.errors import InputError
+
+ORDER = 20
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,47 +79,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("table", "json", "yaml"), default="table")
     parser.add_argument("--out", help="write the plan file (YAML) here")
     parser.add_argument("--schedule", metavar="CSV", help="write the plan as CSV here")
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress line on stderr (default: when stderr is a terminal)",
-    )
+    add_progress_option(parser, "progress line")
     parser.set_defaults(func=run)
 
 
+class _Flags:
+    """The parsed flags, None for a flag the command does not define."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.args, name, None)
+
+
 def build_options(args: argparse.Namespace) -> Any:
-    """Options file first, then the command-line flags on top."""
+    """Options file first, then the command-line flags on top (``optimize`` and
+    ``frontier``; a flag a command does not have counts as not given)."""
     from optimizer.options import OptimizeOptions
+
+    given = _Flags(args)
 
     base = OptimizeOptions.from_yaml(args.options) if args.options else OptimizeOptions()
     problems = []
     for flag, value, minimum in (
-        ("--time-limit", args.time_limit, 0.0),
-        ("--budget", args.budget, 0.0),
+        ("--time-limit", given.time_limit, 0.0),
+        ("--budget", given.budget, 0.0),
     ):
         if value is not None and not (math.isfinite(value) and value > minimum):
             problems.append(f"{flag}: must be a number > {minimum:g}, got {value:g}")
-    if args.margin is not None and not (math.isfinite(args.margin) and 0 <= args.margin <= 5):
-        problems.append(f"--margin: must be between 0 and 5, got {args.margin:g}")
-    if args.seed is not None and args.seed < 0:
-        problems.append(f"--seed: must be >= 0, got {args.seed}")
+    if given.margin is not None and not (math.isfinite(given.margin) and 0 <= given.margin <= 5):
+        problems.append(f"--margin: must be between 0 and 5, got {given.margin:g}")
+    if given.seed is not None and given.seed < 0:
+        problems.append(f"--seed: must be >= 0, got {given.seed}")
     if problems:
         raise InputError(problems)
-    positive_int("--replications", args.replications, minimum=2)
-    positive_int("--workers", args.workers, minimum=0)
-    positive_int("--max-evaluations", args.max_evaluations, minimum=1)
+    positive_int("--replications", given.replications, minimum=2)
+    positive_int("--workers", given.workers, minimum=0)
+    positive_int("--max-evaluations", given.max_evaluations, minimum=1)
     flags = {
-        "max_evaluations": args.max_evaluations,
-        "time_limit_seconds": args.time_limit,
-        "seed": args.seed,
-        "replications": args.replications,
-        "workers": args.workers,
-        "rule": args.rule,
-        "margin": args.margin,
-        "budget": args.budget,
-        "plan": args.plan,
-        "evaluator": args.evaluator,
+        "max_evaluations": given.max_evaluations,
+        "time_limit_seconds": given.time_limit,
+        "seed": given.seed,
+        "replications": given.replications,
+        "workers": given.workers,
+        "rule": given.rule,
+        "margin": given.margin,
+        "budget": given.budget,
+        "plan": given.plan,
+        "evaluator": given.evaluator,
     }
     changes = {k: v for k, v in flags.items() if v is not None}
     try:
@@ -139,7 +156,7 @@ class OptimizeStatus(StatusLine):
 def run(args: argparse.Namespace) -> int:
     from optimizer import optimize
     from optimizer.result import plain
-    from simulator.cli._common import check_writable
+    from simulator.cli.common import check_writable
 
     options = build_options(args)
     scenario = load_scenario(args.scenario)

@@ -1,6 +1,6 @@
 """Exact Erlang B, Erlang C and Erlang A (M/M/c+M) formulas, vectorised over numpy arrays.
 
-Units, throughout this module (and :mod:`simulator.staffing`):
+Units, throughout this module (and :mod:`simulator.queueing.staffing`):
 
 * rates are **per hour** (``arrival_rate_per_hour``);
 * times are in **seconds** (``aht_s``, ``within_s``, ``patience_s``; results ``asa_s``,

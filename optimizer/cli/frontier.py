@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 import pandas as pd
 
-from simulator.cli._common import ProgressBar, load_scenario, write_output
-from simulator.errors import InputError
+from simulator.cli.common import ProgressBar, load_scenario, write_output
 
 DEFAULT_LEVELS = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+ORDER = 30
+"""Where ``staffsim --help`` lists this command."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,25 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from optimizer import frontier
-    from optimizer.options import OptimizeOptions
+    from optimizer.cli.optimize import build_options
 
-    if args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
-        raise InputError(f"--time-limit: must be a number > 0, got {args.time_limit:g}")
-    if args.max_evaluations < 1:
-        raise InputError(f"--max-evaluations: must be >= 1, got {args.max_evaluations}")
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"--seed: must be >= 0, got {args.seed}")
-    if args.replications is not None and args.replications < 2:
-        raise InputError(f"--replications: must be >= 2, got {args.replications}")
-    base = OptimizeOptions.from_yaml(args.options) if args.options else OptimizeOptions()
-    changes: dict = {"max_evaluations": args.max_evaluations, "evaluator": args.evaluator}
-    if args.time_limit is not None:
-        changes["time_limit_seconds"] = args.time_limit
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    if args.replications is not None:
-        changes["replications"] = args.replications
-    options = OptimizeOptions.model_validate({**base.model_dump(), **changes})
+    options = build_options(args)
     scenario = load_scenario(args.scenario)
     levels = None if args.budgets else (args.service_levels or list(DEFAULT_LEVELS))
     bar = ProgressBar("frontier", enabled=args.progress)
@@ -122,4 +108,3 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 __all__ = ["format_table", "register", "run"]
-_ = sys

@@ -32,8 +32,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from simulator.erlang import as_checked_array
 from simulator.errors import InputError
+from simulator.queueing.erlang import as_checked_array
 
 __all__ = ["DeferredProfile", "DeferredRequirement", "deferred_profile", "deferred_requirement"]
 

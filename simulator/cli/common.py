@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -15,6 +16,17 @@ from simulator.scenario import Scenario
 def load_scenario(path: str) -> Scenario:
     """Read and validate a scenario file, or raise InputError naming each problem."""
     return Scenario.from_yaml(Path(path))
+
+
+def add_progress_option(parser: argparse.ArgumentParser, what: str = "progress bar") -> None:
+    """``--progress/--no-progress``: a status line on stderr (default: when it is a
+    terminal; see :class:`StatusLine`)."""
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"{what} on stderr (default: when stderr is a terminal)",
+    )
 
 
 def positive_int(option: str, value: int | None, minimum: int = 1) -> None:

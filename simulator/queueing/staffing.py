@@ -1,6 +1,7 @@
 """Staffing requirements: the fewest agents meeting every target, per interval, vectorised.
 
-Units as in :mod:`simulator.erlang`: arrival rates per hour, times in seconds, loads in Erlangs.
+Units as in :mod:`simulator.queueing.erlang`: arrival rates per hour, times in seconds, loads
+in Erlangs.
 
 * :func:`required_agents` — smallest number of agents answering contacts such that *every*
   given target holds (service level X within T s, max ASA, max abandonment with Erlang A, max
@@ -26,7 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from simulator.erlang import (
+from simulator.errors import InputError
+from simulator.queueing.erlang import (
     SECONDS_PER_HOUR,
     QueueKpis,
     _erlang_a_kpis,
@@ -35,7 +37,6 @@ from simulator.erlang import (
     _scalar_or_array,
     as_checked_array,
 )
-from simulator.errors import InputError
 
 __all__ = [
     "StaffingRequirement",
@@ -80,7 +81,7 @@ class StaffingRequirement:
 
 
 @dataclass(frozen=True)
-class _Problem:
+class _Inputs:
     """Checked, broadcast inputs of one staffing search (NaN = target not given)."""
 
     lam: np.ndarray
@@ -136,13 +137,13 @@ class _Problem:
         missed = self.violations(agents)
         return ~np.logical_or.reduce(list(missed.values()))
 
-    def take(self, index: np.ndarray) -> _Problem:
+    def take(self, index: np.ndarray) -> _Inputs:
         """The sub-problem of the flat elements ``index`` (searches shrink as they settle)."""
 
         def pick(v: np.ndarray) -> np.ndarray:
             return v.reshape(-1)[index]
 
-        return _Problem(
+        return _Inputs(
             pick(self.lam),
             pick(self.aht),
             pick(self.within),
@@ -219,7 +220,7 @@ def _check_problem(
     max_abandon_rate: ArrayLike | None,
     patience_s: ArrayLike | None,
     max_occupancy: ArrayLike | None,
-) -> _Problem:
+) -> _Inputs:
     lam = as_checked_array("arrival_rate_per_hour", arrival_rate_per_hour, ge=0)
     aht = as_checked_array("aht_s", aht_s, gt=0)
     if service_level is not None and within_s is None:
@@ -254,7 +255,7 @@ def _check_problem(
     pat = 1.0 if patience is None else patience
     arrays = np.broadcast_arrays(lam, aht, within, sl, asa, ab, occ, pat)
     lam, aht, within, sl, asa, ab, occ, pat = (np.array(v, dtype=float) for v in arrays)
-    return _Problem(lam, aht, within, sl, asa, ab, occ, None if patience is None else pat)
+    return _Inputs(lam, aht, within, sl, asa, ab, occ, None if patience is None else pat)
 
 
 def _optional(name: str, value: ArrayLike | None, **rules: Any) -> np.ndarray:
@@ -262,7 +263,7 @@ def _optional(name: str, value: ArrayLike | None, **rules: Any) -> np.ndarray:
     return np.asarray(np.nan if value is None else as_checked_array(name, value, **rules))
 
 
-def _smallest_feasible(problem: _Problem, lower: np.ndarray, guess: np.ndarray) -> np.ndarray:
+def _smallest_feasible(problem: _Inputs, lower: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """Smallest whole ``n >= lower`` meeting every target, for every (flat) element at once.
 
     Feasibility is monotone in ``n`` (False ... False True ... True) and every ``n < lower``
@@ -292,9 +293,9 @@ def _smallest_feasible(problem: _Problem, lower: np.ndarray, guess: np.ndarray) 
         lo[active] = np.where(ok, lo[active], mid)
 
 
-def _search(problem: _Problem) -> np.ndarray:
+def _search(problem: _Inputs) -> np.ndarray:
     """Raw agents for every element of ``problem`` (flat): 0 for zero load; Erlang C walks
-    up from its stability/occupancy bound (:meth:`_Problem.erlang_c_walk`); what is left,
+    up from its stability/occupancy bound (:meth:`_Inputs.erlang_c_walk`); what is left,
     and Erlang A, is found by galloping and bisection."""
     a = problem.load
     raw = np.zeros(a.shape)
@@ -381,7 +382,7 @@ def required_agents(
     )
 
 
-def _binding(problem: _Problem, raw: np.ndarray) -> np.ndarray:
+def _binding(problem: _Inputs, raw: np.ndarray) -> np.ndarray:
     """Which targets one agent fewer would miss: the ones that set the requirement."""
     missed = problem.violations(np.maximum(raw - 1.0, 0.0), lazy=False)
     out = np.full(raw.shape, "", dtype=object)
@@ -402,7 +403,7 @@ def kpis_for_agents(
     """KPIs achieved by ``agents`` answering (Erlang C, or Erlang A with ``patience_s``).
 
     The reverse of :func:`required_agents`; ``agents`` are the ones answering, after
-    shrinkage. See :class:`simulator.erlang.QueueKpis` for the KPI definitions.
+    shrinkage. See :class:`simulator.queueing.erlang.QueueKpis` for the KPI definitions.
     """
     lam = as_checked_array("arrival_rate_per_hour", arrival_rate_per_hour, ge=0)
     aht = as_checked_array("aht_s", aht_s, gt=0)

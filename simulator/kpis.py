@@ -1,0 +1,228 @@
+"""The KPI catalogue: every KPI staffsim reports, once — its unit, which way is better, the
+scenario field that sets a target on it, which channel kinds report it, and what it means.
+
+Results (:mod:`simulator.results`), targets (:mod:`simulator.targets`), the comparison
+tables (:mod:`simulator.whatif`) and the app read units, directions and kinds from here;
+``docs/results-format.md`` states the full definitions. Which KPIs each table has, in
+order, is :data:`CHANNEL_KPIS`, :data:`CHANNEL_INTERVAL_KPIS`, :data:`GROUP_KPIS`,
+:data:`GROUP_INTERVAL_KPIS` and :data:`OVERALL_KPIS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Unit = Literal["contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency"]
+Applies = Literal["all", "realtime", "deferred", "concurrent"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI. ``higher_is_better`` is None where neither way is a goal (volumes);
+    ``target`` is the scenario field that sets a target on it (``channels.<c>.targets.…``
+    or ``agent_groups.<g>.…``); ``applies`` which channel kinds report it: every kind,
+    real-time kinds (call, chat), deferred kinds (email) or concurrent kinds (chat) — see
+    :class:`simulator.channels.base.ChannelKind`."""
+
+    name: str
+    unit: Unit
+    description: str
+    higher_is_better: bool | None = None
+    target: str | None = None
+    applies: Applies = "all"
+
+    @property
+    def is_share(self) -> bool:
+        """A fraction (0.8), shown as a percentage (80.0%)."""
+        return self.unit == "share"
+
+    @property
+    def sense(self) -> Literal[">=", "<="]:
+        """How a target on this KPI reads: ``>=`` goal when higher is better."""
+        return ">=" if self.higher_is_better else "<="
+
+    def applies_to(self, kind: Any) -> bool:
+        """Whether a channel of ``kind`` (a :class:`simulator.channels.base.ChannelKind`: its
+        ``realtime``, ``deferred`` and ``concurrent`` traits) reports this KPI."""
+        if self.applies == "all":
+            return True
+        return bool(getattr(kind, self.applies))
+
+
+def _k(*args, **kwargs) -> Kpi:
+    return Kpi(*args, **kwargs)
+
+
+_CATALOGUE = (
+    _k("offered", "contacts", "contacts offered (attempts, redials included)"),
+    _k("answered", "contacts", "contacts answered"),
+    _k("abandoned", "contacts", "contacts abandoned while waiting", False, applies="realtime"),
+    _k(
+        "abandon_rate",
+        "share",
+        "abandoned / offered",
+        False,
+        "channels.<c>.targets.max_abandon_rate",
+        "realtime",
+    ),
+    _k(
+        "service_level",
+        "share",
+        "share answered within T (definition in the result header)",
+        True,
+        "channels.<c>.targets.service_level",
+        "realtime",
+    ),
+    _k(
+        "p_wait",
+        "share",
+        "share of offered contacts not answered at once (waited, abandoned or left)",
+        False,
+        applies="realtime",
+    ),
+    _k(
+        "asa_s",
+        "seconds",
+        "average speed of answer of answered contacts, seconds",
+        False,
+        "channels.<c>.targets.max_asa_seconds",
+    ),
+    _k(
+        "mean_wait_all_s",
+        "seconds",
+        "mean wait of answered and abandoned contacts (Erlang A's mean wait), seconds",
+        False,
+        applies="realtime",
+    ),
+    _k("wait_p50_s", "seconds", "median wait of answered contacts, seconds", False),
+    _k("wait_p90_s", "seconds", "90th percentile wait of answered contacts, seconds", False),
+    _k("wait_p95_s", "seconds", "95th percentile wait of answered contacts, seconds", False),
+    _k("aht_s", "seconds", "average handle time of answered contacts, seconds"),
+    _k("resolved_at_contact", "share", "share of handled contacts that resolved the issue", True),
+    _k(
+        "fcr",
+        "share",
+        "first-contact resolution: issues resolved at their first contact / "
+        "first contacts handled (issues that came in on this channel)",
+        True,
+        "channels.<c>.targets.min_fcr",
+    ),
+    _k(
+        "repeat_rate", "share", "offered contacts that were repeats or escalations / offered", False
+    ),
+    _k(
+        "contacts_per_issue",
+        "contacts",
+        "handled contacts per issue whose first contact was handled",
+        False,
+    ),
+    _k(
+        "unresolved_issue_share",
+        "share",
+        "issues not resolved within the horizon / new issues",
+        False,
+    ),
+    _k("redials", "contacts", "offered attempts that were redials", applies="realtime"),
+    _k(
+        "repeats",
+        "contacts",
+        "offered contacts that were repeats of unresolved issues or escalations",
+    ),
+    _k(
+        "unanswered_at_close",
+        "contacts",
+        "contacts still waiting at closing and not served",
+        False,
+        applies="realtime",
+    ),
+    _k("waiting_at_end", "contacts", "contacts still waiting when the simulation ended"),
+    _k("mean_queue_length", "contacts", "time-average number waiting during opening hours", False),
+    _k(
+        "within_promise",
+        "share",
+        "email: answered by the promise / emails due within the horizon",
+        True,
+        "channels.<c>.targets.within_promise",
+        "deferred",
+    ),
+    _k(
+        "response_mean_s",
+        "seconds",
+        "email: mean time from arrival to answer (completion), seconds",
+        False,
+        applies="deferred",
+    ),
+    _k(
+        "response_p90_s",
+        "seconds",
+        "email: 90th percentile response time, seconds",
+        False,
+        applies="deferred",
+    ),
+    _k(
+        "backlog_at_end",
+        "contacts",
+        "email: emails not yet answered when the horizon ends",
+        False,
+        applies="deferred",
+    ),
+    _k(
+        "avg_concurrency",
+        "chats",
+        "chat: average chats held by an agent while chatting",
+        applies="concurrent",
+    ),
+    _k("backlog", "contacts", "contacts waiting or in service at the end of the interval"),
+    _k(
+        "occupancy",
+        "share",
+        "busy time / time present (available agents); an agent holding any chat counts as busy",
+        False,
+        "agent_groups.<g>.max_occupancy",
+    ),
+    _k("agents_available", "agents", "time-average agents present and available"),
+    _k("handled", "contacts", "contacts answered by the group"),
+    _k("paid_hours", "agent-hours", "paid agent-hours (shrinkage included)", False),
+    _k("cost", "currency", "paid hours x cost per hour", False),
+)
+
+KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
+"""Every KPI by name."""
+
+CHANNEL_KPIS: tuple[str, ...] = tuple(
+    k.name for k in _CATALOGUE[: [k.name for k in _CATALOGUE].index("backlog")]
+)
+"""Rows of a channel in ``channels``, in the order tables list them (kinds permitting)."""
+CHANNEL_INTERVAL_KPIS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "abandon_rate",
+    "service_level",
+    "asa_s",
+    "mean_queue_length",
+    "backlog",
+)
+"""Rows of a channel per interval in ``intervals`` (kinds permitting)."""
+GROUP_KPIS = ("occupancy", "agents_available", "handled", "paid_hours", "cost")
+"""Rows of an agent group in ``groups``."""
+GROUP_INTERVAL_KPIS = ("occupancy", "agents_available", "handled", "paid_hours")
+"""Rows of an agent group per interval in ``group_intervals``."""
+OVERALL_KPIS = ("offered", "answered", "abandoned", "abandon_rate", "fcr", "paid_hours", "cost")
+"""Rows of ``overall`` (all channels, all groups)."""
+
+SHARE_KPIS = frozenset(k.name for k in _CATALOGUE if k.is_share)
+"""KPIs that are fractions, shown as percentages."""
+
+
+__all__ = [
+    "CHANNEL_INTERVAL_KPIS",
+    "CHANNEL_KPIS",
+    "GROUP_INTERVAL_KPIS",
+    "GROUP_KPIS",
+    "KPIS",
+    "OVERALL_KPIS",
+    "SHARE_KPIS",
+    "Kpi",
+]
