@@ -78,7 +78,10 @@ class Shift(FrozenModel):
     @field_validator("days")
     @classmethod
     def _days_once(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        """A day listed twice would count the shift twice on it."""
+        """A day listed twice would count the shift twice on it; an empty list would be a
+        shift never worked (almost certainly a mistake: omit ``days`` for every day)."""
+        if value is not None and not value:
+            raise ValueError("is empty: list the days the shift is worked, or omit days for all")
         if value is not None:
             repeated = sorted({d for d in value if value.count(d) > 1})
             if repeated:

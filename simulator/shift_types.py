@@ -110,6 +110,8 @@ class ShiftType(_Model):
             )
         if self.days is not None and len(set(self.days)) != len(self.days):
             problems.append("days: a day is listed twice")
+        if self.days is not None and not self.days:
+            problems.append("days: is empty (omit days for every day)")
         if self.days_per_week is None and not self.consecutive_days_off:
             problems.append("consecutive_days_off applies only with days_per_week")
         if problems:

@@ -283,6 +283,11 @@ def test_repeated_shift_days_are_refused() -> None:
     assert "shifts.0.days: day 0 is listed 2 times" in problems(data)
 
 
+def test_a_shift_worked_on_no_day_is_refused() -> None:
+    data = with_changes(agent_groups__shifted__shifts__0__days=[])
+    assert "shifts.0.days: is empty" in problems(data)
+
+
 def test_skills_as_a_list_of_mappings_explains_the_mapping_form() -> None:
     text = problems(with_changes(agent_groups__agents__skills=[{"calls": {"fcr": 0.8}}]))
     assert "agent_groups.agents.skills: a list of skills holds channel names only" in text

@@ -185,6 +185,9 @@ def test_derived_shift_types_keep_lengths_and_breaks_and_free_the_starts() -> No
 
 
 def test_shift_type_rules_are_validated_with_the_field_named() -> None:
+    with pytest.raises(InputError) as err:
+        centre(types=[{**FOUR, "days": []}])
+    assert "shift_types.0: days: is empty" in "\n".join(err.value.problems)
     bad = [{**FOUR, "groups": ["nobody"]}, {**FOUR, "name": "4h", "days": [0, 5]}]
     with pytest.raises(InputError) as err:
         centre(types=bad)
