@@ -7,25 +7,23 @@ widened to a Bonferroni interval over the checks of the test (``bonferroni_k``, 
 * M/M/c/K and M/M/c/K+M (``lines.max_waiting``) against their birth–death chain
   (:func:`simulator.queueing.finite.mmck_kpis`), and Erlang B as ``max_waiting = 0``;
 * Erlang B with retrials (busy signals redialled) against the extended-Erlang-B fixed point;
-* callbacks against a continuous-time Markov chain solved numerically (built here, sharing
-  no code with the engine);
+* callbacks against a continuous-time Markov chain solved numerically
+  (:func:`simulator.queueing.finite.callback_chain_kpis`, which shares no code with the
+  engine);
 * without callbacks and lines (or with zero uptake) results are today's, bit for bit.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from conftest import bonferroni_k, mmc_scenario
 from pydantic import ValidationError
 
 from simulator.queueing.erlang import erlang_b
-from simulator.queueing.finite import erlang_b_retrial, mmck_kpis
+from simulator.queueing.finite import callback_chain_kpis, erlang_b_retrial, mmck_kpis
 from simulator.runner import simulate
 from simulator.scenario import Scenario
 
@@ -171,69 +169,6 @@ def test_busy_signals_redialled_match_extended_erlang_b() -> None:
 
 
 # ---------------------------------------------------------------------------- callbacks
-def _callback_chain(c, lam, mu, theta, q_max, position, uptake, r_max=80):
-    """Stationary law of (live calls in service a, callbacks in service b, live on hold q,
-    callbacks waiting r): live callers first, then callbacks; an arrival that finds all
-    agents busy is blocked at q_max on hold, else offered a callback when q >= position."""
-    grid = itertools.product(range(c + 1), range(c + 1), range(q_max + 1), range(r_max + 1))
-    states = [
-        (a, b, q, r) for a, b, q, r in grid if a + b <= c and (a + b == c or (q == 0 and r == 0))
-    ]
-    index = {s: i for i, s in enumerate(states)}
-    rows, cols, vals = [], [], []
-
-    def add(s, t, rate):
-        if rate > 0 and t in index:
-            rows.append(index[s])
-            cols.append(index[t])
-            vals.append(rate)
-
-    def freed(a, b, q, r):  # an agent is free (a, b already reduced): it pulls work
-        if q:
-            return a + 1, b, q - 1, r
-        if r:
-            return a, b + 1, q, r - 1
-        return a, b, q, r
-
-    for s in states:
-        a, b, q, r = s
-        if a + b < c:
-            add(s, (a + 1, b, q, r), lam)
-        elif q < q_max:
-            if q >= position:
-                add(s, (a, b, q, r + 1), lam * uptake)
-                add(s, (a, b, q + 1, r), lam * (1 - uptake))
-            else:
-                add(s, (a, b, q + 1, r), lam)
-        if a:
-            add(s, freed(a - 1, b, q, r), a * mu)
-        if b:
-            add(s, freed(a, b - 1, q, r), b * mu)
-        if q:
-            add(s, (a, b, q - 1, r), q * theta)
-    n = len(states)
-    gen = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
-    gen = gen - sp.diags(np.asarray(gen.sum(axis=1)).ravel())
-    a_mat = gen.T.tolil()
-    a_mat[0, :] = 1.0
-    rhs = np.zeros(n)
-    rhs[0] = 1.0
-    pi = spla.spsolve(a_mat.tocsc(), rhs)
-    arr = np.array(states)
-    full = arr[:, 0] + arr[:, 1] == c
-    offered = full & (arr[:, 2] >= position) & (arr[:, 2] < q_max)
-    assert pi[arr[:, 3] == r_max].sum() < 1e-9  # the truncation is harmless
-    p_offer = pi[offered].sum()
-    return {
-        "blocked_rate": pi[full & (arr[:, 2] == q_max)].sum(),
-        "callbacks_offered_share": p_offer,
-        "abandon_rate": theta * (pi @ arr[:, 2]) / lam,
-        "mean_queue_length": pi @ arr[:, 2],
-        "callback_delay_s": (pi @ arr[:, 3]) / (lam * p_offer * uptake),
-        "occupancy": (pi @ (arr[:, 0] + arr[:, 1])) / c,
-    }
-
-
 def test_callbacks_match_a_markov_chain() -> None:
     c, rate, patience, q_max, position, uptake = 3, 60.0, 300.0, 6, 2, 0.5
     scenario = _with(
@@ -242,7 +177,7 @@ def test_callbacks_match_a_markov_chain() -> None:
         callback={"uptake": uptake, "offer_at_position": position, "promise_minutes": 15},
     )
     result = simulate(scenario, 20, 21)
-    exact = _callback_chain(c, rate / 3600, 1 / AHT_S, 1 / patience, q_max, position, uptake)
+    exact = callback_chain_kpis(c, rate, AHT_S, patience, q_max, position, uptake)
     k = bonferroni_k(20, 7)
     for kpi in ("blocked_rate", "abandon_rate", "mean_queue_length", "callback_delay_s"):
         _within(result, kpi, exact[kpi], k)
