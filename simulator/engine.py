@@ -19,7 +19,13 @@ Channel kinds (each kind's service mode, ``SINGLE``, ``CONCURRENT`` or ``DEFERRE
 from its module in :mod:`simulator.channels`; the engine branches on the mode, never on a
 kind's name):
 
-* ``call``: one contact per agent; abandonment after patience; redials.
+* ``call``: one contact per agent; abandonment after patience; redials. With ``lines``
+  a caller who finds them full is *blocked* (busy signal) and may redial through the same
+  redial model; with ``callback`` a caller who would wait may be offered a call back and,
+  accepting, leaves the line for the channel's *callback queue* (an extra queue index
+  after the channels': deferred work with a deadline, pulled by the channel's skilled
+  agents at the callback priority). Both route through ``_route_limited``, so a channel
+  without them takes the same path, with the same random numbers, as before.
 * ``chat``: an agent holds up to ``max_concurrency`` chats; each chat's handle time is
   stretched by ``1 + concurrency_slowdown × (chats held − 1)`` at its start (then fixed).
   An agent holding chats takes no calls or emails until all its chats end.
