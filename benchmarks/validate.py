@@ -384,6 +384,18 @@ def render(
         "",
         *_table(rows),
     ]
+    lines += [
+        "",
+        "Run plans (days per replication include the warm-up):",
+        "",
+        "| case | offered load (Erlangs) | days | warm-up (h) | replications |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for p in plans:
+        lines.append(
+            f"| {p.case.label} | {p.case.offered_load:g} | {p.days} | "
+            f"{p.warmup_minutes // 60} | {p.replications} |"
+        )
     if finite:
         inside_f = sum(r["inside"] for r in finite)
         lines += [
@@ -407,18 +419,6 @@ def render(
             "",
             *_table(finite),
         ]
-    lines += [
-        "",
-        "Run plans (days per replication include the warm-up):",
-        "",
-        "| case | offered load (Erlangs) | days | warm-up (h) | replications |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for p in plans:
-        lines.append(
-            f"| {p.case.label} | {p.case.offered_load:g} | {p.days} | "
-            f"{p.warmup_minutes // 60} | {p.replications} |"
-        )
     return "\n".join(lines) + "\n"
 
 
