@@ -187,7 +187,8 @@ _CATALOGUE = (
         "share",
         "call with lines: blocked / offered",
         False,
-        applies="single",
+        "channels.<c>.targets.max_blocked_rate",
+        "single",
     ),
     _k(
         "callbacks_offered",
@@ -219,7 +220,8 @@ _CATALOGUE = (
         "call with callback: callbacks made by their deadline / accepted callbacks due "
         "within the horizon",
         True,
-        applies="single",
+        "channels.<c>.targets.callback_within_promise",
+        "single",
     ),
     _k(
         "callback_delay_s",

@@ -244,3 +244,38 @@ def test_lines_and_callbacks_are_for_calls_only() -> None:
     data["channels"]["calls"]["lines"] = {"max_waiting": 3}
     with pytest.raises(ValidationError, match="lines applies to call only, not chat"):
         Scenario.model_validate(data)
+
+
+# ---------------------------------------------------------------------------- targets
+def test_blocked_and_callback_targets_get_verdicts_and_the_optimizer_refuses_them() -> None:
+    from optimizer import optimize
+    from simulator.errors import InputError
+
+    data = _raw(
+        {
+            "patience": {"distribution": "exponential", "mean_seconds": 300},
+            "lines": {"max_waiting": 4},
+            "callback": {"uptake": 0.5, "offer_at_position": 2, "promise_minutes": 15},
+            "targets": {"max_blocked_rate": 0.05, "callback_within_promise": 0.8},
+        }
+    )
+    scenario = Scenario.model_validate(data)
+    verdicts = simulate(scenario, 3, 2).verdicts()
+    assert set(verdicts.kpi) == {"blocked_rate", "callback_within_promise"}
+    with pytest.raises(InputError, match=r"channels\.calls\.targets\.max_blocked_rate"):
+        optimize(scenario, max_evaluations=2)
+
+
+@pytest.mark.parametrize(
+    ("channel", "message"),
+    [
+        ({"targets": {"max_blocked_rate": 0.1}}, "targets.max_blocked_rate needs lines"),
+        (
+            {"targets": {"callback_within_promise": 0.8}},
+            "targets.callback_within_promise needs callback",
+        ),
+    ],
+)
+def test_blocked_and_callback_targets_need_their_feature(channel, message) -> None:
+    with pytest.raises(ValidationError, match=message.replace(".", r"\.")):
+        Scenario.model_validate(_raw(channel))

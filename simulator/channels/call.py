@@ -11,11 +11,26 @@ from simulator.channels.base import SINGLE, ChannelKind
 from simulator.stats import ratio
 
 
+def rules(channel: Any) -> str | None:
+    t = channel.targets
+    if t.max_blocked_rate is not None and channel.lines is None:
+        return "targets.max_blocked_rate needs lines: without them nobody is blocked"
+    if t.callback_within_promise is not None and channel.callback is None:
+        return "targets.callback_within_promise needs callback"
+    return None
+
+
 def foreign(channel: Any) -> str | None:
     if channel.lines is not None:
         return f"lines applies to call only, not {channel.kind}"
     if channel.callback is not None:
         return f"callback applies to call only, not {channel.kind}"
+    t = channel.targets
+    if t.max_blocked_rate is not None or t.callback_within_promise is not None:
+        return (
+            "targets.max_blocked_rate and targets.callback_within_promise apply to call only, "
+            f"not {channel.kind}"
+        )
     return None
 
 
@@ -43,7 +58,13 @@ KIND = ChannelKind(
     default_priority=1,
     summary="inbound voice: one contact per agent, abandonment after patience, redials, "
     "finite lines (busy signals), callbacks",
-    own_fields=("lines", "callback"),
+    own_fields=(
+        "lines",
+        "callback",
+        "targets.max_blocked_rate",
+        "targets.callback_within_promise",
+    ),
+    rules=rules,
     foreign=foreign,
     extra_kpis=extra_kpis,
 )

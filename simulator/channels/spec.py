@@ -199,6 +199,15 @@ class Targets(FrozenModel):
     within_promise: float | None = Field(
         None, gt=0, le=1, description="Email: share answered within the channel's promise."
     )
+    max_blocked_rate: float | None = Field(
+        None, ge=0, le=1, description="Call with lines: share of attempts blocked, at most."
+    )
+    callback_within_promise: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Call with callback: share of callbacks made within the promise, at least.",
+    )
     min_fcr: float | None = Field(
         None,
         gt=0,
