@@ -15,6 +15,13 @@ discarded and each replication then counts at least 20τ, at least ``--min-calls
 about ``--max-calls`` (whole days: the horizon is rounded to days; heavy-traffic cases hit
 the cap and get wider intervals, which the table shows rather than hides).
 
+A second table checks finite lines and callbacks the same way: M/M/c/K and M/M/c/K+M
+(``lines.max_waiting``) and Erlang B (no waiting room) against the birth–death chain,
+busy signals redialled against the extended-Erlang-B fixed point (an approximation: it
+assumes retrials arrive as a Poisson stream; the redial delay is long against the call so
+it holds closely), and callbacks against their Markov chain solved numerically
+(``simulator.queueing.finite``).
+
 Usage::
 
     .venv/bin/python benchmarks/validate.py            # all cores, ~3-5 minutes on 2 cores
@@ -40,8 +47,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from benchmarks._scenarios import QueueCase
 from simulator.engine import run_replication
 from simulator.model import compile_scenario
+from simulator.queueing.finite import callback_chain_kpis, erlang_b_retrial, mmck_kpis
 from simulator.results import SimulationResult, aggregate, summarise
-from simulator.runner import local_pool, worker_count
+from simulator.runner import local_pool, simulate, worker_count
 from simulator.scenario import Scenario
 from simulator.stats import ReplicationStats
 
@@ -192,12 +200,160 @@ def rows_for(p: Plan, result: SimulationResult, reps: list[ReplicationStats]) ->
     return rows
 
 
+@dataclass(frozen=True)
+class FiniteCase:
+    """A call channel with lines (and callbacks), its exact values by KPI."""
+
+    label: str
+    agents: int
+    rate_per_hour: float
+    channel: dict
+    exact: dict[str, float]
+    days: int = 4
+    warmup_minutes: int = 180
+
+    def scenario(self, seed: int) -> Scenario:
+        base = QueueCase(self.label, self.rate_per_hour, AHT_S, self.agents, None).scenario(
+            days=self.days, warmup_minutes=self.warmup_minutes, seed=seed
+        )
+        return base.with_changes({f"channels.calls.{k}": v for k, v in self.channel.items()})
+
+
+FINITE_KPIS = {
+    "blocked_rate": "P(busy signal)",
+    "p_wait": "P(wait or busy)",
+    "asa_s": "ASA (s)",
+    "abandon_rate": "P(abandon)",
+    "mean_queue_length": "queue length",
+    "callback_delay_s": "callback delay (s)",
+}
+
+
+def _exp(mean_s: float) -> dict:
+    return {"distribution": "exponential", "mean_seconds": mean_s}
+
+
+def _mmck(agents: int, rho: float, max_waiting: int, patience_s: float | None = None):
+    rate = rho * agents * 3600 / AHT_S
+    k = mmck_kpis(rate, AHT_S, agents, max_waiting, patience_s)
+    name = f"M/M/c/K c={agents} ρ={rho:g} K={agents + max_waiting}"
+    if max_waiting == 0:
+        name = f"Erlang B c={agents} A={rho * agents:g}"
+    channel = {
+        "arrivals": {"rate_per_hour": rate},
+        "handle_time": _exp(AHT_S),
+        "lines": {"max_waiting": max_waiting},
+    }
+    exact = {"blocked_rate": float(k.p_block)}
+    if max_waiting:
+        exact |= {
+            "p_wait": float(k.p_wait + k.p_block),
+            "asa_s": float(k.asa_s),
+            "mean_queue_length": float(k.mean_queue_length),
+        }
+    if patience_s is not None:
+        channel["patience"] = _exp(patience_s)
+        exact["abandon_rate"] = float(k.p_abandon)
+        name += f"+M θ⁻¹={patience_s:g}s"
+    return FiniteCase(name, agents, rate, channel, exact)
+
+
+def _retrial(agents: int, load: float, prob: float, attempts: int) -> FiniteCase:
+    rate = load * 3600 / AHT_S
+    k = erlang_b_retrial(agents, load, prob, attempts)
+    channel = {
+        "arrivals": {"rate_per_hour": rate},
+        "handle_time": _exp(AHT_S),
+        "lines": {"max_waiting": 0},
+        "redial": {"probability": prob, "delay": _exp(1800), "max_attempts": attempts},
+    }
+    label = f"extended Erlang B c={agents} A₀={load:g} r={prob:g} N={attempts}"
+    return FiniteCase(label, agents, rate, channel, {"blocked_rate": float(k.p_block)})
+
+
+def _callbacks(agents: int, rate: float, patience_s: float, q_max: int, position: int, uptake):
+    k = callback_chain_kpis(agents, rate, AHT_S, patience_s, q_max, position, uptake)
+    channel = {
+        "arrivals": {"rate_per_hour": rate},
+        "handle_time": _exp(AHT_S),
+        "patience": _exp(patience_s),
+        "lines": {"max_waiting": q_max},
+        "callback": {"uptake": uptake, "offer_at_position": position, "promise_minutes": 30},
+    }
+    label = (
+        f"callbacks c={agents} λ={rate:g}/h θ⁻¹={patience_s:g}s K={agents + q_max} "
+        f"offer at {position} on hold, uptake {uptake:g}"
+    )
+    exact = {kpi: k[kpi] for kpi in FINITE_KPIS if kpi in k}
+    return FiniteCase(label, agents, rate, channel, exact, days=6)
+
+
+FINITE_CASES: tuple[FiniteCase, ...] = (
+    _mmck(5, 0.9, 3),
+    _mmck(20, 0.95, 5),
+    _mmck(10, 1.1, 4, 120),
+    _mmck(8, 0.8, 0),
+    _mmck(30, 0.9, 0),
+    _retrial(10, 9.0, 0.7, 4),
+    _callbacks(3, 60.0, 300.0, 6, 2, 0.5),
+    _callbacks(10, 190.0, 180.0, 10, 3, 0.4),
+)
+
+
+def finite_rows(replications: int, seed: int, workers: int) -> list[dict]:
+    """Simulate every finite-lines case (seed + 100 + i) and compare with its exact values."""
+    rows = []
+    for i, case in enumerate(FINITE_CASES):
+        result = simulate(case.scenario(seed), replications, seed + 100 + i, workers=workers)
+        offered = result.kpi("calls", "offered") * result.replications
+        for kpi, label in FINITE_KPIS.items():
+            if kpi not in case.exact:
+                continue
+            low, high = result.ci("calls", kpi)
+            mean = result.kpi("calls", kpi)
+            value = case.exact[kpi]
+            rows.append(
+                {
+                    "case": case.label,
+                    "kpi": label,
+                    "exact": value,
+                    "mean": mean,
+                    "half": (high - low) / 2,
+                    "inside": abs(mean - value) <= (high - low) / 2,
+                    "calls": offered,
+                }
+            )
+    return rows
+
+
 def _fmt(value: float, kpi: str) -> str:
-    return f"{value:.1f}" if kpi == "ASA (s)" and value >= 10 else f"{value:.4f}"
+    return f"{value:.1f}" if kpi.endswith("(s)") and value >= 10 else f"{value:.4f}"
+
+
+def _table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| case | KPI | exact | simulated | 95% CI | ± % of exact | exact in CI | calls |",
+        "| --- | --- | ---: | ---: | --- | ---: | :---: | ---: |",
+    ]
+    for r in rows:
+        kpi = r["kpi"]
+        rel = r["half"] / r["exact"] if r["exact"] else math.nan
+        lines.append(
+            f"| {r['case']} | {kpi} | {_fmt(r['exact'], kpi)} | {_fmt(r['mean'], kpi)} | "
+            f"[{_fmt(r['mean'] - r['half'], kpi)}, {_fmt(r['mean'] + r['half'], kpi)}] | "
+            f"{rel:.1%} | {'yes' if r['inside'] else '**no**'} | {r['calls']:,.0f} |"
+        )
+    return lines
 
 
 def render(
-    rows: list[dict], plans: list[Plan], *, command: str, seed: int, elapsed_s: float
+    rows: list[dict],
+    plans: list[Plan],
+    *,
+    command: str,
+    seed: int,
+    elapsed_s: float,
+    finite: list[dict] | None = None,
 ) -> str:
     inside = sum(r["inside"] for r in rows)
     lines = [
@@ -226,17 +382,8 @@ def render(
         f"**{inside} of {len(rows)} intervals contain the exact value** "
         f"({inside / len(rows):.0%}; about 95% is expected from correct 95% intervals).",
         "",
-        "| case | KPI | exact | simulated | 95% CI | ± % of exact | exact in CI | calls |",
-        "| --- | --- | ---: | ---: | --- | ---: | :---: | ---: |",
+        *_table(rows),
     ]
-    for r in rows:
-        kpi = r["kpi"]
-        rel = r["half"] / r["exact"] if r["exact"] else math.nan
-        lines.append(
-            f"| {r['case']} | {kpi} | {_fmt(r['exact'], kpi)} | {_fmt(r['mean'], kpi)} | "
-            f"[{_fmt(r['mean'] - r['half'], kpi)}, {_fmt(r['mean'] + r['half'], kpi)}] | "
-            f"{rel:.1%} | {'yes' if r['inside'] else '**no**'} | {r['calls']:,.0f} |"
-        )
     lines += [
         "",
         "Run plans (days per replication include the warm-up):",
@@ -249,6 +396,29 @@ def render(
             f"| {p.case.label} | {p.case.offered_load:g} | {p.days} | "
             f"{p.warmup_minutes // 60} | {p.replications} |"
         )
+    if finite:
+        inside_f = sum(r["inside"] for r in finite)
+        lines += [
+            "",
+            "## Finite lines and callbacks",
+            "",
+            "One call channel with `lines` (and `callback`), open around the clock, "
+            f"exponential handle time of mean {AHT_S:g} s, 4 days (callbacks: 6) per "
+            "replication after a 3-hour warm-up, "
+            f"{plans[0].replications * 2} replications, seed {seed} + 100 + i. Exact values "
+            "from `simulator.queueing.finite`: M/M/c/K (+M) and Erlang B by the birth–death "
+            "chain (`mmck_kpis`; K = c + `max_waiting`); extended Erlang B by its fixed point "
+            "(`erlang_b_retrial`; blocked callers redial with probability r after an "
+            "exponential 30 minutes, up to N attempts; the fixed point assumes Poisson "
+            "retrials, so it is an approximation); callbacks by their continuous-time Markov "
+            "chain (`callback_chain_kpis`; live callers before callbacks). P(wait or busy) is "
+            "the simulator's `p_wait`: attempts not answered at once.",
+            "",
+            f"**{inside_f} of {len(finite)} intervals contain the exact value** "
+            f"({inside_f / len(finite):.0%}).",
+            "",
+            *_table(finite),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -273,9 +443,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         row for p, (res, reps) in zip(plans, results, strict=True) for row in rows_for(p, res, reps)
     ]
+    finite = finite_rows(args.replications * 2, args.seed, workers)
+    elapsed = time.perf_counter() - start
     shown_args = " ".join(sys.argv[1:] if argv is None else argv)
     command = f"python benchmarks/validate.py {shown_args}".strip()
-    text = render(rows, plans, command=command, seed=args.seed, elapsed_s=elapsed)
+    text = render(rows, plans, command=command, seed=args.seed, elapsed_s=elapsed, finite=finite)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     inside = sum(r["inside"] for r in rows)

@@ -17,10 +17,17 @@ import numpy as np
 
 from simulator.channels import KINDS
 from simulator.clock import day_grid
+from simulator.errors import InputError
 from simulator.scenario import Scenario
 
 REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
 """Channel kinds whose customers wait on the line (the others are deferred backlog work)."""
+
+
+SIMULATION_ONLY_TARGETS = ("max_blocked_rate", "callback_within_promise")
+"""Channel targets the simulation judges but the optimizer cannot search for yet (its
+analytic model has no finite lines or callbacks): optimizing a scenario that sets one is
+refused with a message naming the field."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,14 @@ class Problem:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Problem:
+        for name, ch in scenario.channels.items():
+            for field in SIMULATION_ONLY_TARGETS:
+                if getattr(ch.targets, field) is not None:
+                    raise InputError(
+                        f"channels.{name}.targets.{field}: the optimizer cannot search for "
+                        "this target yet (its queueing model has no busy signals or "
+                        "callbacks); remove it to optimize, `staffsim simulate` judges it"
+                    )
         h = scenario.horizon
         groups = tuple(scenario.agent_groups)
         channels = tuple(scenario.channels)
@@ -195,4 +210,4 @@ def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) ->
     return out
 
 
-__all__ = ["REAL_TIME", "Problem"]
+__all__ = ["REAL_TIME", "SIMULATION_ONLY_TARGETS", "Problem"]

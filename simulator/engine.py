@@ -19,7 +19,13 @@ Channel kinds (each kind's service mode, ``SINGLE``, ``CONCURRENT`` or ``DEFERRE
 from its module in :mod:`simulator.channels`; the engine branches on the mode, never on a
 kind's name):
 
-* ``call``: one contact per agent; abandonment after patience; redials.
+* ``call``: one contact per agent; abandonment after patience; redials. With ``lines``
+  a caller who finds them full is *blocked* (busy signal) and may redial through the same
+  redial model; with ``callback`` a caller who would wait may be offered a call back and,
+  accepting, leaves the line for the channel's *callback queue* (an extra queue index
+  after the channels': deferred work with a deadline, pulled by the channel's skilled
+  agents at the callback priority). Both route through ``_route_limited``, so a channel
+  without them takes the same path, with the same random numbers, as before.
 * ``chat``: an agent holds up to ``max_concurrency`` chats; each chat's handle time is
   stretched by ``1 + concurrency_slowdown × (chats held − 1)`` at its start (then fixed).
   An agent holding chats takes no calls or emails until all its chats end.
@@ -59,7 +65,7 @@ from simulator.stats import (
 )
 from simulator.streams import Draws, Purpose, stream, uniforms
 
-WAITING, SERVED, ABANDONED, CLOSED = 0, 1, 2, 3
+WAITING, SERVED, ABANDONED, CLOSED, BLOCKED = 0, 1, 2, 3, 4
 
 
 class Contact:
@@ -96,6 +102,27 @@ class Contact:
         self.issue_seq = 1
         self.deadline = 0.0
         self.state = WAITING
+
+    is_callback = False
+
+
+class Callback(Contact):
+    """A caller who accepted a callback: waits in the channel's callback queue (deferred
+    work, never abandons) until an agent calls back; ``arrival`` is the acceptance time
+    (the original call's) and ``deadline`` the promise."""
+
+    __slots__ = ()
+    is_callback = True
+
+    @classmethod
+    def of(cls, call: Contact, deadline: float) -> Callback:
+        cb = cls(call.channel, call.arrival, call.interval, call.handle, call.resolve_u,
+                 call.counted)  # fmt: skip
+        cb.attempt = call.attempt
+        cb.origin = call.origin
+        cb.issue_seq = call.issue_seq
+        cb.deadline = deadline
+        return cb
 
 
 class Agent:
@@ -142,6 +169,18 @@ class _ChannelStreams:
             if ch.loop is not None and ch.loop.repeat_delay is not None
             else None
         )
+        # Finite lines and callbacks draw from streams of their own (created only for a
+        # channel that has them), so every other stream is the same with or without them.
+        self.busy_u = self.busy_delay = self.callback_u = None
+        if ch.lines is not None:
+            busy_rng = stream(seed, replication, Purpose.BUSY, ch.name)
+            self.busy_u = Draws(busy_rng, uniforms, block=256)
+            if ch.redial_delay is not None:
+                self.busy_delay = Draws(busy_rng, ch.redial_delay.sample, block=256)
+        if ch.callback is not None:
+            self.callback_u = Draws(
+                stream(seed, replication, Purpose.CALLBACK, ch.name), uniforms, block=256
+            )
 
 
 class Replication:
@@ -167,11 +206,18 @@ class Replication:
         self.issues = [IssueTally() for _ in range(nc)]
         self._uncounted = IssueTally()  # warm-up contacts: tallied, then thrown away
         self.gtally = [GroupTally(n) for _ in range(ng)]
-        self.queues: list[deque[Contact]] = [deque() for _ in range(nc)]
-        self.n_waiting = [0] * nc
+        # One queue per channel, then one callback queue per channel offering callbacks
+        # (queue index nc + j; its contacts belong to their call channel).
+        self.callback_parent = [ch.index for ch in model.channels if ch.callback is not None]
+        nq = nc + len(self.callback_parent)
+        self.callback_queue = [-1] * nc
+        for j, c in enumerate(self.callback_parent):
+            self.callback_queue[c] = nc + j
+        self.queues: list[deque[Contact]] = [deque() for _ in range(nq)]
+        self.n_waiting = [0] * nq
         self.in_service = [0] * nc
-        self.q_area = [0.0] * nc
-        self.q_last = [0.0] * nc
+        self.q_area = [0.0] * nq
+        self.q_last = [0.0] * nq
         self.idle: list[deque[Agent]] = [deque() for _ in range(ng)]
         self.partial: list[dict[Agent, None]] = [{} for _ in range(ng)]  # 0 < chats < k
         self.present = [0] * ng
@@ -189,9 +235,12 @@ class Replication:
         self.first_counted = first_counted_interval(model.warmup_s, model.interval_s)
         # Static tables, looked up per contact.
         self.service = [KINDS[ch.kind].service for ch in model.channels]
+        self.service += [DEFERRED] * len(self.callback_parent)  # callback queues
+        # A call channel with lines or callbacks routes through _route_limited.
+        self.limited = [ch.lines is not None or ch.callback is not None for ch in model.channels]
         self.factor = [[g.factors.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.fcr = [[g.fcr.get(c, 0.0) for c in range(nc)] for g in model.groups]
-        self.tiers = [g.tiers for g in model.groups]
+        self.tiers = [self._tiers(g) for g in model.groups]
         self.within = [ch.within_s for ch in model.channels]
         self.patience_draws = [s.patience for s in self.streams]
         self.skilled = self._selection_order()
@@ -235,6 +284,21 @@ class Replication:
                 groups.sort(key=lambda g: m.groups[g].cost_per_hour)
             order.append(tuple(groups))
         return order
+
+    def _tiers(self, g: Any) -> tuple[tuple[int, ...], ...]:
+        """The group's queues by priority: its channels' tiers (compiled), with each
+        callback queue of a channel it is skilled for placed right after the live queues
+        of the callback priority (default: its channel's)."""
+        if not self.callback_parent:
+            return g.tiers
+        channels = self.m.channels
+        keyed = [(channels[c].priority, 0, c) for tier in g.tiers for c in tier]
+        for c in self.callback_parent:
+            if c in g.factors:
+                prio = channels[c].callback.priority or channels[c].priority
+                keyed.append((prio, 1, self.callback_queue[c]))
+        keys = sorted({(p, f) for p, f, _ in keyed})
+        return tuple(tuple(sorted(q for p, f, q in keyed if (p, f) == key)) for key in keys)
 
     def _day_multipliers(self, c: int) -> list[float]:
         """Per-day volume multipliers of channel c: Gamma(mean 1, cv) when the channel has
@@ -449,6 +513,9 @@ class Replication:
         c = contact.channel
         service = self.service[c]
         if service == SINGLE:
+            if self.limited[c]:
+                self._route_limited(contact, patience, now)
+                return
             agent = self._idle_agent(c)
             if agent is not None:
                 self._serve(agent, contact, now)
@@ -479,6 +546,81 @@ class Replication:
         self.n_waiting[c] += 1
         if patience is not None:
             Timeout(self.env, patience, contact).callbacks.append(self._on_abandon)
+
+    def _route_limited(self, contact: Contact, patience: float | None, now: float) -> None:
+        """A call on a channel with finite lines or callbacks: a busy signal when the lines
+        are full, else an idle agent, else (queue capacity permitting) a callback offer,
+        else the queue."""
+        c = contact.channel
+        ch = self.m.channels[c]
+        lines = ch.lines
+        waiting = self.n_waiting[c]
+        if (
+            lines is not None
+            and lines.max_in_system is not None
+            and waiting + self.in_service[c] >= lines.max_in_system
+        ):
+            self._block(contact, now)
+            return
+        agent = self._idle_agent(c)
+        if agent is not None:
+            self._serve(agent, contact, now)
+            return
+        if lines is not None and lines.max_waiting is not None and waiting >= lines.max_waiting:
+            self._block(contact, now)
+            return
+        offer = ch.callback
+        if offer is not None and self._offer_callback(c, offer, waiting, contact.interval):
+            k = contact.interval
+            if contact.counted:
+                self.tally[c].callbacks_offered[k] += 1
+            if self.streams[c].callback_u.next() < offer.uptake:
+                deadline = now + offer.promise_minutes * 60
+                if contact.counted:
+                    t = self.tally[c]
+                    t.callbacks_accepted[k] += 1
+                    if deadline <= self.m.horizon_end_s:
+                        t.callbacks_due[k] += 1
+                contact.state = SERVED  # leaves the line
+                if self.contact_log is not None:
+                    self._log(contact, "callback_accepted", now, 0.0, -1)
+                q = self.callback_queue[c]
+                self._touch_queue(q, now)
+                self.queues[q].append(Callback.of(contact, deadline))
+                self.n_waiting[q] += 1
+                return
+        self._touch_queue(c, now)
+        self.queues[c].append(contact)
+        self.n_waiting[c] += 1
+        if patience is not None:
+            Timeout(self.env, patience, contact).callbacks.append(self._on_abandon)
+
+    def _offer_callback(self, c: int, offer: Any, waiting: int, k: int) -> bool:
+        """Whether a caller who would wait behind ``waiting`` others is offered a callback:
+        by queue position, or by the expected wait ``(waiting + 1) x mean handle time /
+        agents present in the skilled groups``."""
+        if offer.offer_at_position is not None and waiting >= offer.offer_at_position:
+            return True
+        threshold = offer.offer_at_expected_wait_seconds
+        if threshold is None:
+            return False
+        ch = self.m.channels[c]
+        mean = ch.handle.mean_s * (ch.handle_scale[k] if ch.handle_scale is not None else 1.0)
+        present = sum(self.present[g] - self.pending_leave[g] for g in self.skilled[c])
+        if present <= 0:
+            return True
+        return (waiting + 1) * mean / present >= threshold
+
+    def _block(self, contact: Contact, now: float) -> None:
+        """Busy signal: the attempt is lost; with ``redial`` the caller may try again."""
+        c = contact.channel
+        contact.state = BLOCKED
+        if contact.counted:
+            self.tally[c].blocked[contact.interval] += 1
+        if self.contact_log is not None:
+            self._log(contact, "blocked", now, 0.0, -1)
+        s = self.streams[c]
+        self._maybe_redial(contact, now, s.busy_u, s.busy_delay)
 
     def _idle_agent(self, c: int) -> Agent | None:
         """Take an idle agent skilled for channel c, by the agent-selection policy."""
@@ -576,6 +718,28 @@ class Replication:
         self.in_service[c] += 1
         Timeout(self.env, handle, (agent, contact)).callbacks.append(self._on_complete)
 
+    def _serve_callback(self, agent: Agent, contact: Contact, now: float) -> None:
+        """An agent calls a customer back: busy for the call's handle time; tallied as a
+        callback made (delay from acceptance), not as a live answer."""
+        g = agent.group
+        c = contact.channel
+        contact.state = SERVED
+        handle = contact.handle * self.factor[g][c]
+        if contact.counted:
+            k = contact.interval
+            t = self.tally[c]
+            t.callbacks_made[k] += 1
+            t.callback_delay_sum[k] += now - contact.arrival
+            if now <= contact.deadline <= self.m.horizon_end_s:
+                t.callbacks_within[k] += 1
+            self.gtally[g].handled[k] += 1
+        if self.contact_log is not None:
+            self._log(contact, "called_back", now, now - contact.arrival, g)
+        self._touch_busy(g, now)
+        self.busy[g] += 1
+        self.in_service[c] += 1
+        Timeout(self.env, handle, (agent, contact)).callbacks.append(self._on_complete)
+
     def _serve_chat(self, agent: Agent, contact: Contact, now: float) -> None:
         """Add a chat to the agent's hand; its handle time stretches with the chats held."""
         g = agent.group
@@ -657,6 +821,8 @@ class Replication:
                 if more is None:
                     break
                 self._serve_chat(agent, more, now)
+        elif contact.is_callback:
+            self._serve_callback(agent, contact, now)
         else:
             self._serve(agent, contact, now)
 
@@ -666,7 +832,8 @@ class Replication:
         service = self.service
         for tier in self.tiers[g]:
             best: Contact | None = None
-            for c in tier:
+            best_q = 0
+            for c in tier:  # c: a queue index (a channel's, or a callback queue's)
                 queue = queues[c]
                 while queue and queue[0].state != WAITING:
                     queue.popleft()
@@ -675,11 +842,11 @@ class Replication:
                 if service[c] == DEFERRED and (realtime_only or not self._reserve_allows(g)):
                     continue
                 best = queue[0]
+                best_q = c
             if best is not None:
-                c = best.channel
-                queues[c].popleft()
-                self._touch_queue(c, now)
-                self.n_waiting[c] -= 1
+                queues[best_q].popleft()
+                self._touch_queue(best_q, now)
+                self.n_waiting[best_q] -= 1
                 return best
         return None
 
@@ -785,17 +952,28 @@ class Replication:
                 t.abandoned_within[contact.interval] += 1
         if self.contact_log is not None:
             self._log(contact, "abandoned", now, wait, -1)
+        s = self.streams[c]
+        self._maybe_redial(contact, now, s.redial_u, s.redial_delay)
+
+    def _maybe_redial(self, contact: Contact, now: float, u: Any, delay: Any) -> None:
+        """The redial model: with the channel's redial probability (attempts permitting) the
+        caller tries again after a redial delay (moved into opening hours). ``u`` and
+        ``delay`` are the draws of abandoned callers or, for busy signals, of blocked ones."""
+        c = contact.channel
         ch = self.m.channels[c]
-        if contact.attempt < ch.max_attempts and ch.redial_probability > 0:
-            s = self.streams[c]
-            if s.redial_u.next() < ch.redial_probability and s.redial_delay is not None:
-                when = now + s.redial_delay.next()
-                when = self.m.return_time(c, when, s.redial_u.next())
-                if when is None:
-                    self.tally[c].redials_lost += 1
-                else:
-                    value = (c, contact.attempt + 1, contact.origin, contact.issue_seq)
-                    self._at(when, self._on_redial, value)
+        if (
+            contact.attempt < ch.max_attempts
+            and ch.redial_probability > 0
+            and u.next() < ch.redial_probability
+            and delay is not None
+        ):
+            when = now + delay.next()
+            when = self.m.return_time(c, when, u.next())
+            if when is None:
+                self.tally[c].redials_lost += 1
+            else:
+                value = (c, contact.attempt + 1, contact.origin, contact.issue_seq)
+                self._at(when, self._on_redial, value)
 
     # ------------------------------------------------------------------ staffing
     def _on_staffing(self, event: Timeout) -> None:
@@ -868,6 +1046,11 @@ class Replication:
                 "waiting_at_end": float(waiting),
                 **self.issues[c].as_dict(),
             }
+            q = self.callback_queue[c]
+            if q >= 0:
+                scalars[ch.name]["callbacks_waiting_at_end"] = float(
+                    sum(1 for x in self.queues[q] if x.state == WAITING and x.counted)
+                )
             hists[ch.name] = np.asarray(t.wait_hist, dtype=np.int64)
             responses[ch.name] = np.asarray(t.response_hist, dtype=np.int64)
         groups = {grp.name: self.gtally[g].arrays() for g, grp in enumerate(m.groups)}

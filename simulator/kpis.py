@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Unit = Literal["contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency"]
-Applies = Literal["all", "realtime", "deferred", "concurrent"]
+Applies = Literal["all", "realtime", "deferred", "concurrent", "single"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,9 @@ class Kpi:
     """One KPI. ``higher_is_better`` is None where neither way is a goal (volumes);
     ``target`` is the scenario field that sets a target on it (``channels.<c>.targets.…``
     or ``agent_groups.<g>.…``); ``applies`` which channel kinds report it: every kind,
-    real-time kinds (call, chat), deferred kinds (email) or concurrent kinds (chat) — see
+    real-time kinds (call, chat), deferred kinds (email), concurrent kinds (chat) or
+    one-contact-per-agent real-time kinds (call; reported only when the channel has the
+    feature, lines or callback) — see
     :class:`simulator.channels.base.ChannelKind`."""
 
     name: str
@@ -172,6 +174,68 @@ _CATALOGUE = (
         "chats",
         "chat: average chats held by an agent while chatting",
         applies="concurrent",
+    ),
+    _k(
+        "blocked",
+        "contacts",
+        "call with lines: attempts that heard a busy signal (lines full)",
+        False,
+        applies="single",
+    ),
+    _k(
+        "blocked_rate",
+        "share",
+        "call with lines: blocked / offered",
+        False,
+        "channels.<c>.targets.max_blocked_rate",
+        "single",
+    ),
+    _k(
+        "callbacks_offered",
+        "contacts",
+        "call with callback: callers offered a callback instead of holding",
+        applies="single",
+    ),
+    _k(
+        "callbacks_accepted",
+        "contacts",
+        "call with callback: offered callers who accepted and left the line",
+        applies="single",
+    ),
+    _k(
+        "callback_uptake",
+        "share",
+        "call with callback: callbacks accepted / offered",
+        applies="single",
+    ),
+    _k(
+        "callbacks_made",
+        "contacts",
+        "call with callback: callbacks an agent made (by the original call's interval)",
+        applies="single",
+    ),
+    _k(
+        "callback_within_promise",
+        "share",
+        "call with callback: callbacks made by their deadline / accepted callbacks due "
+        "within the horizon",
+        True,
+        "channels.<c>.targets.callback_within_promise",
+        "single",
+    ),
+    _k(
+        "callback_delay_s",
+        "seconds",
+        "call with callback: mean time from accepting to being called back, seconds",
+        False,
+        applies="single",
+    ),
+    _k(
+        "callbacks_waiting_at_end",
+        "contacts",
+        "call with callback: accepted callbacks not yet made when the simulation ended",
+        False,
+        applies="single",
     ),
     _k("backlog", "contacts", "contacts waiting or in service at the end of the interval"),
     _k(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.channels.spec import Callback, Lines
 from simulator.clock import DAY_S, day_grid, parse_clock
 from simulator.distributions import DistributionBase
 from simulator.scenario import AgentGroup, Channel, Scenario
@@ -40,6 +41,8 @@ class ChannelModel:
     closed_hours_volume: float = 0.0  # email: expected arrivals per day outside hours
     loop: ResolutionModel | None = None  # what unresolved issues do next
     handle_scale: np.ndarray | None = None  # per global interval: mean there / dist. mean
+    lines: Lines | None = None  # call: finite lines (busy signal)
+    callback: Callback | None = None  # call: callbacks offered instead of holding
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,8 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                 closed_hours_volume=ch.arrivals.closed_hours_volume * ch.arrivals.scale,
                 loop=_loop(ch, name, index),
                 handle_scale=_handle_scale(scenario, name),
+                lines=ch.lines,
+                callback=ch.callback,
             )
         )
     groups = []

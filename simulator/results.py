@@ -188,11 +188,14 @@ def _service_level(ch: dict[str, np.ndarray], definition: str) -> np.ndarray:
     def s(name: str) -> np.ndarray:
         return ch[name]
 
+    # Callers who accepted a callback left the live queue: they are judged by the callback
+    # promise, not by T, so they leave the denominator (busy signals stay in it: missed).
+    offered = s("offered") - s("callbacks_accepted")
     if definition == "answered_within_over_answered":
         return ratio(s("answered_within"), s("answered"))
     if definition == "answered_within_over_offered_minus_short_abandons":
-        return ratio(s("answered_within"), s("offered") - s("abandoned_within"))
-    return ratio(s("answered_within"), s("offered"))
+        return ratio(s("answered_within"), offered - s("abandoned_within"))
+    return ratio(s("answered_within"), offered)
 
 
 @dataclass(frozen=True)
@@ -312,7 +315,7 @@ def _channel_kpis(
         "wait_p90_s": np.array([histogram_quantile(h, 0.9) for h in hists]),
         "wait_p95_s": np.array([histogram_quantile(h, 0.95) for h in hists]),
         "aht_s": ratio(tot["handle_sum"], tot["answered"]),
-        "resolved_at_contact": ratio(tot["resolved"], tot["answered"]),
+        "resolved_at_contact": ratio(tot["resolved"], tot["answered"] + tot["callbacks_made"]),
         "fcr": ratio(sc["issue_first_resolved"], sc["issue_first_handled"]),
         "repeat_rate": ratio(tot["repeats"], tot["offered"]),
         "contacts_per_issue": ratio(sc["issue_contacts_handled"], sc["issue_first_handled"]),

@@ -104,6 +104,12 @@ _COUNTERS = (
     "due",  # email: promise deadline falls inside the horizon
     "within_promise",  # email: due and answered (completed) by the deadline
     "backlog",  # email (any channel): waiting + in service at the interval's end
+    "blocked",  # call with lines: attempts that heard a busy signal
+    "callbacks_offered",  # call with callback: callers offered a callback
+    "callbacks_accepted",  # ... who accepted (left the line for the callback queue)
+    "callbacks_made",  # callbacks started by an agent (filed under the original call)
+    "callbacks_due",  # accepted callbacks whose deadline falls inside the horizon
+    "callbacks_within",  # ... started by the deadline
 )
 _SUMS = (
     "wait_sum",  # seconds, answered contacts
@@ -111,6 +117,7 @@ _SUMS = (
     "handle_sum",  # seconds, answered contacts
     "response_sum",  # seconds, email: arrival to completion
     "queue_area",  # contact-seconds waiting during the interval (time-weighted)
+    "callback_delay_sum",  # seconds, callbacks made: from acceptance to the call back
 )
 
 

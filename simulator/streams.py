@@ -32,6 +32,8 @@ class Purpose(IntEnum):
     SHRINKAGE = 8
     ROUTING = 9
     LOOP = 10  # first-contact-resolution loop: repeat/escalate decisions and delays
+    BUSY = 11  # finite lines: redial decisions and delays of blocked callers
+    CALLBACK = 12  # callbacks: whether an offered caller accepts
 
 
 def name_key(name: str) -> int:

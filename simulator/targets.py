@@ -108,6 +108,17 @@ def scenario_targets(scenario: Scenario) -> list[Target]:
         if t.within_promise is not None:
             label = f"answered within {ch.promise_hours:g} h >= {_pct(t.within_promise)}"
             out.append(_target(name, "within_promise", t.within_promise, "overall", label))
+        if t.max_blocked_rate is not None:
+            label = f"busy signals <= {_pct(t.max_blocked_rate)} of attempts"
+            out.append(_target(name, "blocked_rate", t.max_blocked_rate, "overall", label))
+        if t.callback_within_promise is not None and ch.callback is not None:
+            label = (
+                f"callbacks within {ch.callback.promise_minutes:g} min >= "
+                f"{_pct(t.callback_within_promise)}"
+            )
+            target = _target(name, "callback_within_promise", t.callback_within_promise,
+                             "overall", label)  # fmt: skip
+            out.append(target)
         if t.min_fcr is not None:
             label = f"first-contact resolution >= {_pct(t.min_fcr)}"
             out.append(_target(name, "fcr", t.min_fcr, "overall", label))

@@ -53,24 +53,42 @@ def _per_rep(result: Any, channel: str, kpi: str) -> np.ndarray:
 
 def assert_conservation(result: Any, channels: list[str]) -> None:
     """Every counted contact has exactly one fate, in every replication:
-    offered = answered + abandoned + unanswered at close + still waiting at the end."""
+    offered = answered + abandoned + unanswered at close + still waiting at the end
+    (+ blocked + callbacks accepted, on a call channel with lines or callbacks; an accepted
+    callback is then made or still waiting at the end)."""
     for name in channels:
         offered = _per_rep(result, name, "offered")
         fates = sum(
             _per_rep(result, name, kpi)
-            for kpi in ("answered", "abandoned", "unanswered_at_close", "waiting_at_end")
+            for kpi in (
+                "answered",
+                "abandoned",
+                "unanswered_at_close",
+                "waiting_at_end",
+                "blocked",
+                "callbacks_accepted",
+            )
         )
         np.testing.assert_array_equal(offered, fates, err_msg=f"channel {name}")
+        callbacks = _per_rep(result, name, "callbacks_made") + _per_rep(
+            result, name, "callbacks_waiting_at_end"
+        )
+        np.testing.assert_array_equal(
+            _per_rep(result, name, "callbacks_accepted"), callbacks, err_msg=f"channel {name}"
+        )
 
 
 def assert_kpis_sensible(result: Any) -> None:
     """Shares in [0, 1], times and levels >= 0, answered <= offered — per replication,
     per interval and in the summary tables."""
     rep = result.per_replication
-    for kpi in ("service_level", "abandon_rate", "fcr", "resolved_at_contact", "occupancy"):
+    shares = ("service_level", "abandon_rate", "fcr", "resolved_at_contact", "occupancy")
+    shares += ("blocked_rate", "callback_uptake", "callback_within_promise")
+    for kpi in shares:
         values = rep.loc[rep.kpi == kpi, "value"].dropna()
         assert ((values >= 0) & (values <= 1 + 1e-12)).all(), (kpi, values.tolist())
-    for kpi in ("asa_s", "wait_p50_s", "wait_p90_s", "wait_p95_s", "aht_s", "mean_queue_length"):
+    times = ("asa_s", "wait_p50_s", "wait_p90_s", "wait_p95_s", "aht_s", "mean_queue_length")
+    for kpi in (*times, "callback_delay_s"):
         values = rep.loc[rep.kpi == kpi, "value"].dropna()
         assert (values >= 0).all(), (kpi, values.tolist())
     for name in result.channels.channel.unique():
@@ -483,6 +501,16 @@ def small_scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     "delay": draw(_distribution(10.0, 900.0)),
                     "max_attempts": draw(st.integers(1, 3)),
                 }
+        if kind == "call" and draw(st.integers(0, 2)) == 0:
+            channel["lines"] = draw(
+                st.sampled_from([{"max_waiting": draw(st.integers(0, 4))}, {"max_in_system": 3}])
+            )
+        if kind == "call" and draw(st.integers(0, 2)) == 0:
+            channel["callback"] = {
+                "uptake": draw(st.floats(0, 1)),
+                "offer_at_position": draw(st.integers(0, 3)),
+                "promise_minutes": draw(st.sampled_from([5.0, 60.0])),
+            }
         if kind == "chat":
             channel["max_concurrency"] = draw(st.integers(1, 3))
             channel["concurrency_slowdown"] = draw(st.floats(0, 0.5))

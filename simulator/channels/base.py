@@ -62,6 +62,11 @@ class ChannelKind:
         return self.service != DEFERRED
 
     @property
+    def single(self) -> bool:
+        """Real time, one contact per agent (call)."""
+        return self.service == SINGLE
+
+    @property
     def concurrent(self) -> bool:
         return self.service == CONCURRENT
 

@@ -1,15 +1,72 @@
 """``call``: inbound voice (a walk-in counter behaves the same). Real time, one contact per
-agent; waiting callers abandon when their patience runs out and may redial."""
+agent; waiting callers abandon when their patience runs out and may redial. Finite
+``lines`` give a busy signal (blocked callers may redial); a ``callback`` offer lets a
+caller leave the line for a callback queue (virtual hold)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from simulator.channels.base import SINGLE, ChannelKind
+from simulator.stats import ratio
+
+
+def rules(channel: Any) -> str | None:
+    t = channel.targets
+    if t.max_blocked_rate is not None and channel.lines is None:
+        return "targets.max_blocked_rate needs lines: without them nobody is blocked"
+    if t.callback_within_promise is not None and channel.callback is None:
+        return "targets.callback_within_promise needs callback"
+    return None
+
+
+def foreign(channel: Any) -> str | None:
+    if channel.lines is not None:
+        return f"lines applies to call only, not {channel.kind}"
+    if channel.callback is not None:
+        return f"callback applies to call only, not {channel.kind}"
+    t = channel.targets
+    if t.max_blocked_rate is not None or t.callback_within_promise is not None:
+        return (
+            "targets.max_blocked_rate and targets.callback_within_promise apply to call only, "
+            f"not {channel.kind}"
+        )
+    return None
+
+
+def extra_kpis(*, channel: Any, tot: dict, sc: dict, **_: Any) -> dict:
+    """Busy signals (with ``lines``) and callbacks (with ``callback``): reported only for a
+    channel that has them, so every other result keeps its rows."""
+    out: dict[str, Any] = {}
+    if channel.lines is not None:
+        out["blocked"] = tot["blocked"]
+        out["blocked_rate"] = ratio(tot["blocked"], tot["offered"])
+    if channel.callback is not None:
+        out["callbacks_offered"] = tot["callbacks_offered"]
+        out["callbacks_accepted"] = tot["callbacks_accepted"]
+        out["callback_uptake"] = ratio(tot["callbacks_accepted"], tot["callbacks_offered"])
+        out["callbacks_made"] = tot["callbacks_made"]
+        out["callback_within_promise"] = ratio(tot["callbacks_within"], tot["callbacks_due"])
+        out["callback_delay_s"] = ratio(tot["callback_delay_sum"], tot["callbacks_made"])
+        out["callbacks_waiting_at_end"] = sc["callbacks_waiting_at_end"]
+    return out
+
 
 KIND = ChannelKind(
     name="call",
     service=SINGLE,
     default_priority=1,
-    summary="inbound voice: one contact per agent, abandonment after patience, redials",
+    summary="inbound voice: one contact per agent, abandonment after patience, redials, "
+    "finite lines (busy signals), callbacks",
+    own_fields=(
+        "lines",
+        "callback",
+        "targets.max_blocked_rate",
+        "targets.callback_within_promise",
+    ),
+    rules=rules,
+    foreign=foreign,
+    extra_kpis=extra_kpis,
 )
 
 __all__ = ["KIND"]

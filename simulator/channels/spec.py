@@ -97,6 +97,59 @@ class Redial(FrozenModel):
     )
 
 
+class Lines(FrozenModel):
+    """Finite lines (call channels): a caller who finds them full hears a busy signal and
+    is *blocked*; with ``redial`` set, blocked callers redial through the same redial model
+    as those who abandoned. Give one or both limits."""
+
+    max_waiting: int | None = Field(
+        None, ge=0, le=100_000, description="Callers on hold at most (queue capacity)."
+    )
+    max_in_system: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Lines: callers on hold plus calls in progress on the channel.",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Lines:
+        if self.max_waiting is None and self.max_in_system is None:
+            raise ValueError("give max_waiting, max_in_system or both")
+        return self
+
+
+class Callback(FrozenModel):
+    """Virtual hold (call channels): a caller who would have to wait is offered a call back
+    when the queue position (callers already on hold) reaches ``offer_at_position`` or the
+    expected wait reaches ``offer_at_expected_wait_seconds`` (on hold ahead + 1, times the
+    mean handle time, over the agents present in the skilled groups). With ``uptake``
+    the caller accepts, hangs up and joins the channel's *callback queue*: deferred work
+    with a deadline ``promise_minutes`` later, never abandoned, carried over closing, served
+    by the channel's skilled agents at ``priority`` (default: right after the channel's live
+    callers) behind the email reserve. A caller who declines waits as before."""
+
+    uptake: float = Field(ge=0, le=1, description="Probability an offered caller accepts.")
+    offer_at_position: int | None = Field(
+        None, ge=0, le=100_000, description="Offer when this many callers are already on hold."
+    )
+    offer_at_expected_wait_seconds: float | None = Field(
+        None, ge=0, le=limits.MAX_DURATION_S, description="Offer when the expected wait is this."
+    )
+    promise_minutes: float = Field(
+        gt=0, le=limits.MAX_PROMISE_HOURS * 60, description="Call back within this."
+    )
+    priority: int | None = Field(
+        None, ge=1, le=99, description="Routing priority of the callback queue (lower first)."
+    )
+
+    @model_validator(mode="after")
+    def _rule(self) -> Callback:
+        if self.offer_at_position is None and self.offer_at_expected_wait_seconds is None:
+            raise ValueError("give offer_at_position, offer_at_expected_wait_seconds or both")
+        return self
+
+
 class Resolution(FrozenModel):
     """What happens to an issue that a handled contact did not resolve (first-contact
     resolution loop). Shares of unresolved issues: ``repeat_share`` come back after
@@ -145,6 +198,15 @@ class Targets(FrozenModel):
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
     within_promise: float | None = Field(
         None, gt=0, le=1, description="Email: share answered within the channel's promise."
+    )
+    max_blocked_rate: float | None = Field(
+        None, ge=0, le=1, description="Call with lines: share of attempts blocked, at most."
+    )
+    callback_within_promise: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Call with callback: share of callbacks made within the promise, at least.",
     )
     min_fcr: float | None = Field(
         None,
@@ -213,6 +275,12 @@ class Channel(FrozenModel):
         "omitted = customers never abandon.",
     )
     redial: Redial | None = None
+    lines: Lines | None = Field(
+        None, description="Call: finite lines (busy signal); omitted = unlimited."
+    )
+    callback: Callback | None = Field(
+        None, description="Call: callbacks offered instead of holding (virtual hold)."
+    )
     resolution: Resolution | None = Field(
         None, description="First-contact-resolution loop; omitted = unresolved issues vanish."
     )
@@ -258,6 +326,8 @@ class Channel(FrozenModel):
         problem = kind_problem(self)  # the kind's own rules (simulator/channels/)
         if problem is not None:
             raise ValueError(problem)
-        if self.redial is not None and self.patience is None:
-            raise ValueError("redial needs patience: without it nobody abandons")
+        if self.redial is not None and self.patience is None and self.lines is None:
+            raise ValueError(
+                "redial needs patience or lines: without them nobody abandons or is blocked"
+            )
         return self
