@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from simulator.cli.common import ProgressBar, load_scenario, write_output
+from simulator.cli.common import ProgressBar, add_set_option, load_scenario, write_output
 
 DEFAULT_LEVELS = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
@@ -57,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--options", help="YAML file with an `optimizer:` section")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--out", help="write the table to this file instead of stdout")
+    add_set_option(parser)
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     parser.set_defaults(func=run)
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from optimizer.cli.optimize import build_options
 
     options = build_options(args)
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, args.sets)
     levels = None if args.budgets else (args.service_levels or list(DEFAULT_LEVELS))
     bar = ProgressBar("frontier", enabled=args.progress)
     try:

@@ -9,15 +9,25 @@ scenario (the paths :meth:`Scenario.with_changes` takes) and what to do there::
 ``agent_groups.night.shifts.*.count`` edits the headcount of every shift of a group. Every
 variant is built with one ``with_changes`` call, so it is validated like a scenario file and
 a bad edit raises :class:`InputError` naming the path.
+
+The command line writes edits as text (:func:`parse_edit`, :func:`parse_variant`)::
+
+    channels.voice.targets.service_level=0.9        # set (the value is read as YAML)
+    agent_groups.seniors.staffing-=2                # add -2 (also +=)
+    channels.*.arrivals.scale*=1.15                 # multiply
+    "2 fewer seniors: agent_groups.seniors.staffing-=2, channels.voice.arrivals.scale=1.1"
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import yaml
 
 from simulator.channels import field_applies
 from simulator.errors import InputError
@@ -108,6 +118,68 @@ def apply_edits(scenario: Scenario, edits: Iterable[Edit]) -> Scenario:
     if problems:
         raise InputError(problems)
     return scenario.with_changes({p: copy.deepcopy(v) for p, v in changes.items()})
+
+
+_EDIT_TEXT = re.compile(
+    r"^\s*(?P<path>[A-Za-z0-9_.*-]+?)\s*(?P<op>\+=|-=|\*=|=)\s*(?P<value>.*?)\s*$"
+)
+
+
+def parse_edit(text: str, where: str = "--set") -> Edit:
+    """``PATH=VALUE`` (set), ``PATH+=N`` / ``PATH-=N`` (add), ``PATH*=F`` (multiply) as an
+    :class:`Edit`. VALUE is read as YAML (``0.9``, ``[10, 12, 14]``, ``lognormal``); a
+    malformed text raises :class:`InputError` starting with ``where``. Whether the path
+    exists and the value is valid is checked when the edit is applied."""
+    match = _EDIT_TEXT.match(text)
+    if not match or not match["value"]:
+        raise InputError(
+            f"{where}: expected PATH=VALUE (or PATH+=N, PATH-=N, PATH*=F), got {text!r}"
+        )
+    try:
+        value = yaml.safe_load(match["value"])
+    except yaml.YAMLError:
+        raise InputError(
+            f"{where}: {match['path']}: cannot read the value {match['value']!r}"
+        ) from None
+    op = match["op"]
+    if op in ("+=", "-=", "*=") and not _is_number(value):
+        raise InputError(f"{where}: {match['path']}{op} needs a number, got {match['value']!r}")
+    if op == "-=":
+        return Edit(match["path"], -value, op="add")
+    return Edit(match["path"], value, op={"=": "set", "+=": "add", "*=": "multiply"}[op])
+
+
+def parse_variant(text: str, where: str = "--variant") -> Variant:
+    """``"NAME: EDIT[, EDIT ...]"`` (each EDIT as in :func:`parse_edit`) as a
+    :class:`Variant`. A comma inside brackets (a list value) does not split edits; a
+    variant without edits (``"base:"``) is the scenario unchanged."""
+    name, sep, rest = text.partition(":")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError(f'{where}: expected "NAME: PATH=VALUE[, PATH=VALUE]", got {text!r}')
+    edits = tuple(parse_edit(part, f"{where} {name!r}") for part in _split_edits(rest))
+    return Variant(name, edits)
+
+
+def _split_edits(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
 
 
 def expand_path(data: Mapping[str, Any] | Scenario, path: str) -> list[str]:
