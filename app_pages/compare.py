@@ -122,14 +122,14 @@ def _presets(scenario: Scenario) -> list[tuple[str, list[dict[str, Any]]]]:
         else f"channels.{channels[0]}.arrivals.scale"
     )
     volume = ("+15% volume", [{"field": scale, "operation": "multiply", "value": "1.15"}])
-    group_name, group = max(
+    group_name, _ = max(
         scenario.agent_groups.items(),
         key=lambda item: item[1].cost_per_hour,
     )
-    if group.staffing is not None:
-        fewer_path = f"agent_groups.{group_name}.staffing"
-    else:
-        fewer_path = f"agent_groups.{group_name}.shifts.*.count"
+    # On a group staffed by shifts, a headcount edit turns its shifts into agents on duty
+    # per interval first (simulator.whatif.edits): 2 fewer in every interval, not 2 fewer on
+    # every shift line.
+    fewer_path = f"agent_groups.{group_name}.staffing"
     fewer = (f"2 fewer {group_name}", [{"field": fewer_path, "operation": "add", "value": "-2"}])
     first = channels[0]
     target = (
@@ -160,7 +160,11 @@ def _variant_editor(
                 options=paths,
                 required=True,
                 width="large",
-                help="Dotted path in the scenario; * = every channel / group / shift.",
+                help=(
+                    "Dotted path in the scenario; * = every channel / group / shift. "
+                    "add/multiply on a shift group's staffing changes the agents on duty "
+                    "in every interval once (its shifts become agents per interval)."
+                ),
             ),
             "operation": st.column_config.SelectboxColumn(
                 "op",

@@ -10,9 +10,11 @@ per point and channel, ready for a table or a plot.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimizer.evaluators import AnalyticEvaluator
@@ -21,7 +23,9 @@ from optimizer.options import OptimizeOptions
 from optimizer.problem import Problem
 from optimizer.result import OptimizationResult
 from simulator.errors import InputError
+from simulator.kpis import SHARE_KPIS
 from simulator.scenario import Scenario
+from simulator.whatif import with_slack
 
 FRONTIER_KPIS = ("service_level", "asa_s", "abandon_rate", "fcr")
 
@@ -38,8 +42,11 @@ def frontier(
 ) -> pd.DataFrame:
     """One row per (point, channel): ``point`` (the target or budget swept), ``cost``,
     ``feasible``, ``status``, ``plan_from`` (the point whose plan is reported: a stricter
-    target's plan when that one came out cheaper), ``channel`` and the mean of each KPI in
-    ``FRONTIER_KPIS``.
+    target's plan when that one came out cheaper), ``binding`` (the target that limits the
+    cost at this point: the met target with least slack, or the worst missed one — see
+    :func:`binding_target`), ``cost_per_point`` (service-level sweeps: the extra cost per
+    percentage point of target over the previous, lower point; NaN for the first point and
+    for budgets), ``channel`` and the mean of each KPI in ``FRONTIER_KPIS``.
 
     Give exactly one of ``service_levels`` (each in (0, 1)) or ``budgets`` (> 0).
     ``options``/``overrides`` apply to every point (e.g. ``time_limit_seconds=20`` per
@@ -100,24 +107,53 @@ def frontier(
                 best = i
             elif best is not None and results[best].cost < r.cost - 1e-9:
                 used[i] = best
+    per_point: list[float] = [float("nan")] * len(points)
+    if service_levels is not None:
+        ranked = sorted(range(len(points)), key=lambda i: points[i])
+        for lower, upper in itertools.pairwise(ranked):
+            step = (points[upper] - points[lower]) * 100
+            if step > 0:
+                cost_up = results[used[upper]].cost - results[used[lower]].cost
+                per_point[upper] = round(cost_up / step, 2)
     rows = []
     for i, value in enumerate(points):
         result = results[used[i]]
+        binding = binding_target(result)
         for name in scenario.channels:
             row: dict[str, Any] = {
                 "point": float(value),
                 "sweep": "service_level" if service_levels is not None else "budget",
                 "cost": round(result.cost, 2),
+                "cost_per_point": per_point[i],
                 "feasible": result.feasible,
                 "meets_targets": meets_targets(result),
                 "status": result.status,
                 "plan_from": float(points[used[i]]),
+                "binding": binding,
                 "channel": name,
             }
             for kpi in FRONTIER_KPIS:
                 row[kpi] = result_kpi(result, name, kpi)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def binding_target(result: OptimizationResult) -> str:
+    """The target that limits the plan's cost, in words (``"general: abandonment <= 5%"``):
+    the worst missed target when one is missed, else the met target with the least slack
+    (:func:`simulator.whatif.with_slack`), slack measured in percentage points for shares
+    and in 5% of the goal for times — the one that would break first with fewer agents.
+    Empty when the plan has no verdicts."""
+    verdicts = result.verdicts
+    if verdicts is None or not len(verdicts):
+        return ""
+    table = with_slack(verdicts.dropna(subset=["mean"]))
+    if not len(table):
+        return ""
+    unit = np.where(table["kpi"].isin(SHARE_KPIS), 0.01, 0.05 * table["goal"].abs())
+    table = table.assign(scaled=table["slack"] / np.where(unit > 0, unit, 1.0))
+    row = table.sort_values("scaled").iloc[0]
+    return f"{row['entity']}: {row['target']}"
 
 
 def meets_targets(result: OptimizationResult) -> bool:
@@ -141,4 +177,4 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     return float(evaluation.kpis.overall.get((channel, kpi), (float("nan"), 0.0))[0])
 
 
-__all__ = ["FRONTIER_KPIS", "frontier", "meets_targets"]
+__all__ = ["FRONTIER_KPIS", "binding_target", "frontier", "meets_targets"]

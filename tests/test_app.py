@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator import InputError, Scenario, simulate
@@ -95,8 +96,13 @@ def test_shift_counts_edit_through_list_wildcard() -> None:
     assert "agent_groups.team.shifts.*.count" in editable_paths(scenario)
     after = apply_edits(scenario, [Edit("agent_groups.team.shifts.*.count", 2, "add")])
     assert [s.count for s in after.agent_groups["team"].shifts] == [6, 5]
-    with pytest.raises(InputError, match="staffed by shifts"):
-        apply_edits(scenario, [Edit("agent_groups.team.staffing", -1, "add")])
+    # a headcount change on a shift group applies once per interval (issue 15): its shifts
+    # become agents on duty per interval, one fewer in each
+    fewer = apply_edits(scenario, [Edit("agent_groups.team.staffing", -1, "add")])
+    assert fewer.agent_groups["team"].shifts is None
+    before = staffing_profile(scenario)["on_duty"].round().to_numpy()
+    after = staffing_profile(fewer)["on_duty"].to_numpy()
+    assert (after == np.maximum(before - 1, 0)).all()
 
 
 def test_bad_edits_name_the_path(default: Scenario) -> None:
