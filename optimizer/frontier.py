@@ -10,7 +10,6 @@ per point and channel, ready for a table or a plot.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -107,14 +106,6 @@ def frontier(
                 best = i
             elif best is not None and results[best].cost < r.cost - 1e-9:
                 used[i] = best
-    per_point: list[float] = [float("nan")] * len(points)
-    if service_levels is not None:
-        ranked = sorted(range(len(points)), key=lambda i: points[i])
-        for lower, upper in itertools.pairwise(ranked):
-            step = (points[upper] - points[lower]) * 100
-            if step > 0:
-                cost_up = results[used[upper]].cost - results[used[lower]].cost
-                per_point[upper] = round(cost_up / step, 2)
     rows = []
     for i, value in enumerate(points):
         result = results[used[i]]
@@ -124,7 +115,7 @@ def frontier(
                 "point": float(value),
                 "sweep": "service_level" if service_levels is not None else "budget",
                 "cost": round(result.cost, 2),
-                "cost_per_point": per_point[i],
+                "cost_per_point": float("nan"),
                 "feasible": result.feasible,
                 "meets_targets": meets_targets(result),
                 "status": result.status,
@@ -135,7 +126,22 @@ def frontier(
             for kpi in FRONTIER_KPIS:
                 row[kpi] = result_kpi(result, name, kpi)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return with_cost_per_point(pd.DataFrame(rows))
+
+
+def with_cost_per_point(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (frontier rows, possibly several runs concatenated) with
+    ``cost_per_point`` set: for a service-level sweep, (cost − the next lower point's cost)
+    / (target step in percentage points); NaN for the lowest point and for budgets."""
+    out = table.copy()
+    out["cost_per_point"] = np.nan
+    if out.empty or (out["sweep"] != "service_level").any():
+        return out
+    costs = out.drop_duplicates("point").set_index("point")["cost"].sort_index()
+    steps = pd.Series(costs.index, index=costs.index).diff() * 100
+    per_point = (costs.diff() / steps).round(2)
+    out["cost_per_point"] = out["point"].map(per_point)
+    return out
 
 
 def binding_target(result: OptimizationResult) -> str:
@@ -177,4 +183,4 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     return float(evaluation.kpis.overall.get((channel, kpi), (float("nan"), 0.0))[0])
 
 
-__all__ = ["FRONTIER_KPIS", "binding_target", "frontier", "meets_targets"]
+__all__ = ["FRONTIER_KPIS", "binding_target", "frontier", "meets_targets", "with_cost_per_point"]

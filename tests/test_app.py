@@ -518,3 +518,9 @@ def test_frontier_page_shows_a_status_and_a_cost_per_point(at) -> None:
     table = tables[-1]
     assert len(table) == 2
     assert (table["cost"] > 0).all() and table["status"].astype(str).str.len().gt(0).all()
+    # each point names the target that limits its cost; the upper point costs so much more
+    # per percentage point of target
+    assert table["binding"].astype(str).str.contains(": ").all()
+    table = table.sort_values("point")
+    step = (table["cost"].iloc[1] - table["cost"].iloc[0]) / 10
+    assert table["cost_per_point"].iloc[1] == pytest.approx(step, abs=0.01)
