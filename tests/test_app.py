@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulator import InputError, Scenario, simulate
@@ -524,3 +526,81 @@ def test_frontier_page_shows_a_status_and_a_cost_per_point(at) -> None:
     table = table.sort_values("point")
     step = (table["cost"].iloc[1] - table["cost"].iloc[0]) / 10
     assert table["cost_per_point"].iloc[1] == pytest.approx(step, abs=0.01)
+
+
+def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
+    """A week at 40 replications is over the app's limit: the page offers the replications
+    that fit (the most under the limit, worked out from the expected contacts) with the
+    precision they give, and runs them. The email channel has a card for its promise with
+    the verdict, its response time in hours or minutes; days are named by weekday from the
+    start date, and picking one day shows that day alone."""
+    from app_pages._shared import MAX_CONTACTS
+
+    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml").with_changes(
+        {"horizon.start_date": "2026-12-07"}  # a Monday
+    )
+    at.session_state["scenario_yaml"] = week.to_yaml()
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input[0].set_value(40).run()
+    _ok(at)
+    assert _button(at, "Run simulation").disabled
+    fit = int(MAX_CONTACTS // sum(expected_contacts(week).values()))
+    offer = f"Run {fit} replications instead (95% CIs about {(40 / fit) ** 0.5:.1f}× as wide)"
+    _button(at, offer).click().run()
+    _ok(at)
+    assert any(f"{fit} replications" in h.value for h in at.subheader)
+    promise = _metric(at, "Answered within 24 h")
+    assert "target ≥ 90% in 24 h" in promise.delta
+    assert promise.delta.startswith(("met", "missed"))
+    response = _metric(at, "Mean response time").value
+    assert response.split(" ± ")[0].endswith((" min", " h")), response
+    days = next(s for s in at.selectbox if s.label == "Days shown")
+    assert days.options[:3] == ["whole horizon", "Mon 7 Dec", "Tue 8 Dec"]
+    days.set_value("Wed 9 Dec").run()
+    _ok(at)
+    # the only error left is the limit of the 40 still asked for
+    assert all("above the app's limit" in e.value for e in at.error), [e.value for e in at.error]
+    assert any(f"{fit} replications" in h.value for h in at.subheader)
+
+
+def test_days_are_named_one_way_and_closed_hours_are_gaps(monkeypatch) -> None:
+    """Charts, selectors and tables number days from 0 (``d1 08:30`` in the library's
+    labels is ``day 1``), or by weekday and date when the scenario has a start date; a
+    multi-day line gets an empty point after each day's last interval, so the night is a
+    gap; a weekday's average is the mean of that weekday's days, interval by interval."""
+    pytest.importorskip("altair")
+    monkeypatch.syspath_prepend(str(ROOT))
+    from app_pages import _charts, _shared
+
+    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml")
+    assert _charts.day_name(1, week.horizon) == "day 1"
+    assert week.horizon.label(week.horizon.intervals_per_day + 2).startswith("d1 ")
+    from simulator.horizon import Horizon
+
+    dated = SimpleNamespace(
+        horizon=Horizon(
+            days=14, interval_minutes=15, open="08:00", close="20:00", start_date="2026-12-07"
+        )
+    )
+    assert _charts.day_name(0, dated.horizon) == "Mon 7 Dec"
+    assert _charts.day_name(8, dated.horizon) == "Tue 15 Dec"
+    frame = pd.DataFrame(
+        {
+            "channel": "calls",
+            "kpi": "service_level",
+            "day": [0, 0, 1, 1, 7, 7, 8, 8],
+            "interval": [0, 1] * 4,
+            "start": ["08:00", "08:15"] * 4,
+            "mean": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2],
+            "ci_half_width": 0.05,
+        }
+    )
+    drawn = _charts._with_time(frame, dated.horizon)
+    gaps = drawn[drawn["mean"].isna()]
+    assert len(gaps) == 4  # one after each day
+    assert (gaps["time"].dt.strftime("%H:%M") == "08:30").all()
+    assert drawn["time"].min() == pd.Timestamp("2026-12-07 08:00")
+    mondays = _shared.day_view(frame, dated.horizon, "every Mon (average)")
+    assert mondays["mean"].tolist() == pytest.approx([0.7, 0.8])  # days 0 and 7
+    one = _shared.day_view(frame, dated.horizon, "Tue 8 Dec")
+    assert one["mean"].tolist() == [0.7, 0.8] and set(one["day"]) == {0}
