@@ -1,9 +1,9 @@
 """Optimizer benchmarks, everything side by side in one run. From the repository root::
 
-    .venv/bin/python benchmarks/optimizer.py                  # all parts (about 20 min)
-    .venv/bin/python benchmarks/optimizer.py --part small     # shift optimality only
-    .venv/bin/python benchmarks/optimizer.py --part telecom --part week
-    .venv/bin/python benchmarks/optimizer.py --part default --previous /tmp/staffsim-old
+    .venv/bin/python benchmarks/optimize.py                  # all parts (about 20 min)
+    .venv/bin/python benchmarks/optimize.py --part small     # shift optimality only
+    .venv/bin/python benchmarks/optimize.py --part telecom --part week
+    .venv/bin/python benchmarks/optimize.py --part default --previous /tmp/staffsim-old
 
 Parts:
 
