@@ -126,16 +126,21 @@ def staffing_vs_load(staffing: pd.DataFrame, load: pd.DataFrame, days: int) -> a
             tooltip=["group", "when", alt.Tooltip("available:Q", format=".1f")],
         )
     )
+    load_name = "offered load (Erlangs)"
     line = (
-        alt.Chart(erlangs)
-        .mark_line(color="black", strokeDash=[4, 3], interpolate="step-after")
+        alt.Chart(erlangs.assign(series=load_name))
+        .mark_line(strokeDash=[4, 3], interpolate="step-after")
         .encode(
             x=_x(days),
             y="erlangs:Q",
+            color=alt.Color(
+                "series:N", title="", scale=alt.Scale(domain=[load_name], range=["black"])
+            ),
             tooltip=["when", alt.Tooltip("erlangs:Q", format=".1f", title="offered load (Erl)")],
         )
     )
-    return alt.layer(bars, line).properties(height=HEIGHT)
+    # the load line keeps its own legend entry beside the groups'
+    return alt.layer(bars, line).resolve_scale(color="independent").properties(height=HEIGHT)
 
 
 def service_level(
@@ -412,21 +417,49 @@ def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerCha
     return alt.layer(bars, errors).properties(height=HEIGHT)
 
 
+HEATMAP_NUMBERS_UP_TO = 48
+"""Columns (intervals of a day) up to which the heat map prints the number in each cell;
+beyond, numbers would overprint and only the colour and the tooltip tell."""
+
+
 def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
-    """Agents on duty per group (rows) and interval (columns) as a heat map with numbers."""
+    """Agents on duty per group and interval as a heat map: one row per group, or, on a
+    multi-day plan (columns ``dN HH:MM``), one row per group and day with the time of day
+    across, so a week stays readable; numbers in the cells while they fit."""
     data = staffing.copy()
     data.index.name = "group"
     long = data.reset_index().melt(id_vars="group", var_name="interval", value_name="agents")
-    order = list(staffing.columns)
+    long["interval"] = long["interval"].astype(str)
+    multi = long["interval"].str.match(r"^d\d+ ").all() if len(long) else False
+    if multi:
+        parts = long["interval"].str.split(" ", n=1)
+        long["day"] = parts.str[0].str[1:].astype(int)
+        long["time"] = parts.str[1]
+        long["row"] = long["group"].astype(str) + " · day " + long["day"].astype(str)
+        rows = [f"{g} · day {d}" for g in staffing.index for d in sorted(long["day"].unique())]
+        columns = list(dict.fromkeys(long["time"]))
+    else:
+        long["time"] = long["interval"]
+        long["row"] = long["group"].astype(str)
+        rows = [str(g) for g in staffing.index]
+        columns = list(dict.fromkeys(long["time"]))
     base = alt.Chart(long).encode(
-        x=alt.X("interval:O", sort=order, title="interval start", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("group:N", sort=list(staffing.index), title=None),
+        x=alt.X(
+            "time:O",
+            sort=columns,
+            title="interval start",
+            axis=alt.Axis(labelAngle=-45, labelOverlap=True),
+        ),
+        y=alt.Y("row:N", sort=rows, title=None),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("agents:Q", scale=alt.Scale(scheme="blues"), title="agents"),
         tooltip=["group", "interval", alt.Tooltip("agents:Q", format=".1f")],
     )
-    labels = base.mark_text(fontSize=10).encode(
+    height = alt.Step(22 if multi else 30)
+    if len(columns) > HEATMAP_NUMBERS_UP_TO:
+        return alt.layer(cells).properties(height=height)
+    labels = base.mark_text(fontSize=9 if len(columns) > 24 else 10).encode(
         text=alt.Text("agents:Q", format=".0f"),
         color=alt.condition(
             alt.datum.agents > float(np.nanmax(long["agents"])) * 0.6 if len(long) else False,
@@ -434,7 +467,7 @@ def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
             alt.value("black"),
         ),
     )
-    return alt.layer(cells, labels).properties(height=alt.Step(30))
+    return alt.layer(cells, labels).properties(height=height)
 
 
 def starts_by_day(schedule: pd.DataFrame) -> alt.Chart:

@@ -604,3 +604,30 @@ def test_days_are_named_one_way_and_closed_hours_are_gaps(monkeypatch) -> None:
     assert mondays["mean"].tolist() == pytest.approx([0.7, 0.8])  # days 0 and 7
     one = _shared.day_view(frame, dated.horizon, "Tue 8 Dec")
     assert one["mean"].tolist() == [0.7, 0.8] and set(one["day"]) == {0}
+
+
+def test_week_heat_map_has_a_row_per_group_and_day_and_no_overprinted_numbers(
+    monkeypatch,
+) -> None:
+    """A week of 48 intervals a day (336 columns) is drawn as group × day rows over the 48
+    times of day, with numbers in the cells (48 fit); a day of 96 intervals has none."""
+    pytest.importorskip("altair")
+    monkeypatch.syspath_prepend(str(ROOT))
+    from app_pages import _charts
+
+    times = [f"{8 + i // 4:02d}:{15 * (i % 4):02d}" for i in range(48)]
+    columns = [f"d{d} {t}" for d in range(7) for t in times]
+    staffing = pd.DataFrame(
+        np.arange(2 * len(columns)).reshape(2, -1) % 9, index=["agents", "experts"], columns=columns
+    )
+    spec = _charts.staffing_heatmap(staffing).to_dict()
+    rows = spec["layer"][0]["encoding"]["y"]["sort"]
+    assert len(rows) == 14 and rows[0] == "agents · day 0" and rows[-1] == "experts · day 6"
+    assert spec["layer"][0]["encoding"]["x"]["sort"] == times
+    assert len(spec["layer"]) == 2  # cells and their numbers
+    wide = pd.DataFrame(
+        np.ones((1, 96)),
+        index=["agents"],
+        columns=[f"{i // 4:02d}:{15 * (i % 4):02d}" for i in range(96)],
+    )
+    assert len(_charts.staffing_heatmap(wide).to_dict()["layer"]) == 1  # colour only
