@@ -402,7 +402,14 @@ def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerCha
     axis = alt.Axis(format="%") if percent else alt.Axis()
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
-        x=alt.X("variant:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+        # variant names are long ("2 fewer card_specialists"): tilted and never dropped for
+        # overlapping (Vega hides every other label otherwise)
+        x=alt.X(
+            "variant:N",
+            title=None,
+            sort=None,
+            axis=alt.Axis(labelAngle=-20, labelOverlap=False, labelLimit=240),
+        ),
         xOffset=alt.XOffset("entity:N"),
         y=alt.Y("mean:Q", title=title, axis=axis),
         color=_color("entity:N", ""),
