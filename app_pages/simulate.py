@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from simulator import InputError, SimulationResult
+from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
 
 MARKS = {
@@ -104,7 +105,7 @@ def _results(result: SimulationResult, scenario) -> None:
     checks = target_checks(result)
     for channel in result.channels.channel.unique():
         _cards(result, channel, checks[checks.channel == channel], scenario)
-    _overall(result)
+    _overall(result, scenario.horizon)
     horizon = scenario.horizon
     days: object = horizon
     intervals, group_intervals = result.intervals, result.group_intervals
@@ -303,7 +304,7 @@ def _ci_text(kpi: str, low: float, high: float, half: float) -> str:
     )
 
 
-def _overall(result: SimulationResult) -> None:
+def _overall(result: SimulationResult, horizon) -> None:
     overall = result.overall.set_index("kpi")
     occupancy = result.groups[result.groups.kpi == "occupancy"].sort_values("mean")
     cols = st.columns(4)
@@ -313,8 +314,16 @@ def _overall(result: SimulationResult) -> None:
         border=True,
         help="Paid hours × cost per hour, all groups.",
     )
+    hours = overall.loc["paid_hours", "mean"]
     cols[1].metric(
-        "Paid hours", _shared.fmt("paid_hours", overall.loc["paid_hours", "mean"]), border=True
+        "Paid hours",
+        _shared.fmt("paid_hours", hours),
+        f"{horizon.fte(hours):,.1f} FTE",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"FTE = paid hours per week / {FULL_TIME_WEEK_HOURS:g} h"
+        + (" (one day taken as repeating every day of the week)." if horizon.days == 1 else "."),
     )
     cols[2].metric(
         "Abandoned (all channels)",

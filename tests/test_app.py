@@ -552,6 +552,10 @@ def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
     promise = _metric(at, "Answered within 24 h")
     assert "target ≥ 90% in 24 h" in promise.delta
     assert promise.delta.startswith(("met", "missed"))
+    hours = _metric(at, "Paid hours")
+    # a week: FTE = paid hours / 37.5 (the card shows whole hours: 0.5 / 37.5 of rounding)
+    fte = float(hours.delta.removesuffix(" FTE"))
+    assert fte == pytest.approx(float(hours.value.replace(",", "")) / 37.5, abs=0.05 + 0.5 / 37.5)
     response = _metric(at, "Mean response time").value
     assert response.split(" ± ")[0].endswith((" min", " h")), response
     days = next(s for s in at.selectbox if s.label == "Days shown")
