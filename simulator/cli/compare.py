@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="what-if variants of a scenario side by side (same customers), with deltas",
         description=(
             "Simulate a scenario and variants of it with the same seeds; report KPIs, cost "
-            "and FTE of each, and each variant's difference from the base with its 95%% CI."
+            "and FTE of each, and each variant's difference from the base with its 95% CI."
         ),
     )
     parser.add_argument("scenario", help="scenario YAML file (the base)")

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="simulate a scenario and report KPIs with confidence intervals",
-        description="Simulate a scenario; KPIs per channel and agent group with 95%% CIs.",
+        description="Simulate a scenario; KPIs per channel and agent group with 95% CIs.",
     )
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--replications", "-n", type=int, help="default: the scenario's run")
