@@ -7,7 +7,9 @@ library returned and describes a chart. Times on the x axis are interval starts
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -24,24 +26,80 @@ def _color(field: str, title: str | None = None, **kwargs: object) -> alt.Color:
     return alt.Color(field, title=title, scale=alt.Scale(scheme=PALETTE), **kwargs)
 
 
-def _x(days: int) -> alt.X:
-    fmt = "%H:%M" if days == 1 else "day %-j %H:%M"
-    return alt.X("time:T", title="interval start", axis=alt.Axis(format=fmt))
+Days = Any
+"""The horizon of a chart: a number of days, or the scenario's :class:`Horizon` (then days
+are named by weekday when it has a ``start_date``)."""
+
+_EPOCH = datetime.date(2000, 1, 1)  # day 0 of a horizon without a start date
 
 
-def _with_time(frame: pd.DataFrame) -> pd.DataFrame:
+def _axis(days: Days) -> tuple[int, datetime.date | None]:
+    if isinstance(days, int):
+        return days, None
+    return int(days.days), getattr(days, "start_date", None)
+
+
+def day_name(day: int, days: Days) -> str:
+    """How every chart, table and selector of the app names horizon day ``day``:
+    ``day 0``, ``day 1`` … (from 0, like the library's ``d1 08:30`` labels), or
+    ``Mon 2 Dec`` when the scenario has a start date."""
+    _, start = _axis(days)
+    if start is None:
+        return f"day {day}"
+    date = start + datetime.timedelta(days=day)
+    return f"{date:%a} {date.day} {date:%b}"
+
+
+def _x(days: Days) -> alt.X:
+    n, start = _axis(days)
+    if start is not None:
+        axis = alt.Axis(format="%a %H:%M" if n <= 7 else "%a %-d %b %H:%M")
+    elif n == 1:
+        axis = alt.Axis(format="%H:%M")
+    else:  # days from 0, as in the tables ("d1 08:30")
+        axis = alt.Axis(
+            labelExpr="'day ' + (dayofyear(datum.value) - 1) + ' ' + "
+            "timeFormat(datum.value, '%H:%M')"
+        )
+    return alt.X("time:T", title="interval start", axis=axis)
+
+
+def _with_time(frame: pd.DataFrame, days: Days = 1) -> pd.DataFrame:
+    """``time`` (a timestamp: the start date, or 2000-01-01 for day 0) and ``when`` (the
+    interval as people read it) for each row; on a multi-day horizon, a row without a
+    value after each day's last interval, so lines break over closed hours instead of
+    drawing a flat line through the night."""
+    n, start = _axis(days)
     out = frame.copy()
+    base = pd.Timestamp(start or _EPOCH)
     out["time"] = (
-        pd.Timestamp("2000-01-01")
+        base
         + pd.to_timedelta(out["day"], unit="D")
         + pd.to_timedelta(out["start"].astype(str) + ":00")
     )
-    return out
+    names = {d: day_name(int(d), days) for d in out["day"].unique()}
+    day_text = out["day"].map(names) if n > 1 else ""
+    out["when"] = (day_text + " " if n > 1 else "") + out["start"].astype(str)
+    if n <= 1 or out.empty:
+        return out
+    keys = [c for c in ("channel", "group", "kpi", "variant") if c in out.columns]
+    step = out.sort_values("time")["time"].diff().dropna()
+    step = step[step > pd.Timedelta(0)].min() if len(step) else None
+    if step is None or pd.isna(step):
+        return out
+    ends = out.sort_values("time").groupby([*keys, "day"], as_index=False).tail(1).copy()
+    ends["time"] = ends["time"] + step
+    for column in ends.columns:
+        if column not in (*keys, "day", "time", "start", "when") and pd.api.types.is_numeric_dtype(
+            ends[column]
+        ):
+            ends[column] = np.nan
+    return pd.concat([out, ends], ignore_index=True).sort_values("time", kind="stable")
 
 
 def day_curve(profile: pd.DataFrame, days: int, value: str, title: str, color: str) -> alt.Chart:
     """Lines of ``value`` per interval, one per ``color`` (e.g. expected contacts/channel)."""
-    data = _with_time(profile)
+    data = _with_time(profile, days)
     return (
         alt.Chart(data, height=HEIGHT)
         .mark_line(point=True, interpolate="step-after")
@@ -49,15 +107,15 @@ def day_curve(profile: pd.DataFrame, days: int, value: str, title: str, color: s
             x=_x(days),
             y=alt.Y(f"{value}:Q", title=title),
             color=_color(f"{color}:N", color),
-            tooltip=[color, "start", alt.Tooltip(f"{value}:Q", format=",.1f")],
+            tooltip=[color, "when", alt.Tooltip(f"{value}:Q", format=",.1f")],
         )
     )
 
 
 def staffing_vs_load(staffing: pd.DataFrame, load: pd.DataFrame, days: int) -> alt.LayerChart:
     """Stacked agents available per group, with the offered load (Erlangs) as a black line."""
-    agents = _with_time(staffing)
-    erlangs = _with_time(load.groupby(["day", "start"], as_index=False)["erlangs"].sum())
+    agents = _with_time(staffing, days)
+    erlangs = _with_time(load.groupby(["day", "start"], as_index=False)["erlangs"].sum(), days)
     bars = (
         alt.Chart(agents)
         .mark_area(interpolate="step-after", opacity=0.75)
@@ -65,26 +123,31 @@ def staffing_vs_load(staffing: pd.DataFrame, load: pd.DataFrame, days: int) -> a
             x=_x(days),
             y=alt.Y("available:Q", stack="zero", title="agents available (after shrinkage)"),
             color=_color("group:N", "group"),
-            tooltip=["group", "start", alt.Tooltip("available:Q", format=".1f")],
+            tooltip=["group", "when", alt.Tooltip("available:Q", format=".1f")],
         )
     )
+    load_name = "offered load (Erlangs)"
     line = (
-        alt.Chart(erlangs)
-        .mark_line(color="black", strokeDash=[4, 3], interpolate="step-after")
+        alt.Chart(erlangs.assign(series=load_name))
+        .mark_line(strokeDash=[4, 3], interpolate="step-after")
         .encode(
             x=_x(days),
             y="erlangs:Q",
-            tooltip=["start", alt.Tooltip("erlangs:Q", format=".1f", title="offered load (Erl)")],
+            color=alt.Color(
+                "series:N", title="", scale=alt.Scale(domain=[load_name], range=["black"])
+            ),
+            tooltip=["when", alt.Tooltip("erlangs:Q", format=".1f", title="offered load (Erl)")],
         )
     )
-    return alt.layer(bars, line).properties(height=HEIGHT)
+    # the load line keeps its own legend entry beside the groups'
+    return alt.layer(bars, line).resolve_scale(color="independent").properties(height=HEIGHT)
 
 
 def service_level(
     intervals: pd.DataFrame, targets: Mapping[str, Mapping[str, float]], days: int
 ) -> alt.LayerChart:
     """Service level per interval and channel with its 95% CI band and the target line."""
-    data = _with_time(intervals[intervals.kpi == "service_level"].dropna(subset=["mean"]))
+    data = _with_time(intervals[intervals.kpi == "service_level"].dropna(subset=["mean"]), days)
     data = data.assign(
         low=(data["mean"] - data["ci_half_width"].fillna(0)).clip(lower=0),
         high=(data["mean"] + data["ci_half_width"].fillna(0)).clip(upper=1),
@@ -109,7 +172,7 @@ def service_level(
             color=color,
             tooltip=[
                 "channel",
-                "start",
+                "when",
                 alt.Tooltip("mean:Q", format=".1%", title="service level"),
                 alt.Tooltip("ci_half_width:Q", format=".1%", title="± 95% CI"),
             ],
@@ -140,7 +203,7 @@ def volumes(intervals: pd.DataFrame, channel: str, days: int) -> alt.Chart:
     """Offered, answered and abandoned contacts per interval of one channel."""
     kpis = ["offered", "answered", "abandoned"]
     data = intervals[(intervals.channel == channel) & intervals.kpi.isin(kpis)]
-    data = _with_time(data)
+    data = _with_time(data, days)
     return (
         alt.Chart(data, height=HEIGHT)
         .mark_line(point=True, interpolate="step-after")
@@ -152,7 +215,7 @@ def volumes(intervals: pd.DataFrame, channel: str, days: int) -> alt.Chart:
                 title="",
                 scale=alt.Scale(domain=kpis, range=["#4c78a8", "#54a24b", "#e45756"]),
             ),
-            tooltip=["kpi", "start", alt.Tooltip("mean:Q", format=",.1f")],
+            tooltip=["kpi", "when", alt.Tooltip("mean:Q", format=",.1f")],
         )
     )
 
@@ -169,7 +232,7 @@ def per_interval(
 ) -> alt.Chart:
     """One KPI per interval, a line per ``entity`` (channel, group or what-if variant);
     ``dashed`` also tells the lines apart by dash pattern, in the frame's order."""
-    data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]))
+    data = _with_time(frame[frame.kpi == kpi].dropna(subset=["mean"]), days)
     axis = alt.Axis(format="%") if percent else alt.Axis()
     lines = {"strokeDash": alt.StrokeDash(f"{entity}:N", sort=None, legend=None)} if dashed else {}
     return (
@@ -181,7 +244,7 @@ def per_interval(
             color=_color(f"{entity}:N", entity, **({"sort": None} if dashed else {})),
             tooltip=[
                 entity,
-                "start",
+                "when",
                 alt.Tooltip("mean:Q", format=".1%" if percent else ",.2f", title=title),
             ],
             **lines,
@@ -339,7 +402,14 @@ def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerCha
     axis = alt.Axis(format="%") if percent else alt.Axis()
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
-        x=alt.X("variant:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+        # variant names are long ("2 fewer card_specialists"): tilted and never dropped for
+        # overlapping (Vega hides every other label otherwise)
+        x=alt.X(
+            "variant:N",
+            title=None,
+            sort=None,
+            axis=alt.Axis(labelAngle=-20, labelOverlap=False, labelLimit=240),
+        ),
         xOffset=alt.XOffset("entity:N"),
         y=alt.Y("mean:Q", title=title, axis=axis),
         color=_color("entity:N", ""),
@@ -354,21 +424,49 @@ def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerCha
     return alt.layer(bars, errors).properties(height=HEIGHT)
 
 
+HEATMAP_NUMBERS_UP_TO = 48
+"""Columns (intervals of a day) up to which the heat map prints the number in each cell;
+beyond, numbers would overprint and only the colour and the tooltip tell."""
+
+
 def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
-    """Agents on duty per group (rows) and interval (columns) as a heat map with numbers."""
+    """Agents on duty per group and interval as a heat map: one row per group, or, on a
+    multi-day plan (columns ``dN HH:MM``), one row per group and day with the time of day
+    across, so a week stays readable; numbers in the cells while they fit."""
     data = staffing.copy()
     data.index.name = "group"
     long = data.reset_index().melt(id_vars="group", var_name="interval", value_name="agents")
-    order = list(staffing.columns)
+    long["interval"] = long["interval"].astype(str)
+    multi = long["interval"].str.match(r"^d\d+ ").all() if len(long) else False
+    if multi:
+        parts = long["interval"].str.split(" ", n=1)
+        long["day"] = parts.str[0].str[1:].astype(int)
+        long["time"] = parts.str[1]
+        long["row"] = long["group"].astype(str) + " · day " + long["day"].astype(str)
+        rows = [f"{g} · day {d}" for g in staffing.index for d in sorted(long["day"].unique())]
+        columns = list(dict.fromkeys(long["time"]))
+    else:
+        long["time"] = long["interval"]
+        long["row"] = long["group"].astype(str)
+        rows = [str(g) for g in staffing.index]
+        columns = list(dict.fromkeys(long["time"]))
     base = alt.Chart(long).encode(
-        x=alt.X("interval:O", sort=order, title="interval start", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("group:N", sort=list(staffing.index), title=None),
+        x=alt.X(
+            "time:O",
+            sort=columns,
+            title="interval start",
+            axis=alt.Axis(labelAngle=-45, labelOverlap=True),
+        ),
+        y=alt.Y("row:N", sort=rows, title=None),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("agents:Q", scale=alt.Scale(scheme="blues"), title="agents"),
         tooltip=["group", "interval", alt.Tooltip("agents:Q", format=".1f")],
     )
-    labels = base.mark_text(fontSize=10).encode(
+    height = alt.Step(22 if multi else 30)
+    if len(columns) > HEATMAP_NUMBERS_UP_TO:
+        return alt.layer(cells).properties(height=height)
+    labels = base.mark_text(fontSize=9 if len(columns) > 24 else 10).encode(
         text=alt.Text("agents:Q", format=".0f"),
         color=alt.condition(
             alt.datum.agents > float(np.nanmax(long["agents"])) * 0.6 if len(long) else False,
@@ -376,7 +474,7 @@ def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
             alt.value("black"),
         ),
     )
-    return alt.layer(cells, labels).properties(height=alt.Step(30))
+    return alt.layer(cells, labels).properties(height=height)
 
 
 def starts_by_day(schedule: pd.DataFrame) -> alt.Chart:

@@ -543,7 +543,7 @@ def staffing(scenario: Scenario, version: int) -> None:
             apply(changes, "Staffing changes")
     st.altair_chart(
         _charts.staffing_vs_load(
-            staffing_profile(scenario), arrival_profile(scenario), scenario.horizon.days
+            staffing_profile(scenario), arrival_profile(scenario), scenario.horizon
         ),
         width="stretch",
     )

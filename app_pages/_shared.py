@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -45,10 +46,14 @@ KPI_LABELS = {
     "answered": "Answered",
     "abandoned": "Abandoned",
     "service_level": "Service level",
-    "asa_s": "ASA (s)",
+    "asa_s": "ASA",
     "abandon_rate": "Abandon rate",
-    "wait_p90_s": "90th pct wait (s)",
+    "wait_p90_s": "90th pct wait",
     "fcr": "FCR",
+    "within_promise": "Answered within promise",
+    "response_p90_s": "90th pct response",
+    "backlog_at_end": "Backlog at the end",
+    "fte": "FTE",
     "occupancy": "Occupancy",
     "cost": "Cost",
     "paid_hours": "Paid hours",
@@ -152,6 +157,12 @@ def run_simulation(text: str, replications: int, seed: int, label: str = "") -> 
     return result
 
 
+def affordable_replications(scenarios: list[Scenario]) -> int:
+    """The most replications of every scenario that stay within :data:`MAX_CONTACTS`."""
+    per_rep = sum(sum(expected_contacts(s).values()) for s in scenarios)
+    return int(MAX_CONTACTS // per_rep) if per_rep > 0 else 1000
+
+
 def check_run_size(scenarios: list[Scenario], replications: int) -> tuple[list[str], list[str]]:
     """``(errors, warnings)`` before a run of ``replications`` of every scenario.
 
@@ -163,10 +174,17 @@ def check_run_size(scenarios: list[Scenario], replications: int) -> tuple[list[s
     total = sum(estimate_contacts(s, replications) for s in scenarios)
     if total > MAX_CONTACTS:
         per_rep = sum(sum(expected_contacts(s).values()) for s in scenarios)
+        fit = affordable_replications(scenarios)
+        offer = (
+            f"The app can run {fit} replications (95% CIs about "
+            f"{math.sqrt(replications / fit):.1f}× as wide as with {replications}), or "
+            if fit >= 2
+            else ""
+        )
         errors.append(
             f"About {total:,.0f} contacts ({per_rep:,.0f} per replication × {replications} "
-            f"replications) is above the app's limit of {MAX_CONTACTS:,} per run. Lower the "
-            "replications, or run it from the command line on all cores: "
+            f"replications) is above the app's limit of {MAX_CONTACTS:,} per run. {offer}"
+            "run it from the command line on all cores: "
             f"`staffsim simulate scenario.yaml --replications {replications} --workers 0`."
         )
     elif total > WARN_CONTACTS:
@@ -204,31 +222,52 @@ def fmt(kpi: str, mean: float, half: float | None = None) -> str:
         return f"{text} ± {half * 100:.1f}" if has_half else text
     if kpi == "cost":
         return f"{mean:,.0f}"
+    if kpi.endswith("_s"):
+        return duration(mean, half if has_half else None)
     digits = 1 if abs(mean) < 100 else 0
-    unit = " s" if kpi.endswith("_s") else ""
-    text = f"{mean:,.{digits}f}{unit}"
+    text = f"{mean:,.{digits}f}"
     return f"{text} ± {half:,.{digits}f}" if has_half else text
 
 
-def fmt_diff(kpi: str, diff: float) -> str:
-    """A difference against the base: percentage points for shares."""
-    if diff is None or math.isnan(diff):
+def duration(seconds: float, half: float | None = None) -> str:
+    """A time in the unit a person reads it: ``13.1 s``, ``12.5 min``, ``4.1 h`` (the CI
+    half-width in the same unit): ``4.1 h ± 0.3``."""
+    size = abs(seconds)
+    unit, scale = ("s", 1.0) if size < 120 else ("min", 60.0) if size < 7200 else ("h", 3600.0)
+    value = seconds / scale
+    whole = half is None and float(value).is_integer()  # a goal: "20 s", "24 h"
+    digits = 1 if abs(value) < 100 and not whole else 0
+    text = f"{value:,.{digits}f} {unit}"
+    if half is None or math.isnan(half) or half == 0:
+        return text
+    return f"{text} ± {half / scale:,.{digits}f}"
+
+
+def fmt_diff(kpi: str, diff: float, half: float | None = None) -> str:
+    """A difference against the base: percentage points for shares, times in the unit a
+    person reads; ``± half`` (the paired 95% CI half-width) when given."""
+    if diff is None or math.isnan(diff) or math.isinf(diff):
         return ""
+    has_half = half is not None and not math.isnan(half) and half != 0
     if kpi in SHARE_KPIS:
-        return f"{diff * 100:+.1f} pts"
-    if kpi in ("cost", "count"):
-        return f"{diff:+,.0f}"
-    digits = 1 if abs(diff) < 100 else 0
-    return f"{diff:+,.{digits}f}"
+        text = f"{diff * 100:+.1f} pts"
+        return f"{text} ± {half * 100:.1f}" if has_half else text
+    if kpi.endswith("_s"):
+        text = duration(diff, half if has_half else None)
+        return text if text.startswith("-") else "+" + text
+    digits = 0 if kpi in ("cost", "count") or abs(diff) >= 100 else 1
+    text = f"{diff:+,.{digits}f}"
+    return f"{text} ± {half:,.{digits}f}" if has_half else text
 
 
 def goal_text(target: str, goal: float, within: float | None = None) -> str:
-    if target == "service_level":
-        return f"≥ {goal:.0%} in {within:g} s" if within is not None else f"≥ {goal:.0%}"
-    if target == "max_abandon_rate":
+    """The goal of a target in words: ``≥ 80% in 20 s``, ``≤ 5%``, ``≥ 90% in 24 h``."""
+    if target in ("service_level", "within_promise"):
+        return f"≥ {goal:.0%} in {duration(within)}" if within is not None else f"≥ {goal:.0%}"
+    if target in ("max_abandon_rate", "max_occupancy"):
         return f"≤ {goal:.0%}"
     if target == "max_asa_seconds":
-        return f"≤ {goal:g} s"
+        return f"≤ {duration(goal)}"
     return f"≥ {goal:.0%}"
 
 
@@ -241,20 +280,41 @@ def results_csv(result: SimulationResult) -> str:
     return pd.concat([channels[cols], groups[cols], overall[cols]]).to_csv(index=False)
 
 
-def time_axis(frame: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Add a ``time`` column (a timestamp on day 1 = 2000-01-01) for Altair's time axis."""
-    out = frame.copy()
-    out["time"] = (
-        pd.Timestamp("2000-01-01")
-        + pd.to_timedelta(out["day"], unit="D")
-        + pd.to_timedelta(out["start"] + ":00")
-    )
-    return out
+WHOLE_HORIZON = "whole horizon"
 
 
-def time_format(days: int) -> str:
-    """d3 time format of the interval axis: clock time, with the day when there are several."""
-    return "%H:%M" if days == 1 else "day %-j %H:%M"
+def day_choices(horizon: Any) -> list[str]:
+    """What a multi-day result can show: the whole horizon, one day (named as the charts
+    name it: ``day 0`` or ``Mon 2 Dec``), or, when a weekday repeats, the average of that
+    weekday (``every Mon (average)``)."""
+    from app_pages._charts import day_name
+
+    choices = [WHOLE_HORIZON, *(day_name(d, horizon) for d in range(horizon.days))]
+    if horizon.days > 7:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        seen = sorted({horizon.weekday(d) for d in range(horizon.days)})
+        choices += [f"every {names[w]} (average)" for w in seen]
+    return choices
+
+
+def day_view(frame: pd.DataFrame, horizon: Any, choice: str) -> pd.DataFrame:
+    """The per-interval rows ``choice`` (from :func:`day_choices`) shows, as one day
+    (``day`` 0): one day's rows, or each interval's mean over the days of a weekday (no CI
+    then: the days' CIs do not combine into one)."""
+    if choice == WHOLE_HORIZON:
+        return frame
+    from app_pages._charts import day_name
+
+    for d in range(horizon.days):
+        if day_name(d, horizon) == choice:
+            return frame[frame["day"] == d].assign(day=0)
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    weekday = next(w for w, n in enumerate(names) if choice == f"every {n} (average)")
+    days = [d for d in range(horizon.days) if horizon.weekday(d) == weekday]
+    rows = frame[frame["day"].isin(days)]
+    keys = [c for c in ("channel", "group", "kpi", "interval", "start") if c in rows.columns]
+    out = rows.groupby(keys, as_index=False, sort=False)["mean"].mean()
+    return out.assign(day=0, ci_half_width=np.nan)
 
 
 # --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import yaml
 
 from app_pages import _charts, _shared
 from simulator import InputError, Scenario, SimulationResult
-from simulator.whatif import EDIT_OPS, Edit, Variant, compare, editable_paths
+from simulator.whatif import EDIT_OPS, Edit, Variant, compare, editable_paths, target_checks
 
 BASE = "Base"
 MAX_VARIANTS = 3
@@ -110,7 +110,7 @@ def render() -> None:
         results[name] = _shared.run_simulation(text, reps, run_seed, name)
     if texts[0][1] != _shared.scenario_yaml():
         st.warning("The base scenario changed since this comparison. Run it again to update.")
-    _show(results, described, _shared.parse_scenario(texts[0][1]).horizon.days)
+    _show(results, described, _shared.parse_scenario(texts[0][1]).horizon)
 
 
 def _presets(scenario: Scenario) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -122,14 +122,14 @@ def _presets(scenario: Scenario) -> list[tuple[str, list[dict[str, Any]]]]:
         else f"channels.{channels[0]}.arrivals.scale"
     )
     volume = ("+15% volume", [{"field": scale, "operation": "multiply", "value": "1.15"}])
-    group_name, group = max(
+    group_name, _ = max(
         scenario.agent_groups.items(),
         key=lambda item: item[1].cost_per_hour,
     )
-    if group.staffing is not None:
-        fewer_path = f"agent_groups.{group_name}.staffing"
-    else:
-        fewer_path = f"agent_groups.{group_name}.shifts.*.count"
+    # On a group staffed by shifts, a headcount edit turns its shifts into agents on duty
+    # per interval first (simulator.whatif.edits): 2 fewer in every interval, not 2 fewer on
+    # every shift line.
+    fewer_path = f"agent_groups.{group_name}.staffing"
     fewer = (f"2 fewer {group_name}", [{"field": fewer_path, "operation": "add", "value": "-2"}])
     first = channels[0]
     target = (
@@ -160,7 +160,11 @@ def _variant_editor(
                 options=paths,
                 required=True,
                 width="large",
-                help="Dotted path in the scenario; * = every channel / group / shift.",
+                help=(
+                    "Dotted path in the scenario; * = every channel / group / shift. "
+                    "add/multiply on a shift group's staffing changes the agents on duty "
+                    "in every interval once (its shifts become agents per interval)."
+                ),
             ),
             "operation": st.column_config.SelectboxColumn(
                 "op",
@@ -197,15 +201,17 @@ def _parse_value(raw: Any, where: str) -> tuple[Any, list[str]]:
         return None, [f"{where}: {raw!r} is not a number or a YAML list"]
 
 
-def _show(results: dict[str, SimulationResult], described: dict[str, list[str]], days: int) -> None:
-    table = compare(results, BASE)
+def _show(results: dict[str, SimulationResult], described: dict[str, list[str]], days) -> None:
+    table = compare(results, BASE, days=days.days)
     variants = list(results)
     st.subheader("KPIs side by side")
     st.caption(
-        "Mean ± 95% CI half-width; Δ = variant − base (percentage points for shares). "
+        "Mean ± 95% CI half-width; Δ = variant − base (percentage points for shares) ± the "
+        "95% CI of the paired difference (same customers in every variant). FTE = paid hours "
+        "per week / 37.5 h. Every target of every channel closes the table with its verdict. "
         + " · ".join(f"**{n}**: {', '.join(d) or 'no edits'}" for n, d in described.items())
     )
-    wide = _wide(table, variants)
+    wide = pd.concat([_wide(table, variants), _target_rows(results, variants)])
     st.dataframe(
         wide,
         width="stretch",
@@ -260,10 +266,26 @@ def _wide(table: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
             continue
         cells[row.variant] = _shared.fmt(row.kpi, row.mean, row.ci_half_width)
         if row.variant != BASE:
-            cells[f"Δ {row.variant}"] = _shared.fmt_diff(row.kpi, row.diff)
+            cells[f"Δ {row.variant}"] = _shared.fmt_diff(row.kpi, row.diff, row.diff_ci_half_width)
     order = [BASE] + [c for v in variants if v != BASE for c in (v, f"Δ {v}")]
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    return frame.reindex(columns=order)
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=order)
+    # KPIs no variant reports (e.g. email KPIs of a call channel) are left out
+    return frame[[any(v != "n/a" for v in row[variants]) for _, row in frame.iterrows()]]
+
+
+def _target_rows(results: dict[str, SimulationResult], variants: list[str]) -> pd.DataFrame:
+    """One row per target of every channel (and group): each variant's value and verdict."""
+    rows: dict[str, dict[str, str]] = {}
+    for name, result in results.items():
+        for check in target_checks(result).itertuples():
+            key = f"{check.channel} · target: {check.label}"
+            value = _shared.fmt(check.kpi, check.mean)
+            verdict = "n/a" if check.mean != check.mean else "met" if check.met else "MISSED"
+            where = f" (worst {check.worst_interval})" if check.worst_interval else ""
+            rows.setdefault(key, {})[name] = f"{verdict}: {value}{where}"
+    order = [BASE] + [c for v in variants if v != BASE for c in (v, f"Δ {v}")]
+    frame = pd.DataFrame.from_dict(rows, orient="index", dtype=object).reindex(columns=order)
+    return frame.astype(object).fillna("")
 
 
 render()

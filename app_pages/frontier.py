@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from optimizer import OptimizeOptions, frontier
-from optimizer.frontier import FRONTIER_KPIS
+from optimizer.frontier import FRONTIER_KPIS, with_cost_per_point
 from simulator import InputError, simulate
 
 JOB = "frontier_job"
@@ -144,7 +144,7 @@ def _start(
             if job.stop.is_set():
                 break
         points = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-        return points, current
+        return with_cost_per_point(points), current
 
     key = (text, tuple(levels), channel, tuple(sorted(options.items())))
     return _shared.start_job(JOB, key, work)
@@ -184,9 +184,13 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
         "plan found). The diamond is the current scenario's staffing, simulated with the same "
         "replications and seed."
     )
-    table = points.pivot_table(
-        index=["point", "cost", "status"], columns="channel", values=kpi
-    ).reset_index()
+    fixed = ["point", "cost", "cost_per_point", "status", "binding"]
+    table = (
+        points.assign(cost_per_point=points["cost_per_point"].fillna(0.0))
+        .pivot_table(index=fixed, columns="channel", values=kpi)
+        .reset_index()
+    )
+    table["cost_per_point"] = table["cost_per_point"].where(table["point"] != table["point"].min())
     kpi_format = "percent" if percent else "%.1f"
     st.dataframe(
         table,
@@ -194,11 +198,22 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
         width="stretch",
         column_config={
             "point": st.column_config.NumberColumn("service-level target", format="percent"),
-            "cost": st.column_config.NumberColumn(format="%.0f"),
+            "cost": st.column_config.NumberColumn(format="localized"),
+            "cost_per_point": st.column_config.NumberColumn(
+                "cost per point",
+                format="localized",
+                help="Extra cost per percentage point of target over the next lower point.",
+            ),
+            "binding": st.column_config.TextColumn(
+                "binding target",
+                help="The target that limits the cost here: the met one with least slack, "
+                "or the one missed. A flat stretch of the frontier is where the swept "
+                "target is not the binding one.",
+            ),
             **{
                 c: st.column_config.NumberColumn(f"{c}: {title}", format=kpi_format)
                 for c in table.columns
-                if c not in ("point", "cost", "status")
+                if c not in fixed
             },
         },
     )

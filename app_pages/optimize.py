@@ -209,20 +209,34 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
 
     st.markdown("#### Targets")
     targets = with_slack(result.verdicts)
-    columns = ["entity", "target", "worst_interval", "mean", "ci_low", "ci_high", "met"]
+    # Shares as percentages and times in s/min/h, as on the Simulate cards.
+    shown = pd.DataFrame(
+        {
+            "entity": targets["entity"],
+            "target": targets["target"],
+            "worst_interval": targets["worst_interval"],
+            "mean": [_shared.fmt(k, m) for k, m in zip(targets.kpi, targets["mean"], strict=True)],
+            "95% CI": [
+                f"{_shared.fmt(k, lo)} – {_shared.fmt(k, hi)}"
+                for k, lo, hi in zip(targets.kpi, targets.ci_low, targets.ci_high, strict=True)
+            ],
+            "met": targets["met"],
+            "slack": [
+                _shared.fmt_diff(k, v) for k, v in zip(targets.kpi, targets.slack, strict=True)
+            ],
+            "binding": targets["binding"],
+        }
+    )
     st.dataframe(
-        targets[[*columns, "slack", "binding"]],
+        shown,
         hide_index=True,
         width="stretch",
         column_config={
             "worst_interval": st.column_config.TextColumn(
                 "worst interval", help="For a per-interval target or floor: its worst interval."
             ),
-            "mean": st.column_config.NumberColumn(format="%.3f"),
-            "ci_low": st.column_config.NumberColumn("95% CI low", format="%.3f"),
-            "ci_high": st.column_config.NumberColumn("95% CI high", format="%.3f"),
-            "slack": st.column_config.NumberColumn(
-                format="%.3f", help="How far on the good side of the goal"
+            "slack": st.column_config.TextColumn(
+                help="How far on the good side of the goal (percentage points for shares)"
             ),
             "binding": st.column_config.CheckboxColumn(
                 help="Met with (almost) no slack: the plan is cut right to this target."

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from simulator import InputError, SimulationResult
+from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
 
 MARKS = {
@@ -55,15 +56,28 @@ def render() -> None:
         st.warning(warning, icon=":material/warning:")
     for error in errors:
         st.error(error, icon=":material/block:")
+    fewer = _shared.affordable_replications([scenario]) if errors else 0
     with c3:
         st.write("")
         st.write("")
         clicked = st.button(
             "Run simulation", type="primary", disabled=bool(errors), icon=":material/play_arrow:"
         )
+    offered = False
+    if errors and fewer >= 2:
+        # A week-sized run: offer the replications the app can run, with the precision
+        # they give, rather than a bare refusal.
+        offered = st.button(
+            f"Run {fewer} replications instead (95% CIs about "
+            f"{(replications / fewer) ** 0.5:.1f}× as wide)",
+            type="primary",
+            icon=":material/play_arrow:",
+        )
     text = _shared.scenario_yaml()
     if clicked:
         st.session_state["last_run"] = (text, replications, seed)
+    elif offered:
+        st.session_state["last_run"] = (text, fewer, seed)
     last = st.session_state.get("last_run")
     if last is None:
         st.info("Set replications and seed, then **Run simulation**.")
@@ -79,10 +93,10 @@ def render() -> None:
             "Run again to update them.",
             icon=":material/history:",
         )
-    _results(result, _shared.parse_scenario(last[0]).horizon.days)
+    _results(result, _shared.parse_scenario(last[0]))
 
 
-def _results(result: SimulationResult, days: int) -> None:
+def _results(result: SimulationResult, scenario) -> None:
     st.subheader(
         f"Results — {result.replications} replications, seed {result.seed}"
         + (" (interrupted)" if result.interrupted else "")
@@ -90,8 +104,22 @@ def _results(result: SimulationResult, days: int) -> None:
     st.caption(f"Service level = {result.service_level_definition.replace('_', ' ')}.")
     checks = target_checks(result)
     for channel in result.channels.channel.unique():
-        _cards(result, channel, checks[checks.channel == channel])
-    _overall(result)
+        _cards(result, channel, checks[checks.channel == channel], scenario)
+    _overall(result, scenario.horizon)
+    horizon = scenario.horizon
+    days: object = horizon
+    intervals, group_intervals = result.intervals, result.group_intervals
+    if horizon.days > 1:
+        choice = st.selectbox(
+            "Days shown",
+            _shared.day_choices(horizon),
+            key="sim-days",
+            help="The whole horizon (closed hours are gaps), one day, or a weekday's average.",
+        )
+        if choice != _shared.WHOLE_HORIZON:
+            intervals = _shared.day_view(intervals, horizon, choice)
+            group_intervals = _shared.day_view(group_intervals, horizon, choice)
+            days = 1
     tabs = st.tabs(
         [
             "Service level",
@@ -104,25 +132,23 @@ def _results(result: SimulationResult, days: int) -> None:
         ]
     )
     with tabs[0]:
-        st.altair_chart(
-            _charts.service_level(result.intervals, result.targets, days), width="stretch"
-        )
+        st.altair_chart(_charts.service_level(intervals, result.targets, days), width="stretch")
         st.caption("Shaded: 95% CI per interval. Dashed: the channel's service-level target.")
     with tabs[1]:
         channels = list(result.channels.channel.unique())
         channel = st.radio("Channel", channels, horizontal=True, key="volumes-channel")
-        st.altair_chart(_charts.volumes(result.intervals, channel, days), width="stretch")
+        st.altair_chart(_charts.volumes(intervals, channel, days), width="stretch")
     with tabs[2]:
         st.altair_chart(
             _charts.per_interval(
-                result.intervals, "mean_queue_length", "channel", "mean contacts waiting", days
+                intervals, "mean_queue_length", "channel", "mean contacts waiting", days
             ),
             width="stretch",
         )
-        backlog = sorted(k for k in result.intervals.kpi.unique() if "backlog" in k)
+        backlog = sorted(k for k in intervals.kpi.unique() if "backlog" in k)
         for kpi in backlog:
             st.altair_chart(
-                _charts.per_interval(result.intervals, kpi, "channel", kpi.replace("_", " "), days),
+                _charts.per_interval(intervals, kpi, "channel", kpi.replace("_", " "), days),
                 width="stretch",
             )
         if not backlog:
@@ -131,7 +157,7 @@ def _results(result: SimulationResult, days: int) -> None:
         left, right = st.columns([2, 1])
         left.altair_chart(
             _charts.per_interval(
-                result.group_intervals, "occupancy", "group", "occupancy", days, percent=True
+                group_intervals, "occupancy", "group", "occupancy", days, percent=True
             ),
             width="stretch",
         )
@@ -157,52 +183,116 @@ def _results(result: SimulationResult, days: int) -> None:
         _tables(result)
 
 
-def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame) -> None:
+CARD_KPIS = (
+    ("service_level", "Service level"),
+    ("within_promise", "Answered within promise"),
+    ("asa_s", "Average speed of answer"),
+    ("response_mean_s", "Mean response time"),
+    ("abandon_rate", "Abandoned"),
+    ("backlog_at_end", "Backlog at the end"),
+    ("fcr", "First-contact resolution"),
+)
+"""The KPI cards of a channel, in order: those the channel reports (a call has no promise,
+an email no abandonment)."""
+
+
+def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenario) -> None:
+    """One card per headline KPI of the channel, with the verdict of its target, then one
+    card per other target (per-interval floors): every target of the channel has a card."""
     st.markdown(f"#### {channel}")
-    targets = result.targets.get(channel, {})
-    by_kpi = {row.kpi: row for row in checks.itertuples() if row.scope == "overall"}
+    config = scenario.channels.get(channel, None)
+    within = result.targets.get(channel, {}).get("within_seconds")
+    promise = getattr(config, "promise_hours", None)
     table = result.channels[result.channels.channel == channel].set_index("kpi")
-    within = targets.get("within_seconds")
-    specs = [
-        ("service_level", "Service level" + (f" ({within:g} s)" if within is not None else "")),
-        ("asa_s", "Average speed of answer"),
-        ("abandon_rate", "Abandoned"),
-        ("fcr", "First-contact resolution"),
-    ]
-    for col, (kpi, label) in zip(st.columns(len(specs)), specs, strict=True):
+    overall = {row.kpi: row for row in checks.itertuples() if row.scope == "overall"}
+    cards: list[tuple[str, str, str | None, str, str, str]] = []
+    used: set[str] = set()
+    for kpi, label in CARD_KPIS:
         if kpi not in table.index:
             continue
         row = table.loc[kpi]
-        check = by_kpi.get(kpi)
-        delta, color = None, "off"
-        if check is not None and math.isnan(check.mean):  # undefined: no verdict, the reason
-            reason = undefined_reason(result, channel, kpi)
-            delta = f"n/a: {reason} (target {_shared.goal_text(check.target, check.goal, within)})"
-        elif check is not None:
-            verdict, color = MARKS[(bool(check.met), bool(check.sure))]
-            delta = f"{verdict} (target {_shared.goal_text(check.target, check.goal, within)})"
-        col.metric(
-            label,
-            _shared.fmt(kpi, row["mean"], row["ci_half_width"]),
-            delta,
-            delta_color=color,
-            delta_arrow="off",
-            help=_ci_text(kpi, row["ci_low"], row["ci_high"], row["ci_half_width"]),
-            border=True,
+        check = overall.get(kpi)
+        if check is not None:
+            used.add(check.target)
+        if check is None and math.isnan(row["mean"]):
+            continue
+        if kpi == "service_level" and within is not None:
+            label += f" ({_shared.duration(within)})"
+        if kpi == "within_promise" and promise is not None:
+            label = f"Answered within {_shared.duration(promise * 3600)}"
+        goal_within = promise * 3600 if kpi == "within_promise" and promise else within
+        delta, color = _verdict(result, channel, kpi, check, goal_within)
+        cards.append(
+            (
+                label,
+                _shared.fmt(kpi, row["mean"], row["ci_half_width"]),
+                delta,
+                color,
+                _ci_text(kpi, row["ci_low"], row["ci_high"], row["ci_half_width"]),
+                kpi,
+            )
         )
+    for check in checks.itertuples():
+        if check.target in used:
+            continue  # shown on its KPI card
+        if check.scope == "overall":
+            delta, color = _verdict(result, channel, check.kpi, check, within)
+            value = _shared.fmt(check.kpi, check.mean)
+            cards.append((check.label.capitalize(), value, delta, color, "", check.kpi))
+            continue
+        verdict, color = MARKS[(bool(check.met), bool(check.sure))]
+        where = f" at {check.worst_interval}" if check.worst_interval else ""
+        cards.append(
+            (
+                check.label.capitalize(),
+                _shared.fmt(check.kpi, check.mean),
+                f"{verdict} (worst interval{where})",
+                color,
+                "Judged interval by interval: the value shown is the worst interval's mean.",
+                check.kpi,
+            )
+        )
+    for start in range(0, len(cards), 4):
+        row_cards = cards[start : start + 4]
+        for col, (label, value, delta, color, help_text, _kpi) in zip(
+            st.columns(4), row_cards, strict=False
+        ):
+            col.metric(
+                label,
+                value,
+                delta,
+                delta_color=color,
+                delta_arrow="off",
+                help=help_text or None,
+                border=True,
+            )
     more = [
         ("offered", "offered"),
         ("answered", "answered"),
         ("wait_p90_s", "90th percentile wait"),
+        ("response_p90_s", "90th percentile response"),
         ("aht_s", "average handle time"),
         ("mean_queue_length", "mean queue"),
     ]
     parts = [
         f"{label} **{_shared.fmt(kpi, table.loc[kpi, 'mean'], table.loc[kpi, 'ci_half_width'])}**"
         for kpi, label in more
-        if kpi in table.index
+        if kpi in table.index and not math.isnan(table.loc[kpi, "mean"])
     ]
     st.caption(" · ".join(parts))
+
+
+def _verdict(
+    result: SimulationResult, channel: str, kpi: str, check, within: float | None
+) -> tuple[str | None, str]:
+    """The card's delta line: the verdict and the goal, or why the KPI is undefined."""
+    if check is None:
+        return None, "off"
+    goal = _shared.goal_text(check.target, check.goal, within)
+    if math.isnan(check.mean):
+        return f"n/a: {undefined_reason(result, channel, kpi)} (target {goal})", "off"
+    verdict, color = MARKS[(bool(check.met), bool(check.sure))]
+    return f"{verdict} (target {goal})", color
 
 
 def _ci_text(kpi: str, low: float, high: float, half: float) -> str:
@@ -214,7 +304,7 @@ def _ci_text(kpi: str, low: float, high: float, half: float) -> str:
     )
 
 
-def _overall(result: SimulationResult) -> None:
+def _overall(result: SimulationResult, horizon) -> None:
     overall = result.overall.set_index("kpi")
     occupancy = result.groups[result.groups.kpi == "occupancy"].sort_values("mean")
     cols = st.columns(4)
@@ -224,8 +314,16 @@ def _overall(result: SimulationResult) -> None:
         border=True,
         help="Paid hours × cost per hour, all groups.",
     )
+    hours = overall.loc["paid_hours", "mean"]
     cols[1].metric(
-        "Paid hours", _shared.fmt("paid_hours", overall.loc["paid_hours", "mean"]), border=True
+        "Paid hours",
+        _shared.fmt("paid_hours", hours),
+        f"{horizon.fte(hours):,.1f} FTE",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help=f"FTE = paid hours per week / {FULL_TIME_WEEK_HOURS:g} h"
+        + (" (one day taken as repeating every day of the week)." if horizon.days == 1 else "."),
     )
     cols[2].metric(
         "Abandoned (all channels)",

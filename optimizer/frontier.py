@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimizer.evaluators import AnalyticEvaluator
@@ -21,7 +22,9 @@ from optimizer.options import OptimizeOptions
 from optimizer.problem import Problem
 from optimizer.result import OptimizationResult
 from simulator.errors import InputError
+from simulator.kpis import SHARE_KPIS
 from simulator.scenario import Scenario
+from simulator.whatif import with_slack
 
 FRONTIER_KPIS = ("service_level", "asa_s", "abandon_rate", "fcr")
 
@@ -38,8 +41,11 @@ def frontier(
 ) -> pd.DataFrame:
     """One row per (point, channel): ``point`` (the target or budget swept), ``cost``,
     ``feasible``, ``status``, ``plan_from`` (the point whose plan is reported: a stricter
-    target's plan when that one came out cheaper), ``channel`` and the mean of each KPI in
-    ``FRONTIER_KPIS``.
+    target's plan when that one came out cheaper), ``binding`` (the target that limits the
+    cost at this point: the met target with least slack, or the worst missed one — see
+    :func:`binding_target`), ``cost_per_point`` (service-level sweeps: the extra cost per
+    percentage point of target over the previous, lower point; NaN for the first point and
+    for budgets), ``channel`` and the mean of each KPI in ``FRONTIER_KPIS``.
 
     Give exactly one of ``service_levels`` (each in (0, 1)) or ``budgets`` (> 0).
     ``options``/``overrides`` apply to every point (e.g. ``time_limit_seconds=20`` per
@@ -103,21 +109,57 @@ def frontier(
     rows = []
     for i, value in enumerate(points):
         result = results[used[i]]
+        binding = binding_target(result)
         for name in scenario.channels:
             row: dict[str, Any] = {
                 "point": float(value),
                 "sweep": "service_level" if service_levels is not None else "budget",
                 "cost": round(result.cost, 2),
+                "cost_per_point": float("nan"),
                 "feasible": result.feasible,
                 "meets_targets": meets_targets(result),
                 "status": result.status,
                 "plan_from": float(points[used[i]]),
+                "binding": binding,
                 "channel": name,
             }
             for kpi in FRONTIER_KPIS:
                 row[kpi] = result_kpi(result, name, kpi)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return with_cost_per_point(pd.DataFrame(rows))
+
+
+def with_cost_per_point(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (frontier rows, possibly several runs concatenated) with
+    ``cost_per_point`` set: for a service-level sweep, (cost − the next lower point's cost)
+    / (target step in percentage points); NaN for the lowest point and for budgets."""
+    out = table.copy()
+    out["cost_per_point"] = np.nan
+    if out.empty or (out["sweep"] != "service_level").any():
+        return out
+    costs = out.drop_duplicates("point").set_index("point")["cost"].sort_index()
+    steps = pd.Series(costs.index, index=costs.index).diff() * 100
+    per_point = (costs.diff() / steps).round(2)
+    out["cost_per_point"] = out["point"].map(per_point)
+    return out
+
+
+def binding_target(result: OptimizationResult) -> str:
+    """The target that limits the plan's cost, in words (``"general: abandonment <= 5%"``):
+    the worst missed target when one is missed, else the met target with the least slack
+    (:func:`simulator.whatif.with_slack`), slack measured in percentage points for shares
+    and in 5% of the goal for times — the one that would break first with fewer agents.
+    Empty when the plan has no verdicts."""
+    verdicts = result.verdicts
+    if verdicts is None or not len(verdicts):
+        return ""
+    table = with_slack(verdicts.dropna(subset=["mean"]))
+    if not len(table):
+        return ""
+    unit = np.where(table["kpi"].isin(SHARE_KPIS), 0.01, 0.05 * table["goal"].abs())
+    table = table.assign(scaled=table["slack"] / np.where(unit > 0, unit, 1.0))
+    row = table.sort_values("scaled").iloc[0]
+    return f"{row['entity']}: {row['target']}"
 
 
 def meets_targets(result: OptimizationResult) -> bool:
@@ -141,4 +183,4 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     return float(evaluation.kpis.overall.get((channel, kpi), (float("nan"), 0.0))[0])
 
 
-__all__ = ["FRONTIER_KPIS", "frontier", "meets_targets"]
+__all__ = ["FRONTIER_KPIS", "binding_target", "frontier", "meets_targets", "with_cost_per_point"]

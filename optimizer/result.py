@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.plan import Plan
 from simulator.results import SimulationResult
 from simulator.scenario import Scenario
@@ -89,6 +90,28 @@ class OptimizationResult:
         rows = self.targets[~self.targets["met"]]
         return rows.sort_values("shortfall", ascending=False)
 
+    def paid_hours(self) -> pd.Series:
+        """Paid agent-hours of the plan per group over the horizon: the verification run's
+        (shrinkage and paid breaks included), else agents on duty × interval length."""
+        if self.kpis is not None:
+            g = self.kpis.groups
+            return g[g.kpi == "paid_hours"].set_index("group")["mean"]
+        if self.scenario is None or self.staffing.empty:
+            return pd.Series(dtype=float)
+        return self.staffing.sum(axis=1) * self.scenario.horizon.interval_s / 3600
+
+    def fte_line(self, full_time_week_hours: float = FULL_TIME_WEEK_HOURS) -> str:
+        """``paid hours 300.5 = 56.1 FTE (...): generalists 32.0, ...`` (empty when unknown)."""
+        hours = self.paid_hours()
+        if self.scenario is None or hours.empty:
+            return ""
+        fte = self.scenario.horizon.fte
+        per_group = ", ".join(f"{g} {fte(h, full_time_week_hours):,.1f}" for g, h in hours.items())
+        return (
+            f"paid hours {hours.sum():,.1f} = {fte(hours.sum(), full_time_week_hours):,.1f} FTE "
+            f"(paid hours per week / {full_time_week_hours:g} h): {per_group}"
+        )
+
     def plan_yaml(self) -> str:
         """The plan file (``staffsim simulate SCENARIO --plan``)."""
         assert self.scenario is not None
@@ -140,7 +163,7 @@ class OptimizationResult:
         """Strict JSON (NaN written as null)."""
         return json.dumps(_clean(self.to_dict()), indent=indent, default=_json_default)
 
-    def summary(self) -> str:
+    def summary(self, full_time_week_hours: float = FULL_TIME_WEEK_HOURS) -> str:
         """The readable report: status, cost and its lower bound, every target's verdict,
         the schedule (or agents per interval), effort."""
         lines = [f"{self.status.upper()}: {self.message}", f"cost {self.cost:,.2f}"]
@@ -150,6 +173,9 @@ class OptimizationResult:
                 f"; per-interval plan (lower bound) {lb['cost']:,.2f}, gap {lb['gap']:+.1%}"
                 + ("" if lb["met"] else " (that plan missed a target: a bound from below only)")
             )
+        fte = self.fte_line(full_time_week_hours)
+        if fte:
+            lines.append(fte)
         lines += [f"rule: {self.rule}", ""]
         if len(self.verdicts):
             source = "verification run" if self.kpis is not None else "analytic estimate"

@@ -29,6 +29,10 @@ WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 """Weekday keys of ``horizon.hours``, Monday first (``date.weekday()`` order)."""
 
 
+FULL_TIME_WEEK_HOURS = 37.5
+"""Paid hours of one full-time agent per week: the default divisor of FTE figures."""
+
+
 class DayHours(FrozenModel):
     """Opening hours of one weekday (``horizon.hours``)."""
 
@@ -197,6 +201,12 @@ class Horizon(FrozenModel):
     def interval_label(self, index: int) -> str:
         """``"08:30"`` for the interval starting then (index within the day)."""
         return clock_label(self.open_s + index * self.interval_s)
+
+    def fte(self, paid_hours: float, full_time_week_hours: float = FULL_TIME_WEEK_HOURS) -> float:
+        """Full-time equivalents of ``paid_hours`` paid over the horizon: paid hours per week
+        (``paid_hours`` × 7 / days; a horizon shorter than a week is taken as repeating every
+        day of the week) divided by the hours of a full-time week."""
+        return paid_hours * 7 / self.days / full_time_week_hours
 
     def label(self, k: int) -> str:
         """Label of global interval ``k``: ``"08:30"`` on one day, ``"d2 08:30"`` (days

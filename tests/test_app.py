@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from simulator import InputError, Scenario, simulate
@@ -95,8 +98,13 @@ def test_shift_counts_edit_through_list_wildcard() -> None:
     assert "agent_groups.team.shifts.*.count" in editable_paths(scenario)
     after = apply_edits(scenario, [Edit("agent_groups.team.shifts.*.count", 2, "add")])
     assert [s.count for s in after.agent_groups["team"].shifts] == [6, 5]
-    with pytest.raises(InputError, match="staffed by shifts"):
-        apply_edits(scenario, [Edit("agent_groups.team.staffing", -1, "add")])
+    # a headcount change on a shift group applies once per interval (issue 15): its shifts
+    # become agents on duty per interval, one fewer in each
+    fewer = apply_edits(scenario, [Edit("agent_groups.team.staffing", -1, "add")])
+    assert fewer.agent_groups["team"].shifts is None
+    before = staffing_profile(scenario)["on_duty"].round().to_numpy()
+    after = staffing_profile(fewer)["on_duty"].to_numpy()
+    assert (after == np.maximum(before - 1, 0)).all()
 
 
 def test_bad_edits_name_the_path(default: Scenario) -> None:
@@ -512,3 +520,118 @@ def test_frontier_page_shows_a_status_and_a_cost_per_point(at) -> None:
     table = tables[-1]
     assert len(table) == 2
     assert (table["cost"] > 0).all() and table["status"].astype(str).str.len().gt(0).all()
+    # each point names the target that limits its cost; the upper point costs so much more
+    # per percentage point of target
+    assert table["binding"].astype(str).str.contains(": ").all()
+    table = table.sort_values("point")
+    step = (table["cost"].iloc[1] - table["cost"].iloc[0]) / 10
+    assert table["cost_per_point"].iloc[1] == pytest.approx(step, abs=0.01)
+
+
+def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
+    """A week at 40 replications is over the app's limit: the page offers the replications
+    that fit (the most under the limit, worked out from the expected contacts) with the
+    precision they give, and runs them. The email channel has a card for its promise with
+    the verdict, its response time in hours or minutes; days are named by weekday from the
+    start date, and picking one day shows that day alone."""
+    from app_pages._shared import MAX_CONTACTS
+
+    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml").with_changes(
+        {"horizon.start_date": "2026-12-07"}  # a Monday
+    )
+    at.session_state["scenario_yaml"] = week.to_yaml()
+    at.switch_page("app_pages/simulate.py").run()
+    at.number_input[0].set_value(40).run()
+    _ok(at)
+    assert _button(at, "Run simulation").disabled
+    fit = int(MAX_CONTACTS // sum(expected_contacts(week).values()))
+    offer = f"Run {fit} replications instead (95% CIs about {(40 / fit) ** 0.5:.1f}× as wide)"
+    _button(at, offer).click().run()
+    _ok(at)
+    assert any(f"{fit} replications" in h.value for h in at.subheader)
+    promise = _metric(at, "Answered within 24 h")
+    assert "target ≥ 90% in 24 h" in promise.delta
+    assert promise.delta.startswith(("met", "missed"))
+    hours = _metric(at, "Paid hours")
+    # a week: FTE = paid hours / 37.5 (the card shows whole hours: 0.5 / 37.5 of rounding)
+    fte = float(hours.delta.removesuffix(" FTE"))
+    assert fte == pytest.approx(float(hours.value.replace(",", "")) / 37.5, abs=0.05 + 0.5 / 37.5)
+    response = _metric(at, "Mean response time").value
+    assert response.split(" ± ")[0].endswith((" min", " h")), response
+    days = next(s for s in at.selectbox if s.label == "Days shown")
+    assert days.options[:3] == ["whole horizon", "Mon 7 Dec", "Tue 8 Dec"]
+    days.set_value("Wed 9 Dec").run()
+    _ok(at)
+    # the only error left is the limit of the 40 still asked for
+    assert all("above the app's limit" in e.value for e in at.error), [e.value for e in at.error]
+    assert any(f"{fit} replications" in h.value for h in at.subheader)
+
+
+def test_days_are_named_one_way_and_closed_hours_are_gaps(monkeypatch) -> None:
+    """Charts, selectors and tables number days from 0 (``d1 08:30`` in the library's
+    labels is ``day 1``), or by weekday and date when the scenario has a start date; a
+    multi-day line gets an empty point after each day's last interval, so the night is a
+    gap; a weekday's average is the mean of that weekday's days, interval by interval."""
+    pytest.importorskip("altair")
+    monkeypatch.syspath_prepend(str(ROOT))
+    from app_pages import _charts, _shared
+
+    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml")
+    assert _charts.day_name(1, week.horizon) == "day 1"
+    assert week.horizon.label(week.horizon.intervals_per_day + 2).startswith("d1 ")
+    from simulator.horizon import Horizon
+
+    dated = SimpleNamespace(
+        horizon=Horizon(
+            days=14, interval_minutes=15, open="08:00", close="20:00", start_date="2026-12-07"
+        )
+    )
+    assert _charts.day_name(0, dated.horizon) == "Mon 7 Dec"
+    assert _charts.day_name(8, dated.horizon) == "Tue 15 Dec"
+    frame = pd.DataFrame(
+        {
+            "channel": "calls",
+            "kpi": "service_level",
+            "day": [0, 0, 1, 1, 7, 7, 8, 8],
+            "interval": [0, 1] * 4,
+            "start": ["08:00", "08:15"] * 4,
+            "mean": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.1, 0.2],
+            "ci_half_width": 0.05,
+        }
+    )
+    drawn = _charts._with_time(frame, dated.horizon)
+    gaps = drawn[drawn["mean"].isna()]
+    assert len(gaps) == 4  # one after each day
+    assert (gaps["time"].dt.strftime("%H:%M") == "08:30").all()
+    assert drawn["time"].min() == pd.Timestamp("2026-12-07 08:00")
+    mondays = _shared.day_view(frame, dated.horizon, "every Mon (average)")
+    assert mondays["mean"].tolist() == pytest.approx([0.7, 0.8])  # days 0 and 7
+    one = _shared.day_view(frame, dated.horizon, "Tue 8 Dec")
+    assert one["mean"].tolist() == [0.7, 0.8] and set(one["day"]) == {0}
+
+
+def test_week_heat_map_has_a_row_per_group_and_day_and_no_overprinted_numbers(
+    monkeypatch,
+) -> None:
+    """A week of 48 intervals a day (336 columns) is drawn as group × day rows over the 48
+    times of day, with numbers in the cells (48 fit); a day of 96 intervals has none."""
+    pytest.importorskip("altair")
+    monkeypatch.syspath_prepend(str(ROOT))
+    from app_pages import _charts
+
+    times = [f"{8 + i // 4:02d}:{15 * (i % 4):02d}" for i in range(48)]
+    columns = [f"d{d} {t}" for d in range(7) for t in times]
+    staffing = pd.DataFrame(
+        np.arange(2 * len(columns)).reshape(2, -1) % 9, index=["agents", "experts"], columns=columns
+    )
+    spec = _charts.staffing_heatmap(staffing).to_dict()
+    rows = spec["layer"][0]["encoding"]["y"]["sort"]
+    assert len(rows) == 14 and rows[0] == "agents · day 0" and rows[-1] == "experts · day 6"
+    assert spec["layer"][0]["encoding"]["x"]["sort"] == times
+    assert len(spec["layer"]) == 2  # cells and their numbers
+    wide = pd.DataFrame(
+        np.ones((1, 96)),
+        index=["agents"],
+        columns=[f"{i // 4:02d}:{15 * (i % 4):02d}" for i in range(96)],
+    )
+    assert len(_charts.staffing_heatmap(wide).to_dict()["layer"]) == 1  # colour only

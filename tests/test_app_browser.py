@@ -5,8 +5,9 @@ expected contacts (worked out from the scenario file), the service-level cards o
 5-replication run (the same numbers ``simulate`` gives with that seed), the Compare table
 with both what-if variants beside the base and a negative Δ in card service level for "2
 fewer card_specialists"; then optimizes with the analytic evaluator and draws a two-point
-frontier, checking that each shows a status and a cost. A step that cannot run fails the
-test; nothing is skipped half-way.
+frontier, checking that each shows a status and a cost. A second test opens the bundled week
+scenario and checks the email card (share answered within the promise, with its target) and
+the one-day view. A step that cannot run fails the test; nothing is skipped half-way.
 
 Screenshots of each step go to a temporary folder; ``STAFFSIM_SCREENSHOTS=docs/screenshots``
 (a folder, relative to the repository root) writes them where the README shows them.
@@ -279,7 +280,7 @@ def test_simulate_then_compare_in_a_browser(app_url: str, screenshots: Path) -> 
             expect(table).to_contain_text("+15% volume")
             expect(table).to_contain_text("Base")
             delta = _table_cell(table, "cards · Service level", "Δ 2 fewer card_specialists")
-            assert delta.startswith("-") and delta.endswith(" pts"), delta
+            assert re.fullmatch(r"-\d+\.\d pts ± \d+\.\d", delta), delta
             _shot(page, screenshots, "compare.png")
 
             # 4. Optimize, with the analytic evaluator to keep the test short: a status and
@@ -312,5 +313,58 @@ def test_simulate_then_compare_in_a_browser(app_url: str, screenshots: Path) -> 
             for point in points:
                 assert point.get("status") and re.fullmatch(r"[\d,.]+", point["cost"]), point
             _shot(page, screenshots, "frontier.png")
+        finally:
+            browser.close()
+
+
+def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
+    """The bundled week scenario, 2 replications: the email channel's card shows the share
+    answered within its 24-hour promise (simulate()'s number for that seed) with its target
+    and verdict, and its response time in hours or minutes; the day view shows one day's
+    charts, with the days named from 0 as in the tables."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from simulator import Scenario, simulate
+
+    week = ROOT / "scenarios" / "week.yaml"
+    scenario = Scenario.from_yaml(week)
+    reps = 2
+    expected = simulate(scenario, reps, scenario.run.seed)
+    within = expected.kpi("email", "within_promise")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            expect.set_options(timeout=STEP_TIMEOUT_MS)
+            page.goto(app_url)
+            _settle(page)
+            _choose(page, "Bundled scenario", week.name)
+            page.get_by_role("button", name="Load bundled scenario").click()
+            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+
+            page.get_by_role("link", name="Simulate").click()
+            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+            _set_number(page, "Replications", reps)
+            page.get_by_role("button", name="Run simulation").click()
+            expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
+            cards = page.get_by_test_id("stMetric")
+            promise = cards.filter(has_text="Answered within 24 h").first
+            expect(promise).to_contain_text(f"{within:.1%}")
+            expect(promise).to_contain_text("target ≥ 90% in 24 h")
+            expect(promise).to_contain_text(re.compile(r"\b(met|missed)\b"))
+            response = cards.filter(has_text="Mean response time").first
+            expect(response).to_contain_text(re.compile(r"\d (min|h)\b"))
+            # (the box sits under the cards: its input is clicked directly to open it)
+            days = page.get_by_test_id("stSelectbox").filter(has_text="Days shown")
+            days.locator("input").first.click(force=True)
+            page.get_by_role("option", name="day 2", exact=True).click()
+            _settle(page)
+            expect(days.locator("input").first).to_have_value("day 2")
+            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+            assert page.get_by_test_id("stException").count() == 0
+            _shot(page, screenshots, "week.png")
         finally:
             browser.close()

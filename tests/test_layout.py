@@ -82,6 +82,7 @@ def test_every_command_is_registered_by_its_own_package() -> None:
     commands = list(build_parser()._subparsers._group_actions[0].choices)
     assert commands == [
         "simulate",
+        "compare",
         "optimize",
         "frontier",
         "validate",

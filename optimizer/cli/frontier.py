@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from simulator.cli.common import ProgressBar, load_scenario, write_output
+from simulator.cli.common import ProgressBar, add_set_option, load_scenario, write_output
 
 DEFAULT_LEVELS = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
@@ -57,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--options", help="YAML file with an `optimizer:` section")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--out", help="write the table to this file instead of stdout")
+    add_set_option(parser)
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     parser.set_defaults(func=run)
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from optimizer.cli.optimize import build_options
 
     options = build_options(args)
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, args.sets)
     levels = None if args.budgets else (args.service_levels or list(DEFAULT_LEVELS))
     bar = ProgressBar("frontier", enabled=args.progress)
     try:
@@ -97,14 +98,33 @@ def format_table(table: pd.DataFrame) -> str:
         out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
     out["asa_s"] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out["asa_s"]]
     out["cost"] = [f"{v:,.0f}" for v in out["cost"]]
+    out["cost_per_point"] = [
+        ("-" if math.isnan(v) else f"{v:+,.0f}") for v in out["cost_per_point"]
+    ]
+    drop = ["sweep", "plan_from", "meets_targets"]
     if out["sweep"].iloc[0] == "service_level":
-        out["point"] = [f"{v:.0%}" for v in out["point"]]
+        out["point"] = [f"{v:.1%}".replace(".0%", "%") for v in out["point"]]
         header = "service-level target"
     else:
         out["point"] = [f"{v:,.0f}" for v in out["point"]]
         header = "budget"
-    out = out.rename(columns={"point": header, "asa_s": "ASA s", "abandon_rate": "abandon"})
-    return out.drop(columns=["sweep", "plan_from", "meets_targets"]).to_string(index=False)
+        drop.append("cost_per_point")
+    out = out.rename(
+        columns={
+            "point": header,
+            "asa_s": "ASA s",
+            "abandon_rate": "abandon",
+            "cost_per_point": "cost per pt",
+            "binding": "binding target",
+        }
+    )
+    # The point's columns once per point (not repeated on every channel row).
+    lines = out.drop(columns=drop).to_string(index=False)
+    return (
+        lines
+        + "\n\ncost per pt: extra cost per percentage point of target over the previous point; "
+        "binding target: the one that limits the cost (least slack, or missed)"
+    )
 
 
 __all__ = ["format_table", "register", "run"]

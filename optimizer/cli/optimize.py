@@ -19,14 +19,16 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from simulator.cli.common import (
     StatusLine,
+    add_fte_option,
     add_progress_option,
+    add_set_option,
+    full_time_hours,
     load_scenario,
     positive_int,
     write_output,
@@ -79,6 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("table", "json", "yaml"), default="table")
     parser.add_argument("--out", help="write the plan file (YAML) here")
     parser.add_argument("--schedule", metavar="CSV", help="write the plan as CSV here")
+    add_set_option(parser)
+    add_fte_option(parser)
     add_progress_option(parser, "progress line")
     parser.set_defaults(func=run)
 
@@ -159,10 +163,11 @@ def run(args: argparse.Namespace) -> int:
     from simulator.cli.common import check_writable
 
     options = build_options(args)
-    scenario = load_scenario(args.scenario)
+    week_hours = full_time_hours(args)
+    scenario = load_scenario(args.scenario, args.sets)
     for flag, path in (("--out", args.out), ("--schedule", args.schedule)):
         if path:
-            check_writable(flag, Path(path))
+            check_writable(path, flag)
     status = OptimizeStatus(enabled=args.progress)
     try:
         result = optimize(scenario, options, progress=status)
@@ -182,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "yaml":
         text = yaml.safe_dump(plain(result), sort_keys=False, allow_unicode=True, width=100)
     else:
-        text = result.summary()
+        text = result.summary(full_time_week_hours=week_hours)
     write_output(text, None)
     if result.status == "interrupted":
         return 130

@@ -3,19 +3,76 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.errors import InputError
 from simulator.scenario import Scenario
 
 
-def load_scenario(path: str) -> Scenario:
-    """Read and validate a scenario file, or raise InputError naming each problem."""
-    return Scenario.from_yaml(Path(path))
+def load_scenario(path: str, sets: Sequence[str] | None = None) -> Scenario:
+    """Read and validate a scenario file, then apply the ``--set`` edits (each
+    ``PATH=VALUE``, ``PATH+=N``, ``PATH-=N`` or ``PATH*=F``; see
+    :func:`simulator.whatif.edits.parse_edit`), validated like the file; or raise
+    InputError naming each problem and its path."""
+    scenario = Scenario.from_yaml(Path(path))
+    if not sets:
+        return scenario
+    from simulator.whatif.edits import apply_edits, parse_edit
+
+    edits = [parse_edit(text) for text in sets]
+    try:
+        return apply_edits(scenario, edits)
+    except InputError as exc:
+        raise InputError([_with_option(line) for line in exc.problems]) from None
+
+
+def _with_option(line: str) -> str:
+    return line if line.startswith("--set") else f"--set {line}"
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set PATH=VALUE`` (repeatable): change a scenario value without editing the file."""
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help=(
+            "change a scenario value, e.g. channels.voice.targets.service_level=0.9 or "
+            "agent_groups.seniors.staffing-=2 (also +=, *=); repeatable, validated like the file"
+        ),
+    )
+
+
+def add_fte_option(parser: argparse.ArgumentParser) -> None:
+    """``--full-time-hours H``: the paid hours of a full-time week, for FTE figures."""
+    from simulator.horizon import FULL_TIME_WEEK_HOURS
+
+    parser.add_argument(
+        "--full-time-hours",
+        type=float,
+        default=FULL_TIME_WEEK_HOURS,
+        metavar="H",
+        help=(
+            "paid hours of a full-time week: FTE = paid hours per week / H "
+            f"(default {FULL_TIME_WEEK_HOURS:g})"
+        ),
+    )
+
+
+def full_time_hours(args: argparse.Namespace) -> float:
+    """The checked ``--full-time-hours``: in (0, 168]."""
+    value = args.full_time_hours
+    if not (math.isfinite(value) and 0 < value <= 168):
+        raise InputError(f"--full-time-hours: must be in (0, 168] hours, got {value:g}")
+    return value
 
 
 def add_progress_option(parser: argparse.ArgumentParser, what: str = "progress bar") -> None:

@@ -6,17 +6,23 @@ import argparse
 import math
 import sys
 
+import pandas as pd
+
 from simulator import limits
 from simulator.cli.common import (
     ProgressBar,
+    add_fte_option,
     add_progress_option,
+    add_set_option,
     check_folder,
     check_writable,
+    full_time_hours,
     load_scenario,
     positive_int,
     write_output,
 )
 from simulator.errors import InputError
+from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
@@ -29,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="simulate a scenario and report KPIs with confidence intervals",
-        description="Simulate a scenario; KPIs per channel and agent group with 95%% CIs.",
+        description="Simulate a scenario; KPIs per channel and agent group with 95% CIs.",
     )
     parser.add_argument("scenario", help="scenario YAML file")
     parser.add_argument("--replications", "-n", type=int, help="default: the scenario's run")
@@ -39,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="write the result to this file instead of stdout")
     parser.add_argument("--plan", help="staffing plan YAML (from `staffsim optimize --out`)")
     parser.add_argument("--contact-log", metavar="DIR", help="opt-in per-contact CSV logs")
+    add_set_option(parser)
+    add_fte_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
 
@@ -52,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         if problems:
             raise InputError(problems)
     positive_int("--workers", args.workers, minimum=0)
-    scenario = load_scenario(args.scenario)
+    week_hours = full_time_hours(args)
+    scenario = load_scenario(args.scenario, args.sets)
     if args.plan:
         from simulator.plan import apply_plan_file
 
@@ -93,13 +102,20 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         text = result.channels.to_csv(index=False)
     else:
-        text = format_table(result)
+        text = format_table(result, days=scenario.horizon.days, full_time_week_hours=week_hours)
     write_output(text, args.out)
     return 130 if result.interrupted else 0
 
 
-def format_table(result: SimulationResult) -> str:
-    """The readable summary: KPIs per channel with CIs and target marks, then groups."""
+def format_table(
+    result: SimulationResult,
+    *,
+    days: int | None = None,
+    full_time_week_hours: float = FULL_TIME_WEEK_HOURS,
+) -> str:
+    """The readable summary: KPIs per channel with CIs and target marks, then groups; with
+    the horizon's ``days``, FTE beside paid hours (paid hours per week /
+    ``full_time_week_hours``)."""
     lines = [
         f"{result.scenario_name} - {result.replications} replications, seed {result.seed}",
         f"mean ± 95% CI half-width; service level = {result.service_level_definition}",
@@ -115,10 +131,16 @@ def format_table(result: SimulationResult) -> str:
         _group_value(m, h, k)
         for m, h, k in zip(groups["mean"], groups["ci_half_width"], groups.kpi, strict=True)
     ]
+    fte_factor = 7 / days / full_time_week_hours if days else None
+    order = ["occupancy", "agents_available", "handled", "paid_hours", "cost"]
+    if fte_factor is not None:
+        hours = groups[groups.kpi == "paid_hours"].copy()
+        hours["kpi"] = "fte"
+        hours["value"] = [f"{h * fte_factor:,.1f}" for h in hours["mean"]]
+        groups = pd.concat([groups, hours])
+        order.insert(4, "fte")
     lines.append(
-        groups.pivot(index="kpi", columns="group", values="value")
-        .reindex(["occupancy", "agents_available", "handled", "paid_hours", "cost"])
-        .to_string()
+        groups.pivot(index="kpi", columns="group", values="value").reindex(order).to_string()
     )
     overall = result.overall.set_index("kpi")["mean"]
     abandon = overall["abandon_rate"]
@@ -130,6 +152,12 @@ def format_table(result: SimulationResult) -> str:
         f"total paid hours {overall['paid_hours']:,.1f}, cost {overall['cost']:,.2f}, "
         f"abandon rate {abandon_text}",
     ]
+    if fte_factor is not None:
+        lines.append(
+            f"FTE {overall['paid_hours'] * fte_factor:,.1f} = paid hours per week / "
+            f"{full_time_week_hours:g} h (a horizon shorter than a week taken as repeating "
+            "every day)"
+        )
     return "\n".join(lines)
 
 

@@ -26,6 +26,8 @@ from simulator.whatif.edits import (
     apply_edits,
     editable_paths,
     expand_path,
+    parse_edit,
+    parse_variant,
 )
 from simulator.whatif.verdicts import target_checks, undefined_reason, with_slack
 
@@ -43,6 +45,8 @@ __all__ = [
     "expand_path",
     "expected_contacts",
     "load_warnings",
+    "parse_edit",
+    "parse_variant",
     "staffing_profile",
     "target_checks",
     "undefined_reason",

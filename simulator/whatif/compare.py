@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputError
-from simulator.results import SimulationResult
+from simulator.horizon import FULL_TIME_WEEK_HOURS
+from simulator.results import SimulationResult, summarise
 from simulator.whatif.verdicts import target_checks
 
 # The KPIs the comparison table shows, in order: (scope, kpi). Scope "channel" repeats per
@@ -22,21 +23,36 @@ COMPARE_KPIS: tuple[tuple[str, str], ...] = (
     ("channel", "abandon_rate"),
     ("channel", "wait_p90_s"),
     ("channel", "fcr"),
+    ("channel", "within_promise"),
+    ("channel", "response_p90_s"),
+    ("channel", "backlog_at_end"),
     ("group", "occupancy"),
+    ("group", "paid_hours"),
     ("group", "cost"),
     ("overall", "paid_hours"),
     ("overall", "cost"),
 )
 
 
-def compare(results: Mapping[str, SimulationResult], base: str) -> pd.DataFrame:
+def compare(
+    results: Mapping[str, SimulationResult],
+    base: str,
+    *,
+    days: int | None = None,
+    full_time_week_hours: float = FULL_TIME_WEEK_HOURS,
+) -> pd.DataFrame:
     """Key KPIs of several results in one tidy table, with differences against ``base``.
 
     Columns: variant, scope (channel/group/overall), entity, kpi, mean, ci_half_width,
-    diff (mean − base mean; NaN for the base itself), targets_met (count of the variant's
-    targets met on the mean, on its ``overall``/``targets`` row). Variants keep the order
-    of ``results``. Run every variant with the same seed (common random numbers) so the
-    differences are the plan's, not sampling noise.
+    diff (mean − base mean; NaN for the base itself), diff_ci_half_width (95% CI
+    half-width of the paired difference, replication by replication: NaN where the
+    per-replication values are not kept, e.g. overall paid hours, which do not vary),
+    targets_met (count of the variant's targets met on the mean, on its
+    ``overall``/``targets`` row). With ``days`` (the horizon's), an ``fte`` row follows
+    each ``paid_hours`` row: paid hours per week / ``full_time_week_hours``
+    (:meth:`Horizon.fte`). Variants keep the order of ``results``. Run every variant with
+    the same seed (common random numbers) so the differences are the plan's, not sampling
+    noise, and the paired CI is narrow.
     """
     if base not in results:
         raise InputError(f"base: {base!r} is not one of the variants ({', '.join(results)})")
@@ -50,7 +66,39 @@ def compare(results: Mapping[str, SimulationResult], base: str) -> pd.DataFrame:
     base_means = frame[frame.variant == base].set_index(key)["mean"]
     joined = frame.join(base_means.rename("base_mean"), on=key)
     frame["diff"] = np.where(frame.variant == base, np.nan, joined["mean"] - joined["base_mean"])
+    frame["diff_ci_half_width"] = [
+        math.nan if variant == base else _paired_half_width(results[variant], results[base], e, k)
+        for variant, e, k in zip(frame.variant, frame.entity, frame.kpi, strict=True)
+    ]
+    if days is not None:
+        if not full_time_week_hours > 0:
+            raise InputError(f"full-time week: must be > 0 hours, got {full_time_week_hours:g}")
+        factor = 7 / days / full_time_week_hours
+        hours = frame[frame.kpi == "paid_hours"].copy()
+        hours["kpi"] = "fte"
+        for column in ("mean", "ci_half_width", "diff", "diff_ci_half_width"):
+            hours[column] = hours[column] * factor
+        frame = pd.concat([frame, hours]).sort_index(kind="stable").reset_index(drop=True)
     return frame
+
+
+def _paired_half_width(
+    result: SimulationResult, base: SimulationResult, entity: str, kpi: str
+) -> float:
+    """95% CI half-width of the mean of (variant − base) replication by replication."""
+
+    def values(r: SimulationResult) -> pd.Series:
+        rows = r.per_replication
+        sel = rows[(rows.entity == entity) & (rows.kpi == kpi)]
+        return sel.set_index("replication")["value"]
+
+    a, b = values(result), values(base)
+    if a.empty or b.empty:
+        return math.nan
+    pairs = (a - b).dropna()
+    if len(pairs) < 2:
+        return math.nan
+    return summarise(pairs.to_numpy())[1]
 
 
 def _kpi_rows(name: str, result: SimulationResult) -> list[tuple[Any, ...]]:

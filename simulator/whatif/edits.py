@@ -5,19 +5,33 @@ scenario (the paths :meth:`Scenario.with_changes` takes) and what to do there::
     Edit("channels.*.arrivals.scale", 1.15, op="multiply")      # +15% volume on every channel
     Edit("channels.voice.targets.service_level", 0.9)           # 90/20 instead of 80/20
 
+Adding to or multiplying the ``staffing`` of a group staffed by shifts first turns its
+shifts into agents on duty per interval (rounded), so a headcount change applies once per
+interval whatever the shifts.
+
 ``*`` matches every key of a mapping or every item of a list, so
 ``agent_groups.night.shifts.*.count`` edits the headcount of every shift of a group. Every
 variant is built with one ``with_changes`` call, so it is validated like a scenario file and
 a bad edit raises :class:`InputError` naming the path.
+
+The command line writes edits as text (:func:`parse_edit`, :func:`parse_variant`)::
+
+    channels.voice.targets.service_level=0.9        # set (the value is read as YAML)
+    agent_groups.seniors.staffing-=2                # add -2 (also +=)
+    channels.*.arrivals.scale*=1.15                 # multiply
+    "2 fewer seniors: agent_groups.seniors.staffing-=2, channels.voice.arrivals.scale=1.1"
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import yaml
 
 from simulator.channels import field_applies
 from simulator.errors import InputError
@@ -100,6 +114,8 @@ def apply_edits(scenario: Scenario, edits: Iterable[Edit]) -> Scenario:
         try:
             for path in expand_path(data, edit.path):
                 parts = path.split(".")
+                if _is_shift_headcount(data, parts, edit):
+                    changes.update(_headcount_from_shifts(scenario, data, parts[1]))
                 head = _mapping_prefix(data, parts)
                 _set(data, parts, _new_value(_get(data, parts), edit, parts[-1], path))
                 changes[".".join(parts[:head])] = _get(data, parts[:head])
@@ -108,6 +124,97 @@ def apply_edits(scenario: Scenario, edits: Iterable[Edit]) -> Scenario:
     if problems:
         raise InputError(problems)
     return scenario.with_changes({p: copy.deepcopy(v) for p, v in changes.items()})
+
+
+_EDIT_TEXT = re.compile(
+    r"^\s*(?P<path>[A-Za-z0-9_.*-]+?)\s*(?P<op>\+=|-=|\*=|=)\s*(?P<value>.*?)\s*$"
+)
+
+
+def parse_edit(text: str, where: str = "--set") -> Edit:
+    """``PATH=VALUE`` (set), ``PATH+=N`` / ``PATH-=N`` (add), ``PATH*=F`` (multiply) as an
+    :class:`Edit`. VALUE is read as YAML (``0.9``, ``[10, 12, 14]``, ``lognormal``); a
+    malformed text raises :class:`InputError` starting with ``where``. Whether the path
+    exists and the value is valid is checked when the edit is applied."""
+    match = _EDIT_TEXT.match(text)
+    if not match or not match["value"]:
+        raise InputError(
+            f"{where}: expected PATH=VALUE (or PATH+=N, PATH-=N, PATH*=F), got {text!r}"
+        )
+    try:
+        value = yaml.safe_load(match["value"])
+    except yaml.YAMLError:
+        raise InputError(
+            f"{where}: {match['path']}: cannot read the value {match['value']!r}"
+        ) from None
+    op = match["op"]
+    if op in ("+=", "-=", "*=") and not _is_number(value):
+        raise InputError(f"{where}: {match['path']}{op} needs a number, got {match['value']!r}")
+    if op == "-=":
+        return Edit(match["path"], -value, op="add")
+    return Edit(match["path"], value, op={"=": "set", "+=": "add", "*=": "multiply"}[op])
+
+
+def parse_variant(text: str, where: str = "--variant") -> Variant:
+    """``"NAME: EDIT[, EDIT ...]"`` (each EDIT as in :func:`parse_edit`) as a
+    :class:`Variant`. A comma inside brackets (a list value) does not split edits; a
+    variant without edits (``"base:"``) is the scenario unchanged."""
+    name, sep, rest = text.partition(":")
+    name = name.strip()
+    if not sep or not name:
+        raise InputError(f'{where}: expected "NAME: PATH=VALUE[, PATH=VALUE]", got {text!r}')
+    edits = tuple(parse_edit(part, f"{where} {name!r}") for part in _split_edits(rest))
+    return Variant(name, edits)
+
+
+def _split_edits(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes."""
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _is_shift_headcount(data: Mapping[str, Any], parts: Sequence[str], edit: Edit) -> bool:
+    """An add/multiply on the headcount of a group staffed by shifts."""
+    if len(parts) != 3 or parts[0] != "agent_groups" or parts[2] != "staffing":
+        return False
+    group = data["agent_groups"][parts[1]]
+    return edit.op != "set" and group.get("staffing") is None and bool(group.get("shifts"))
+
+
+def _headcount_from_shifts(scenario: Scenario, data: dict[str, Any], name: str) -> dict:
+    """Turn a shift-staffed group into agents per interval (those its shifts put on duty in
+    each interval, time-averaged over breaks and rounded to whole agents), so a headcount
+    change applies once per interval whatever the shifts: "2 fewer" is 2 fewer on duty in
+    every interval, not 2 fewer on every shift line (4 fewer where two shifts overlap)."""
+    from simulator.whatif.checks import staffing_profile
+
+    profile = staffing_profile(scenario)
+    rows = profile[profile.group == name].sort_values(["day", "interval"])
+    per_day = scenario.horizon.intervals_per_day
+    values = [round(v) for v in rows["on_duty"]]
+    staffing: Any = (
+        values
+        if scenario.horizon.days == 1
+        else [values[d * per_day : (d + 1) * per_day] for d in range(scenario.horizon.days)]
+    )
+    group = data["agent_groups"][name]
+    group["staffing"], group["shifts"] = staffing, None
+    return {f"agent_groups.{name}.shifts": None}
 
 
 def expand_path(data: Mapping[str, Any] | Scenario, path: str) -> list[str]:
@@ -173,6 +280,7 @@ def editable_paths(scenario: Scenario) -> list[str]:
     for group_name, group in scenario.agent_groups.items():
         if group.shifts:
             paths.append(f"agent_groups.{group_name}.shifts.*.count")
+            paths.append(f"agent_groups.{group_name}.staffing")  # add/multiply: per interval
     for channel in scenario.channels:
         for name in ("service_level", "within_seconds", "max_asa_seconds", "max_abandon_rate"):
             path = f"channels.{channel}.targets.{name}"
@@ -239,7 +347,7 @@ def _new_value(old: Any, edit: Edit, name: str, path: str) -> Any:
     if edit.op == "multiply" and edit.value < 0:
         raise InputError(f"{path}: multiply needs a factor >= 0, got {edit.value:g}")
     if old is None:
-        hint = " (the group is staffed by shifts: edit its shifts.*.count)"
+        hint = " (the group is staffed by shifts: set a staffing, or edit its shifts.*.count)"
         raise InputError(
             f"{path}: not set in this scenario, so there is nothing to {edit.op}"
             + (hint if name == "staffing" else "")
