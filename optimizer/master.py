@@ -339,7 +339,7 @@ def solve_master(
     x_lower: np.ndarray | None = None,
     x_upper: np.ndarray | None = None,
     integer: bool = True,
-    node_limit: int = 5_000,
+    node_limit: int = 500,
     time_limit_s: float = 60.0,
     gap: float = 0.01,
     smooth: float = SMOOTHING,

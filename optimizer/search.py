@@ -55,6 +55,7 @@ INNER_ROUNDS = 8  # Kelley rounds per model before taking the last answer
 TRUST_START, TRUST_MIN, TRUST_MAX = 4.0, 1.0, 12.0  # agents per group and interval
 POLISH_TRIES = 4  # simulated moves per polish round before giving up
 REPAIR_UP = 2.0  # agents per group and interval a repair may add
+ROUNDING_SLACK = (0.0,)  # counts a whole plan may take above the relaxation's ceiling
 
 
 @dataclass
@@ -264,14 +265,13 @@ class Search:
                     break
             # ... then whole agents around the relaxation's, checked on the model again.
             # Whole agents: each count rounded down or up from the relaxation (a small
-            # program), else free above the relaxation's whole agents. The box stays with
-            # the relaxation: on the coverage of whole shift counts it is an exact-cover
-            # problem (weekly tours make it one HiGHS can take minutes to prove empty),
-            # and the rounding keeps the plan next to the relaxation's anyway.
-            bounds = [
-                {"x_lower": np.floor(relaxed.x + 1e-6), "x_upper": np.ceil(relaxed.x - 1e-6)},
-                {"x_lower": np.floor(relaxed.x + 1e-6)},
-            ]
+            # program), else allowed up to one, then two, above its ceiling. Never free
+            # above the floor: on weekly tours that program takes HiGHS minutes, and a
+            # clock would make the plan depend on the machine. The box stays with the
+            # relaxation: on the coverage of whole shift counts it is an exact-cover
+            # problem, and the rounding keeps the plan next to the relaxation's anyway.
+            low, high = np.floor(relaxed.x + 1e-6), np.ceil(relaxed.x - 1e-6)
+            bounds = [{"x_lower": low, "x_upper": high + extra} for extra in ROUNDING_SLACK]
             whole = None
             for extra in bounds:
                 whole = solve_master(
