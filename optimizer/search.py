@@ -55,7 +55,6 @@ INNER_ROUNDS = 8  # Kelley rounds per model before taking the last answer
 TRUST_START, TRUST_MIN, TRUST_MAX = 4.0, 1.0, 12.0  # agents per group and interval
 POLISH_TRIES = 4  # simulated moves per polish round before giving up
 REPAIR_UP = 2.0  # agents per group and interval a repair may add
-ROUNDING_SLACK = (0.0,)  # counts a whole plan may take above the relaxation's ceiling
 
 
 @dataclass
@@ -263,22 +262,23 @@ class Search:
                 short = short_of(relaxed)
                 if not len(short) or not cut(relaxed, short):
                     break
-            # ... then whole agents around the relaxation's, checked on the model again.
-            # Whole agents: each count rounded down or up from the relaxation (a small
-            # program), else allowed up to one, then two, above its ceiling. Never free
-            # above the floor: on weekly tours that program takes HiGHS minutes, and a
-            # clock would make the plan depend on the machine. The box stays with the
+            # ... then whole agents around the relaxation's, checked on the model again:
+            # each count rounded down or up from the relaxation (a small program). Nothing
+            # wider: a program free above the floors (or only one count above the
+            # ceilings) takes HiGHS minutes on weekly tours, and stopping it by a clock
+            # would make the plan depend on the machine; when no rounding works, the step
+            # finds nothing new and the caller narrows its region. The box stays with the
             # relaxation: on the coverage of whole shift counts it is an exact-cover
             # problem, and the rounding keeps the plan next to the relaxation's anyway.
-            low, high = np.floor(relaxed.x + 1e-6), np.ceil(relaxed.x - 1e-6)
-            bounds = [{"x_lower": low, "x_upper": high + extra} for extra in ROUNDING_SLACK]
-            whole = None
-            for extra in bounds:
-                whole = solve_master(
-                    self.d, constraints, pool, budget=self.cost_cap, floor=floor, **extra
-                )
-                if whole is not None:
-                    break
+            whole = solve_master(
+                self.d,
+                constraints,
+                pool,
+                budget=self.cost_cap,
+                floor=floor,
+                x_lower=np.floor(relaxed.x + 1e-6),
+                x_upper=np.ceil(relaxed.x - 1e-6),
+            )
             self.model_rounds += 1
             if whole is None:
                 return best
@@ -322,12 +322,12 @@ class Search:
         """Trust-region loop (see module docstring): simulate, correct the model at the
         best plan so far (the *centre*) and step from it. A step that comes out cheaper than a
         feasible centre but narrowly short is repaired (agents added where it is short) if
-        that still costs less than the centre. While the centre misses a target,
-        the step re-plans freely (the correction is broad: agents move to where they are
-        short, and leave where they are not needed); once a free step fails to improve, it
-        only adds agents (a repair: what holds keeps holding), and when the model cannot see
-        what fails, one agent more of the cheapest skilled group goes wherever the simulation
-        is short. Once the centre meets every target, the step re-plans within ``radius``
+        that still costs less than the centre. While the centre misses a target, the step
+        re-plans within a box of up to ``radius`` more agents and at most one fewer per group
+        and interval; once such a step fails to improve, at most ``REPAIR_UP`` more (a
+        repair: what holds keeps holding), and when the model cannot see what fails, it
+        plans for goals beyond the margin (:meth:`_push`). Once the centre meets every
+        target, the step re-plans within ``radius``
         agents per group and interval of it; a better plan becomes the centre and widens the
         region, a worse one narrows it. Returns True when it converged (nothing new near a
         feasible centre within the smallest region), False when the budget ran out."""
@@ -403,8 +403,8 @@ class Search:
     def _push(self, centre: Candidate) -> np.ndarray | None:
         """Last resort when the model pinned at a centre that misses a target finds no new
         plan near it (it does not see what fails): plan for goals one, then two, more CI
-        half-widths beyond the search margin, only adding agents (up to twice
-        ``REPAIR_UP`` per group and interval). None when nothing new comes of it."""
+        half-widths beyond the search margin, the relaxation only adding agents (up to
+        twice ``REPAIR_UP`` per group and interval). None when nothing new comes of it."""
         model = self.model_at(centre)
         box = (centre.y, centre.y + 2 * REPAIR_UP)
         for extra in (1.0, 2.0):
