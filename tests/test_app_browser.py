@@ -163,9 +163,20 @@ def _set_number(page, label: str, value: int) -> None:
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox (a custom combobox, not a <select>)."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of a Streamlit selectbox (a custom combobox, not a <select>). The
+    list does not always open on the first click (a rerun may redraw the box under the
+    pointer, or another element sits over it): the box's input is clicked again until the
+    option shows, a few times, before the step's own timeout applies."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").first
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click(force=True)
+        try:
+            choice.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:  # playwright's TimeoutError: the list did not open; try again
+            page.keyboard.press("Escape")
+    choice.click()
     page.wait_for_timeout(500)
 
 
@@ -357,10 +368,9 @@ def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
             expect(promise).to_contain_text(re.compile(r"\b(met|missed)\b"))
             response = cards.filter(has_text="Mean response time").first
             expect(response).to_contain_text(re.compile(r"\d (min|h)\b"))
-            # (the box sits under the cards: its input is clicked directly to open it)
+            # (the box sits under the cards: _choose clicks its input directly)
             days = page.get_by_test_id("stSelectbox").filter(has_text="Days shown")
-            days.locator("input").first.click(force=True)
-            page.get_by_role("option", name="day 2", exact=True).click()
+            _choose(page, "Days shown", "day 2")
             _settle(page)
             expect(days.locator("input").first).to_have_value("day 2")
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
