@@ -33,22 +33,27 @@ FULL_TIME_WEEK_HOURS = 37.5
 """Paid hours of one full-time agent per week: the default divisor of FTE figures."""
 
 
-class DayHours(FrozenModel):
-    """Opening hours of one weekday (``horizon.hours``)."""
+class _OpenClose(FrozenModel):
+    """An ``open``/``close`` pair of ``HH:MM`` clock times, checked the same way wherever
+    the format has one (the horizon's default hours and each weekday's own)."""
 
-    open: str = Field(description="Opening time, HH:MM.")
-    close: str = Field(description="Closing time, HH:MM (24:00 = midnight).")
-
-    @field_validator("open", "close", mode="before")
+    @field_validator("open", "close", mode="before", check_fields=False)
     @classmethod
     def _clock_type(cls, value: Any) -> Any:
         return clock_text(value)
 
-    @field_validator("open", "close")
+    @field_validator("open", "close", check_fields=False)
     @classmethod
     def _clock(cls, value: str) -> str:
         parse_clock(value)
         return value
+
+
+class DayHours(_OpenClose):
+    """Opening hours of one weekday (``horizon.hours``)."""
+
+    open: str = Field(description="Opening time, HH:MM.")
+    close: str = Field(description="Closing time, HH:MM (24:00 = midnight).")
 
     @model_validator(mode="after")
     def _open_before_close(self) -> DayHours:
@@ -57,7 +62,7 @@ class DayHours(FrozenModel):
         return self
 
 
-class Horizon(FrozenModel):
+class Horizon(_OpenClose):
     """Which days and which part of each day is simulated, cut into planning intervals.
 
     With ``hours`` (per weekday, closed days allowed) the interval grid of every day runs
@@ -80,17 +85,6 @@ class Horizon(FrozenModel):
         description="Opening hours by weekday (mon..sun): {open, close} or closed. Weekdays "
         "not listed keep open/close.",
     )
-
-    @field_validator("open", "close", mode="before")
-    @classmethod
-    def _clock_type(cls, value: Any) -> Any:
-        return clock_text(value)
-
-    @field_validator("open", "close")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        parse_clock(value)
-        return value
 
     @model_validator(mode="after")
     def _open_before_close(self) -> Horizon:
