@@ -17,6 +17,7 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from optimizer import OptimizeOptions, baseline, optimize
+from optimizer.result import bound_text
 from simulator import InputError, Scenario, simulate
 from simulator.whatif import target_checks, with_slack
 
@@ -176,15 +177,17 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         help=f"Rule: {result.rule}",
     )
     bound = result.lower_bound
+    measured = bound is not None and bound.get("cheaper_found", True)
     c2.metric(
         "Per-interval plan (lower bound)",
-        "–" if bound is None else f"{bound['cost']:,.0f}",
-        None if bound is None else f"gap {bound['gap']:+.1%}",
+        f"{bound['cost']:,.0f}" if measured else "–",
+        f"gap {bound['gap']:+.1%}" if measured else (None if bound is None else "not measured"),
         delta_color="off",
         delta_arrow="off",
         border=True,
         help="Agents free to change every interval: what any shift plan costs at least. The "
-        "gap is the price of the shift rules.",
+        "gap is the price of the shift rules."
+        + ("" if bound is None or measured else " This run: " + bound_text(bound) + "."),
     )
     c3.metric(
         "Two-step Erlang C plan",
@@ -265,7 +268,7 @@ def _schedule(result: Any) -> None:
     st.markdown("#### Shift schedule")
     st.altair_chart(_charts.starts_by_day(result.schedule), width="stretch")
     bound = result.lower_bound
-    if bound is not None and bound.get("staffing"):
+    if bound is not None and bound.get("staffing") and bound.get("cheaper_found", True):
         requirement = pd.DataFrame(
             bound["staffing"], index=list(result.staffing.index), columns=result.staffing.columns
         )
