@@ -8,6 +8,7 @@ library returned and describes a chart. Times on the x axis are interval starts
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,13 @@ def day_name(day: int, days: Days) -> str:
         return f"day {day}"
     date = start + datetime.timedelta(days=day)
     return f"{date:%a} {date.day} {date:%b}"
+
+
+def interval_name(label: str, days: Days) -> str:
+    """A library interval label (``d1 10:15``; ``10:15`` on one day) with its day named as
+    :func:`day_name` names it: ``day 1 10:15``, or ``Tue 8 Dec 10:15`` with a start date."""
+    match = re.fullmatch(r"d(\d+) (\S+)", label)
+    return f"{day_name(int(match[1]), days)} {match[2]}" if match else label
 
 
 def _x(days: Days) -> alt.X:

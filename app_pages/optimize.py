@@ -220,7 +220,10 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         {
             "entity": targets["entity"],
             "target": targets["target"],
-            "worst_interval": targets["worst_interval"],
+            "worst_interval": [
+                _charts.interval_name(w, scenario.horizon) if isinstance(w, str) else w
+                for w in targets["worst_interval"]
+            ],
             "mean": [_shared.fmt(k, m) for k, m in zip(targets.kpi, targets["mean"], strict=True)],
             "95% CI": [
                 f"{_shared.fmt(k, lo)} – {_shared.fmt(k, hi)}"

@@ -336,7 +336,8 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
             cards.append((check.label.capitalize(), value, delta, color, "", check.kpi))
             continue
         verdict, color = MARKS[(bool(check.met), bool(check.sure))]
-        where = f" at {check.worst_interval}" if check.worst_interval else ""
+        worst = check.worst_interval
+        where = f" at {_charts.interval_name(worst, scenario.horizon)}" if worst else ""
         cards.append(
             (
                 check.label.capitalize(),

@@ -7,6 +7,7 @@ The browser end-to-end test is ``tests/test_app_browser.py``.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -563,6 +564,10 @@ def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
     assert response.split(" ± ")[0].endswith((" min", " h")), response
     # calls and chat have an ASA card; the email's wait is told by its response time alone
     assert [m.label for m in at.metric].count("Average speed of answer") == 2
+    # a floor's worst interval is named by weekday as the charts name it, not "d1 10:15"
+    floors = [m.delta for m in at.metric if m.delta and "worst interval at" in m.delta]
+    assert floors and all(re.search(r"at (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+ Dec \d\d:\d\d", d)
+                          for d in floors), floors  # fmt: skip
     days = next(s for s in at.selectbox if s.label == "Days shown")
     assert days.options[:3] == ["whole horizon", "Mon 7 Dec", "Tue 8 Dec"]
     days.set_value("Wed 9 Dec").run()
