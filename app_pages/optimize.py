@@ -151,7 +151,10 @@ def _watch(job: _shared.Job) -> None:
     share, line = _background.optimizer_progress(job, options["max_evaluations"])
     st.progress(share, text=line)
     if job.stop.is_set():
-        st.caption("Stopping after the current replication, then keeping the best plan so far.")
+        st.caption(
+            "Stopping after the replication or the integer program under way (on a week, "
+            "the program can take a minute), then keeping the best plan so far."
+        )
     elif st.button("Stop and keep the best plan so far", icon=":material/stop_circle:"):
         job.stop.set()
 
