@@ -53,10 +53,10 @@ def too_big(scenario: Scenario, replications: int) -> str | None:
     total = estimate_contacts(scenario, replications)
     if total <= MAX_BACKGROUND_CONTACTS:
         return None
-    hours = _clock(MAX_BACKGROUND_CONTACTS / CONTACTS_PER_SECOND)
+    about = _clock(MAX_BACKGROUND_CONTACTS / CONTACTS_PER_SECOND)
     return (
         f"About {total:,.0f} contacts is above what the app runs in the background "
-        f"({MAX_BACKGROUND_CONTACTS:,}, roughly {hours} on one core): run it from the "
+        f"({MAX_BACKGROUND_CONTACTS:,}, roughly {about} on one core): run it from the "
         "command line on all cores, "
         f"`staffsim simulate scenario.yaml --replications {replications} --workers 0`."
     )
