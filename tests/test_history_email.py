@@ -1,0 +1,165 @@
+"""Fitting email history (issue 14): arrivals around the clock, a team working opening hours.
+
+Known truth: ``synthetic_history(12, seed=2026, email=True)`` adds an ``email`` channel whose
+emails arrive in every interval of every day (~4,400 a week, ~230 a day outside opening
+hours, Sunday included) and are worked first in, first out in opening hours. The base
+scenario says ``email`` is deferred work with a 24-hour promise. Tolerances come from the
+sampling error of 8 weeks: per open interval a Poisson count of ~10-60 averaged over 8 days
+(~5-10% each), closed-hours emails ~230 a day over 55 days with a day cv of 12% (~2%).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator import Scenario, simulate
+from simulator.cli import main
+from simulator.history.columns import wape
+from simulator.history.fit import fit_history
+from simulator.history.synthetic import synthetic_history
+
+
+def _channel(kind: str, **extra) -> dict:
+    return {
+        "kind": kind,
+        "arrivals": {"rate_per_hour": 1},
+        "handle_time": {"distribution": "exponential", "mean_seconds": 1},
+        **extra,
+    }
+
+
+BASE = {
+    "channels": {
+        "calls": _channel("call"),
+        "chat": _channel("chat"),
+        "email": _channel("email", promise_hours=24, targets={"within_promise": 0.9}),
+    },
+    "agent_groups": {
+        "team": {"cost_per_hour": 31, "skills": ["calls", "chat", "email"], "staffing": 60}
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return synthetic_history(12, seed=2026, email=True)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return Scenario.from_dict(BASE)
+
+
+@pytest.fixture(scope="module")
+def fitted(generated, base):
+    frame, _ = generated
+    return fit_history(frame, base=base)
+
+
+def _open(truth) -> np.ndarray:
+    """(7, intervals) bool: the truth's opening hours on its 24-hour grid."""
+    step = truth.interval_minutes * 60
+    mask = np.zeros_like(truth.expected["email"], dtype=bool)
+    for w, span in enumerate(truth.hours):
+        if span is not None:
+            mask[w, (span[0] - truth.grid_open_s) // step : (span[1] - truth.grid_open_s) // step] = (
+                True
+            )
+    return mask
+
+
+def test_opening_hours_from_real_time_channels_not_from_emails(generated, fitted):
+    """Emails arrive all night and on Sunday; the centre's hours still come out right."""
+    _, truth = generated
+    assert fitted.hours == truth.hours
+    h = fitted.scenario.horizon
+    assert (h.open, h.close, h.hours["sun"]) == ("08:00", "20:00", "closed")
+
+
+def test_open_hours_volumes_recovered(generated, fitted):
+    _, truth = generated
+    mask = _open(truth)
+    fit = fitted.channels["email"]
+    assert wape(fit.volumes[mask], truth.expected["email"][mask]) < 0.08
+    assert fit.volumes.sum() == pytest.approx(truth.expected["email"].sum(), rel=0.03)
+    assert fit.patience_s is None  # emails do not abandon
+
+
+def test_closed_hours_volume_recovered(generated, fitted):
+    """Emails per day outside opening hours (nights, Saturday afternoon, all Sunday)."""
+    _, truth = generated
+    arrivals = fitted.scenario.channels["email"].arrivals
+    assert arrivals.closed_hours_volume == pytest.approx(truth.closed_per_day["email"], rel=0.04)
+    report = fitted.report.set_index("channel")
+    assert report.loc["email", "closed_hours_per_day"] == pytest.approx(
+        arrivals.closed_hours_volume, abs=0.1
+    )
+    # the week's emails are all in the scenario: open intervals plus closed hours
+    assert fitted.scenario.expected_contacts()["email"] == pytest.approx(
+        truth.expected["email"].sum(), rel=0.03
+    )
+
+
+def test_email_handle_times_recovered(generated, fitted):
+    """Per open interval within 6% on average (~8 x 10-60 emails, cv 0.8); the cv within
+    0.05."""
+    _, truth = generated
+    mask = _open(truth)
+    fit = fitted.channels["email"]
+    errors = np.abs(fit.aht_s[mask] / truth.aht_s["email"][mask] - 1)
+    assert errors.mean() < 0.06
+    assert fit.handle_cv == pytest.approx(truth.handle_cv, abs=0.05)
+    means = np.asarray(fitted.scenario.channels["email"].handle_time_means_seconds)
+    assert means.shape == (7, 24)
+
+
+def test_fitted_email_keeps_the_base_promise_and_runs(fitted):
+    channel = fitted.scenario.channels["email"]
+    assert channel.kind == "email" and channel.promise_hours == 24
+    assert channel.targets.within_promise == 0.9
+    assert channel.patience is None and channel.redial is None
+    result = simulate(fitted.scenario, replications=1, seed=3)
+    kpis = result.channels.set_index(["channel", "kpi"])["mean"]
+    assert kpis[("email", "offered")] == pytest.approx(4411, rel=0.06)
+    assert kpis[("email", "within_promise")] > 0.9  # 60 blended agents keep up
+
+
+def test_calls_fitted_the_same_with_or_without_the_email_rows(generated, fitted):
+    """The email channel's night rows widen the history's grid; the calls are unchanged."""
+    frame, _ = generated
+    alone = fit_history(frame[frame.channel != "email"])
+    a = fitted.scenario.channels["calls"].arrivals.volumes
+    assert a == alone.scenario.channels["calls"].arrivals.volumes
+    assert fitted.channels["calls"].patience_s == pytest.approx(alone.channels["calls"].patience_s)
+
+
+def test_email_only_history_takes_hours_from_the_base(generated, tmp_path):
+    frame, truth = generated
+    emails = frame[frame.channel == "email"]
+    base = Scenario.from_dict(
+        {
+            "horizon": {"open": "08:00", "close": "20:00", "hours": {"sun": "closed"}},
+            "channels": {"email": BASE["channels"]["email"]},
+            "agent_groups": {"office": {"cost_per_hour": 30, "skills": ["email"], "staffing": 14}},
+        }
+    )
+    result = fit_history(emails, base=base)
+    assert result.hours[6] is None and result.hours[0] == (8 * 3600, 20 * 3600)
+    assert any("the base scenario's" in n for n in result.notes)
+
+
+def test_cli_fit_email_with_base(generated, tmp_path: Path, capsys):
+    frame, _ = generated
+    history = tmp_path / "history.csv"
+    frame.to_csv(history, index=False)
+    base = tmp_path / "base.yaml"
+    base.write_text(Scenario.from_dict(BASE).to_yaml(), encoding="utf-8")
+    out = tmp_path / "week.yaml"
+    assert main(["fit", str(history), "--base", str(base), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "closed_hours_per_day" in printed
+    channel = Scenario.from_yaml(out).channels["email"]
+    assert channel.kind == "email" and channel.arrivals.closed_hours_volume > 200
