@@ -274,8 +274,11 @@ class Scenario(_Model):
                         total = math.fsum(volumes) * h.days  # type: ignore[arg-type]
                     else:  # one row for every day: only its open intervals take arrivals
                         total = math.fsum(
-                            v for row in open_mask for v, is_open in zip(volumes, row) if is_open
-                        )  # type: ignore[arg-type]
+                            v
+                            for row in open_mask
+                            for v, is_open in zip(volumes, row, strict=True)  # type: ignore[arg-type]
+                            if is_open
+                        )
                 total += arrivals.closed_hours_volume * h.days
                 with_scale = total * arrivals.scale if total else 0.0
             except OverflowError:  # fsum of values near 1e308

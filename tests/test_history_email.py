@@ -65,9 +65,8 @@ def _open(truth) -> np.ndarray:
     mask = np.zeros_like(truth.expected["email"], dtype=bool)
     for w, span in enumerate(truth.hours):
         if span is not None:
-            mask[w, (span[0] - truth.grid_open_s) // step : (span[1] - truth.grid_open_s) // step] = (
-                True
-            )
+            a, b = ((s - truth.grid_open_s) // step for s in span)
+            mask[w, a:b] = True
     return mask
 
 
@@ -137,7 +136,7 @@ def test_calls_fitted_the_same_with_or_without_the_email_rows(generated, fitted)
 
 
 def test_email_only_history_takes_hours_from_the_base(generated, tmp_path):
-    frame, truth = generated
+    frame, _ = generated
     emails = frame[frame.channel == "email"]
     base = Scenario.from_dict(
         {

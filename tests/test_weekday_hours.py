@@ -172,6 +172,22 @@ def test_closed_intervals_get_no_contacts_and_no_paid_hours():
     assert paid == pytest.approx(4 * (5 * 10 + 4))
 
 
+def test_expected_contacts_count_open_intervals_only():
+    """The size limit's estimate: 5 x 10 h + 4 h open at 60 calls an hour (not 7 x 10 h),
+    one volume row likewise only where open; closed-hours email per calendar day."""
+    scenario = _saturday_short_sunday_closed()
+    expected = scenario.expected_contacts()
+    assert expected["calls"] == pytest.approx(60 * (5 * 10 + 4))
+    assert expected["email"] == pytest.approx(5 * (5 * 10 + 4) + 30 * 7)
+    data = scenario.to_dict()
+    data["channels"]["calls"]["arrivals"] = {"volumes": [float(k) for k in range(10)]}
+    row = Scenario.from_dict(data).expected_contacts()["calls"]
+    assert row == pytest.approx(5 * 45 + (1 + 2 + 3 + 4))  # Saturday open 09:00-13:00
+    result = simulate(scenario, replications=4, seed=2)  # what the engine offers
+    offered = result.channels.set_index(["channel", "kpi"]).loc[("email", "offered")]
+    assert offered["ci_low"] < expected["email"] < offered["ci_high"]
+
+
 def test_redials_after_saturday_close_come_back_on_monday():
     """Nine days: redials and repeats that fall after Saturday 13:00 skip closed Sunday."""
     data = _week(days=9, start_date="2026-12-07", hours={"sat": {"open": "09:00", "close": "13:00"},

@@ -549,9 +549,7 @@ def deferred_channels(history: IntervalHistory, base: Scenario | None) -> frozen
     if base is None:
         return frozenset()
     return frozenset(
-        c
-        for c in history.channels
-        if c in base.channels and KINDS[base.channels[c].kind].deferred
+        c for c in history.channels if c in base.channels and KINDS[base.channels[c].kind].deferred
     )
 
 
