@@ -280,7 +280,9 @@ def fit_contacts(
     """A one-week scenario from per-contact records (see module docstring)."""
     contacts = read_contacts(source, columns)
     history = read_history(contacts_to_intervals(contacts, interval_minutes))
-    fitted = fit_history(history, base=base, recent_weeks=recent_weeks)
+    fitted = fit_history(
+        history, base=base, recent_weeks=recent_weeks, back_check_replications=0
+    )  # records have no agents column
     shape_rows, patience_rows, changes = [], [], {}
     for name, part in contacts.groupby("channel", sort=False):
         answered = part["outcome"] == "answered"

@@ -35,6 +35,7 @@ the scenario runs at once (its cost per hour is a placeholder, said in the notes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ import pandas as pd
 
 from simulator.channels import KINDS
 from simulator.errors import InputError
+from simulator.history.backcheck import BackCheck, back_check, back_check_problem
 from simulator.history.columns import IntervalHistory, read_history, wape
 from simulator.scenario import WEEKDAYS, Scenario
 
@@ -82,6 +84,7 @@ class FitResult:
     notes: tuple[str, ...] = ()
     report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     weekday_report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    back_check: BackCheck | None = field(default=None, repr=False)  # recorded vs simulated
 
 
 # ---- estimators ------------------------------------------------------------------------
@@ -477,6 +480,8 @@ def fit_history(
     outlier_factor: float = 1.5,
     start_date: dt.date | None = None,
     name: str | None = None,
+    back_check_replications: int = 10,
+    seed: int = 1,
 ) -> FitResult:
     """A one-week scenario fitted to an interval export (see module docstring).
 
@@ -484,7 +489,12 @@ def fit_history(
     :mod:`simulator.history.columns` (``columns`` maps other names), or an already read
     :class:`IntervalHistory`. ``recent_weeks``: weeks averaged (counted back from the
     last date). ``outlier_factor``: a day off its weekday's median total by more than this
-    factor is left out of the average."""
+    factor is left out of the average. ``back_check_replications``: replications of the
+    back-check (:mod:`simulator.history.backcheck`: the last history week simulated with its
+    recorded agents, beside its recorded service) from ``seed`` when the history has an
+    ``agents`` column; 0 skips it."""
+    if back_check_replications < 0:
+        raise InputError(f"back_check_replications: must be >= 0, got {back_check_replications}")
     if recent_weeks < 1:
         raise InputError(f"recent_weeks: must be >= 1, got {recent_weeks}")
     if not outlier_factor > 1:
@@ -530,7 +540,7 @@ def fit_history(
         notes=notes,
     )
     report, weekday_report = _reports(h, fits, dates, hours)
-    return FitResult(
+    result = FitResult(
         scenario=scenario,
         history=h,
         channels=fits,
@@ -541,6 +551,15 @@ def fit_history(
         report=report,
         weekday_report=weekday_report,
     )
+    if back_check_replications == 0:
+        return result
+    problem = back_check_problem(result)
+    if problem is not None:
+        return dataclasses.replace(
+            result, notes=(*result.notes, f"{problem}: no comparison with recorded service")
+        )
+    check = back_check(result, replications=back_check_replications, seed=seed)
+    return dataclasses.replace(result, back_check=check, notes=(*result.notes, *check.notes))
 
 
 def deferred_channels(history: IntervalHistory, base: Scenario | None) -> frozenset[str]:
