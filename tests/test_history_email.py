@@ -162,3 +162,52 @@ def test_cli_fit_email_with_base(generated, tmp_path: Path, capsys):
     assert "closed_hours_per_day" in printed
     channel = Scenario.from_yaml(out).channels["email"]
     assert channel.kind == "email" and channel.arrivals.closed_hours_volume > 200
+
+
+def test_base_with_per_interval_staffing_lists_is_restaffed_with_a_note(generated):
+    """A base staffed per interval for its own horizon (2 days x 20 intervals here): each
+    listed group gets its agent-hour share of the fitted week's requirement (Erlang C 80/20
+    on calls and chat, offered load on email), the constant group is kept."""
+    frame, _ = generated
+    data = {
+        **BASE,
+        "horizon": {"days": 2, "open": "08:00", "close": "18:00"},
+        "agent_groups": {
+            "front": {
+                "cost_per_hour": 30,
+                "skills": ["calls", "chat"],
+                "staffing": [[30] * 20] * 2,
+            },
+            "back": {"cost_per_hour": 28, "skills": ["email"], "staffing": [[10] * 20] * 2},
+            "extra": {"cost_per_hour": 28, "skills": ["calls"], "staffing": 2},
+        },
+    }
+    result = fit_history(frame, base=Scenario.from_dict(data))
+    groups = result.scenario.agent_groups
+    assert groups["extra"].staffing == 2
+    front = np.asarray(groups["front"].staffing)
+    back = np.asarray(groups["back"].staffing)
+    assert front.shape == back.shape == (7, 24)
+    assert (front[6] == 0).all() and back.sum() > 0
+    assert front.sum() == pytest.approx(3 * back.sum(), rel=0.05)  # 30 vs 10 agents in the base
+    # enough agent-hours for the week's work, not wildly more (Erlang C margins ~10-40%)
+    workload_h = (
+        sum(
+            float(
+                np.sum(np.asarray(ch.arrivals.volumes) * np.asarray(ch.handle_time_means_seconds))
+            )
+            + ch.arrivals.closed_hours_volume * 7 * ch.handle_time.mean_s
+            for ch in result.scenario.channels.values()
+        )
+        / 3600
+    )
+    assert workload_h < (front.sum() + back.sum()) * 0.5 < 1.6 * workload_h
+    notes = [n for n in result.notes if "per-interval list" in n]
+    assert len(notes) == 2
+    assert "agent_groups.front.staffing" in notes[0] and "(2 x 20)" in notes[0]
+    assert "75%" in notes[0] and "25%" in notes[1]
+    # each group gets its share of the whole requirement (calls, chat and email together)
+    assert "calls, chat, email" in notes[0]
+    sim = simulate(result.scenario, replications=1, seed=1)
+    kpis = sim.channels.set_index(["channel", "kpi"])["mean"]
+    assert kpis[("email", "within_promise")] > 0.5

@@ -416,14 +416,13 @@ def build_scenario(
     if base_data is not None:
         data["description"] = base_data.get("description", "")
         groups = {}
+        listed = {
+            g: np.asarray(group["staffing"], dtype=float)
+            for g, group in base_data["agent_groups"].items()
+            if group.get("staffing") is not None and not isinstance(group["staffing"], int)
+        }
         for gname, group in base_data["agent_groups"].items():
             group = dict(group)
-            staffing = group.get("staffing")
-            if staffing is not None and not isinstance(staffing, int):
-                raise InputError(
-                    f"--base: agent_groups.{gname}.staffing is a per-interval list for another "
-                    "horizon; give the base constant headcounts or shifts"
-                )
             for i, shift in enumerate(group.get("shifts") or ()):
                 if any(d >= days for d in shift.get("days") or ()):
                     raise InputError(
@@ -431,6 +430,8 @@ def build_scenario(
                         "horizon"
                     )
             groups[gname] = group
+        if listed:
+            _restaff(groups, listed, base_data["agent_groups"], channels, history, notes)
         data["agent_groups"] = groups
         for key in ("routing", "run", "shift_types"):
             if key in base_data:
@@ -448,6 +449,65 @@ def build_scenario(
             f"20 s; cost_per_hour {PLACEHOLDER_COST_PER_HOUR:g} is a placeholder"
         )
     return Scenario.from_dict(data, source="fitted scenario")
+
+
+def _restaff(
+    groups: dict[str, Any],
+    listed: Mapping[str, np.ndarray],
+    base_groups: Mapping[str, Any],
+    channels: Mapping[str, Any],
+    history: IntervalHistory,
+    notes: list[str],
+) -> None:
+    """Base groups whose ``staffing`` is a per-interval list belong to the base's own horizon
+    (its days, hours and volumes), not to the fitted week. Each is given instead its share
+    of the fitted week's requirement — Erlang C for 80% in 20 s on the real-time channels
+    these groups serve, plus the offered load (volume × handle time) of their deferred
+    channels — in proportion to its agent-hours in the base, rounded up; the note names
+    them. Constant headcounts and shifts are kept as they are."""
+    served = sorted({c for g in listed for c in _skills(base_groups[g]) if c in channels})
+    first = next(iter(channels.values()))["arrivals"]["volumes"]
+    need = _requirement(
+        {c: channels[c] for c in served}, (len(first), len(first[0])), history.interval_minutes
+    )
+    total = sum(float(a.sum()) for a in listed.values())
+    for g, staffing in listed.items():
+        share = float(staffing.sum()) / total if total > 0 else 1 / len(listed)
+        groups[g]["staffing"] = [[math.ceil(v * share - 1e-9) for v in row] for row in need]
+        size = " x ".join(map(str, staffing.shape))
+        notes.append(
+            f"--base: agent_groups.{g}.staffing was a per-interval list ({size}) for the base's "
+            f"horizon; replaced by its share ({share:.0%}) of the fitted week's "
+            f"requirement (Erlang C 80/20; email: offered load) for {', '.join(served)}"
+        )
+
+
+def _skills(group: Mapping[str, Any]) -> list[str]:
+    skills = group.get("skills") or ()
+    return list(skills) if not isinstance(skills, Mapping) else list(skills.keys())
+
+
+def _requirement(
+    channels: Mapping[str, Any], shape: tuple[int, int], interval_minutes: int
+) -> np.ndarray:
+    """(days, intervals) agents: Erlang C for 80% in 20 s on real-time channels, the offered
+    load (contacts × handle time / interval length, closed-hours emails spread over the
+    day's open intervals) on deferred ones."""
+    need = np.zeros(shape)
+    realtime = {c: ch for c, ch in channels.items() if not KINDS[ch["kind"]].deferred}
+    if realtime:
+        need += np.asarray(_erlang_c_staffing(realtime, interval_minutes), dtype=float)
+    for ch in channels.values():
+        if not KINDS[ch["kind"]].deferred:
+            continue
+        volumes = np.asarray(ch["arrivals"]["volumes"], dtype=float)
+        aht = np.asarray(ch["handle_time_means_seconds"], dtype=float)
+        open_ = volumes > 0
+        per_open = ch["arrivals"].get("closed_hours_volume", 0.0) / np.maximum(
+            open_.sum(axis=1, keepdims=True), 1
+        )
+        need += (volumes + np.where(open_, per_open, 0.0)) * aht / (interval_minutes * 60)
+    return need
 
 
 def _erlang_c_staffing(channels: Mapping[str, Any], interval_minutes: int) -> list[list[int]]:
