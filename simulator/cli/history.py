@@ -109,14 +109,13 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.kind == "contacts":
         from simulator.history.contacts import fit_contacts
 
-        if args.timezone:
-            raise InputError("--timezone: not supported with --kind contacts yet")
         contact_fit = fit_contacts(
             args.history,
             interval_minutes=args.interval_minutes,
             columns=columns,
             base=base,
             recent_weeks=args.recent_weeks,
+            timezone=args.timezone,
         )
         result = contact_fit.fit
         extra = [
