@@ -150,66 +150,20 @@ def run_fit(args: argparse.Namespace) -> int:
         print(_table(table))
     check = result.back_check
     if check is not None:
+        from simulator.history.backcheck import readable, readable_days
+
         print()
         print(
             f"back-check: {check.first} to {check.last} simulated with the recorded agents "
             f"({check.replications} replications, seed {check.seed}), recorded vs simulated:"
         )
-        print(_table(shown_back_check(check.table)))
+        print(_table(readable(check.table)))
         print()
-        print(_table(shown_back_check_days(check.days)))
+        print(_table(readable_days(check.days)))
     for note in result.notes:
         print(f"note: {note}")
     print(f"wrote {out} (week from {result.scenario.horizon.start_date})")
     return 0
-
-
-_SHARES = ("service_level", "abandon_rate", "within_promise")
-
-
-def _kpi_text(kpi: str, value: float) -> str:
-    if value != value:  # NaN
-        return "-"
-    if kpi in _SHARES:
-        return f"{value:.1%}"
-    return f"{value:,.1f} s"
-
-
-def shown_back_check(table: pd.DataFrame) -> pd.DataFrame:
-    """The back-check per channel for people: shares in %, times in s, ± the 95% CI."""
-    return pd.DataFrame(
-        {
-            "channel": table.channel,
-            "kpi": table.kpi,
-            "recorded": [_kpi_text(k, v) for k, v in zip(table.kpi, table.recorded, strict=True)],
-            "simulated": [
-                f"{_kpi_text(k, v)} ± {_kpi_text(k, h).removesuffix(' s')}"
-                for k, v, h in zip(table.kpi, table.simulated, table.ci_half_width, strict=True)
-            ],
-            "difference": [
-                ("+" if d >= 0 else "") + _kpi_text(k, d) if d == d else "-"
-                for k, d in zip(table.kpi, table.difference, strict=True)
-            ],
-        }
-    )
-
-
-def shown_back_check_days(days: pd.DataFrame) -> pd.DataFrame:
-    """The back-check per channel and day: recorded / simulated side by side."""
-    out = days[["channel", "date", "weekday"]].copy()
-    kpis = [c.removesuffix("_recorded") for c in days.columns if c.endswith("_recorded")]
-    for kpi in kpis:
-        if kpi == "offered":
-            out["offered"] = [
-                f"{r:,.0f} / {s:,.0f}"
-                for r, s in zip(days[f"{kpi}_recorded"], days[f"{kpi}_simulated"], strict=True)
-            ]
-            continue
-        out[kpi] = [
-            f"{_kpi_text(kpi, r)} / {_kpi_text(kpi, s)}"
-            for r, s in zip(days[f"{kpi}_recorded"], days[f"{kpi}_simulated"], strict=True)
-        ]
-    return out.fillna("-")
 
 
 def run_forecast(args: argparse.Namespace) -> int:

@@ -258,4 +258,60 @@ def back_check(
     )
 
 
-__all__ = ["BackCheck", "back_check", "back_check_problem", "back_check_scenario"]
+# ---- for people (CLI, app) ------------------------------------------------------------
+_SHARES = ("service_level", "abandon_rate", "within_promise")
+
+
+def _kpi_text(kpi: str, value: float) -> str:
+    if value != value:  # NaN
+        return "-"
+    if kpi in _SHARES:
+        return f"{value:.1%}"
+    return f"{value:,.1f} s"
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The back-check per channel for people: shares in %, times in s, ± the 95% CI."""
+    return pd.DataFrame(
+        {
+            "channel": table.channel,
+            "kpi": table.kpi,
+            "recorded": [_kpi_text(k, v) for k, v in zip(table.kpi, table.recorded, strict=True)],
+            "simulated": [
+                f"{_kpi_text(k, v)} ± {_kpi_text(k, h).removesuffix(' s')}"
+                for k, v, h in zip(table.kpi, table.simulated, table.ci_half_width, strict=True)
+            ],
+            "difference": [
+                ("+" if d >= 0 else "") + _kpi_text(k, d) if d == d else "-"
+                for k, d in zip(table.kpi, table.difference, strict=True)
+            ],
+        }
+    )
+
+
+def readable_days(days: pd.DataFrame) -> pd.DataFrame:
+    """The back-check per channel and day: recorded / simulated side by side."""
+    out = days[["channel", "date", "weekday"]].copy()
+    kpis = [c.removesuffix("_recorded") for c in days.columns if c.endswith("_recorded")]
+    for kpi in kpis:
+        if kpi == "offered":
+            out["offered"] = [
+                f"{r:,.0f} / {s:,.0f}"
+                for r, s in zip(days[f"{kpi}_recorded"], days[f"{kpi}_simulated"], strict=True)
+            ]
+            continue
+        out[kpi] = [
+            f"{_kpi_text(kpi, r)} / {_kpi_text(kpi, s)}"
+            for r, s in zip(days[f"{kpi}_recorded"], days[f"{kpi}_simulated"], strict=True)
+        ]
+    return out.fillna("-")
+
+
+__all__ = [
+    "BackCheck",
+    "back_check",
+    "back_check_problem",
+    "back_check_scenario",
+    "readable",
+    "readable_days",
+]
