@@ -295,3 +295,14 @@ def test_handle_time_means_errors():
     data["channels"]["calls"]["handle_time_means_seconds"] = [240.0] * 9 + [0.0]
     with pytest.raises(InputError, match=r"handle_time_means_seconds: every mean must be"):
         Scenario.from_dict(data)
+
+
+def test_interval_labels_name_weekday_and_date_with_a_start_date():
+    """With ``start_date`` the tables (targets' floors, the optimizer's plans) name a day as
+    the app does; without it days stay numbered from 0."""
+    dated = _saturday_short_sunday_closed()  # from Monday 7 December 2026
+    per_day = dated.horizon.intervals_per_day
+    assert dated.horizon.label(2 * per_day + 1) == "Wed 9 Dec 09:00"
+    assert Scenario.from_dict(_week()).horizon.label(2 * per_day + 1) == "d2 09:00"
+    result = simulate(dated, replications=1, seed=1)
+    assert result.kpi_summary.labels[per_day] == "Tue 8 Dec 08:00"
