@@ -141,8 +141,10 @@ def render() -> None:
     st.caption(
         "Your ACD or WFM interval export: one row per interval and channel with "
         "interval_start, channel, offered, answered, abandoned, aht_seconds (and if you have "
-        "them asa_seconds, avg_abandon_seconds). The fit becomes a one-week scenario from the "
-        "Monday after the history; the forecast covers the weeks you ask for."
+        "them asa_seconds, avg_abandon_seconds, answered_within_target, agents). The fit becomes "
+        "a one-week scenario from the Monday after the history; with agents, the last history "
+        "week is simulated with them and set beside its recorded service (the back-check); the "
+        "forecast covers the weeks you ask for."
     )
     left, right = st.columns(2)
     with left:
