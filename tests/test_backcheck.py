@@ -120,3 +120,22 @@ def test_cli_fit_prints_the_back_check(export, tmp_path: Path, capsys):
     assert "service_level" in printed and "2026-10-05     mon" in printed
     assert main(["fit", str(history), "--out", str(out), "--back-check-replications", "0"]) == 0
     assert "back-check" not in capsys.readouterr().out
+
+
+def test_email_channel_is_back_checked_with_its_end_of_week_note():
+    """A centre with an email channel (24-hour promise, its own group): the back-check
+    reports the share within the promise and the response time, recorded from the export's
+    own columns, and says that the simulated week ends with emails in the backlog."""
+    scenario = truth_scenario(volume_share=0.5, email=True)
+    export = export_of(scenario, weeks=3, seed=2)
+    fitted = fit_history(export, base=scenario, back_check_replications=3, seed=3)
+    table = fitted.back_check.table.set_index(["channel", "kpi"])
+    week = export[export.interval_start.str[:10] >= str(fitted.back_check.first)]
+    emails = week[week.channel == "email"]
+    recorded = emails.answered_within_target.sum() / emails.answered.sum()
+    assert table.loc[("email", "within_promise"), "recorded"] == pytest.approx(recorded)
+    assert 0.9 < table.loc[("email", "within_promise"), "simulated"] <= 1
+    response = table.loc[("email", "response_mean_s")]
+    assert 3600 < response.simulated < response.recorded * 1.2  # hours, not seconds
+    assert any("emails still in the backlog" in n for n in fitted.notes)
+    assert fitted.back_check.scenario.channels["email"].arrivals.closed_hours_volume > 0

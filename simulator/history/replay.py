@@ -11,18 +11,24 @@ scenario's headcount of the group named after the channel). A fit of this histor
 back-check must give the scenario back: the test of the back-check.
 
 Contacts are filed by the interval they arrived in, redials and repeats included (an ACD
-counts every attempt as offered).
+counts every attempt as offered). A deferred (email) channel gets a row for every interval of
+the day, nights and closed days included. The per-contact log records events only: emails
+still in the backlog at the end of a replayed week never appear, so a replayed email history
+lacks them (its volumes are low by that end-of-week backlog); recover email volumes from
+:func:`simulator.history.synthetic.synthetic_history` (``email=True``) instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from simulator.channels import KINDS
 from simulator.errors import InputError
 from simulator.runner import simulate
 from simulator.scenario import Scenario
@@ -60,8 +66,6 @@ def export_of(
         raise InputError("export_of: the scenario must be 7 days with horizon.start_date")
     if weeks < 1:
         raise InputError(f"weeks: must be >= 1, got {weeks}")
-    step = h.interval_s
-    open_mask = h.open_mask()
     frames = []
     with tempfile.TemporaryDirectory() as folder:
         simulate(scenario, replications=weeks, seed=seed, contact_log_dir=folder)
@@ -72,45 +76,73 @@ def export_of(
             done = _handle_times(log)
             gone = log[log.outcome == "abandoned"][["channel", "arrival_s", "wait_s"]]
             for c in scenario.channels:
-                staffing = _staffing(scenario, c)
-                threshold = _threshold(scenario, c)
-                parts = {
-                    "offered": arrivals[arrivals.channel == c].arrival_s,
-                    "answered": done[done.channel == c].arrival_s,
-                    "abandoned": gone[gone.channel == c].arrival_s,
-                }
-                slot = {k: _slot(v.to_numpy(), h) for k, v in parts.items()}
-                mine = done[done.channel == c]
-                lost = gone[gone.channel == c]
-                rows = []
-                for day in range(h.days):
-                    for k in np.flatnonzero(open_mask[day]):
-                        g = day * h.intervals_per_day + k
-                        here = slot["answered"] == g
-                        waits = mine.wait_s.to_numpy()[here]
-                        handles = mine.handle_s.to_numpy()[here]
-                        left = lost.wait_s.to_numpy()[slot["abandoned"] == g]
-                        start = pd.Timestamp(h.start_date) + pd.Timedelta(
-                            days=7 * r + day, seconds=h.open_s + int(k) * step
-                        )
-                        if timezone is not None:
-                            start = start.tz_localize(timezone, ambiguous=True)
-                        rows.append(
-                            {
-                                "interval_start": start.isoformat(),
-                                "channel": c,
-                                "offered": int((slot["offered"] == g).sum()),
-                                "answered": int(here.sum()),
-                                "abandoned": len(left),
-                                "aht_seconds": _mean(handles),
-                                "asa_seconds": _mean(waits),
-                                "avg_abandon_seconds": _mean(left),
-                                "answered_within_target": int((waits <= threshold).sum()),
-                                "agents": int(staffing[day, k]),
-                            }
-                        )
-                frames.append(pd.DataFrame(rows))
+                frames.append(
+                    _channel_rows(
+                        scenario,
+                        c,
+                        r,
+                        arrivals[arrivals.channel == c].arrival_s.to_numpy(),
+                        done[done.channel == c],
+                        gone[gone.channel == c],
+                        timezone,
+                    )
+                )
     return pd.concat(frames, ignore_index=True)
+
+
+def _channel_rows(
+    scenario: Scenario,
+    c: str,
+    week: int,
+    offered_s: np.ndarray,
+    done: pd.DataFrame,
+    gone: pd.DataFrame,
+    timezone: str | None,
+) -> pd.DataFrame:
+    """One channel's rows of one week: every open interval of a real-time channel; every
+    interval of the day (00:00-24:00) of a deferred one, whose contacts arrive at night."""
+    h = scenario.horizon
+    step = h.interval_s
+    deferred = KINDS[scenario.channels[c].kind].deferred
+    grid_open = 0 if deferred else h.open_s
+    per_day = 86400 // step if deferred else h.intervals_per_day
+    cells = np.ones((h.days, per_day), dtype=bool) if deferred else h.open_mask()
+    staffing = np.zeros((h.days, per_day), dtype=int)
+    offset = (h.open_s - grid_open) // step
+    staffing[:, offset : offset + h.intervals_per_day] = _staffing(scenario, c)
+    threshold = _threshold(scenario, c)
+    slot = {
+        "offered": _slot(offered_s, grid_open, per_day, step),
+        "answered": _slot(done.arrival_s.to_numpy(), grid_open, per_day, step),
+        "abandoned": _slot(gone.arrival_s.to_numpy(), grid_open, per_day, step),
+    }
+    rows = []
+    for day in range(h.days):
+        for k in np.flatnonzero(cells[day]):
+            g = day * per_day + k
+            here = slot["answered"] == g
+            waits = done.wait_s.to_numpy()[here]
+            left = gone.wait_s.to_numpy()[slot["abandoned"] == g]
+            start = pd.Timestamp(h.start_date) + pd.Timedelta(
+                days=7 * week + day, seconds=grid_open + int(k) * step
+            )
+            if timezone is not None:
+                start = start.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+            rows.append(
+                {
+                    "interval_start": start.isoformat(),
+                    "channel": c,
+                    "offered": int((slot["offered"] == g).sum()),
+                    "answered": int(here.sum()),
+                    "abandoned": len(left),
+                    "aht_seconds": _mean(done.handle_s.to_numpy()[here]),
+                    "asa_seconds": _mean(waits),
+                    "avg_abandon_seconds": _mean(left),
+                    "answered_within_target": int((waits <= threshold).sum()),
+                    "agents": int(staffing[day, k]),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def _mean(values: np.ndarray) -> float | str:
@@ -118,13 +150,13 @@ def _mean(values: np.ndarray) -> float | str:
     return round(float(finite.mean()), 2) if len(finite) else ""
 
 
-def _slot(times_s: np.ndarray, h) -> np.ndarray:
-    """Global interval of each arrival time (seconds from day 0 00:00); arrivals outside
-    the grid (none without closed-hours email) go to -1."""
+def _slot(times_s: np.ndarray, grid_open_s: int, per_day: int, step: int) -> np.ndarray:
+    """Global interval (day × ``per_day`` + interval) of each arrival time (seconds from
+    day 0 00:00) on a grid from ``grid_open_s``; -1 outside it."""
     day, clock = np.divmod(times_s, 86400)
-    k = np.floor((clock - h.open_s) / h.interval_s)
-    inside = (k >= 0) & (k < h.intervals_per_day)
-    return np.where(inside, day * h.intervals_per_day + k, -1).astype(int)
+    k = np.floor((clock - grid_open_s) / step)
+    inside = (k >= 0) & (k < per_day)
+    return np.where(inside, day * per_day + k, -1).astype(int)
 
 
 def _staffing(scenario: Scenario, channel: str) -> np.ndarray:
@@ -146,12 +178,16 @@ def history_dates(scenario: Scenario, weeks: int) -> tuple[dt.date, dt.date]:
     return first, first + dt.timedelta(days=7 * weeks - 1)
 
 
-def truth_scenario(start_date: dt.date = dt.date(2026, 8, 31), volume_share: float = 0.25):
+def truth_scenario(
+    start_date: dt.date = dt.date(2026, 8, 31), volume_share: float = 0.25, email: bool = False
+) -> Scenario:
     """A one-week centre to replay: the calls and chat of
     :func:`simulator.history.synthetic.history_truth` (``volume_share`` of their volume),
     its per-interval handle times and patience, a dedicated group per channel staffed per
     interval by Erlang C for 80% in 20 s less one agent in the afternoon (so service varies
-    from interval to interval and some callers abandon)."""
+    from interval to interval and some callers abandon). ``email``: also the truth's email
+    channel (its open-hours volumes and closed-hours emails per day, a 24-hour promise) and
+    an ``email`` group with 40% more agents than its offered load."""
     from simulator.history.fit import _erlang_c_staffing
     from simulator.history.synthetic import history_truth
 
@@ -179,8 +215,22 @@ def truth_scenario(start_date: dt.date = dt.date(2026, 8, 31), volume_share: flo
             "patience": {"distribution": "exponential", "mean_seconds": truth.patience_s[c]},
             "targets": {"service_level": 0.8, "within_seconds": 20},
         }
+    if email:
+        channels["email"] = _email_channel(start_date, volume_share, truth.hours)
     groups = {}
     for c, channel in channels.items():
+        if c == "email":
+            work = float(
+                np.sum(
+                    np.asarray(channel["arrivals"]["volumes"])
+                    * np.asarray(channel["handle_time_means_seconds"])
+                )
+                + 7 * channel["arrivals"]["closed_hours_volume"] * 480
+            )
+            open_s = sum(b - a for span in truth.hours if span for a, b in [span])
+            need = math.ceil(1.4 * work / open_s)
+            groups[c] = {"cost_per_hour": 25, "skills": [c], "staffing": need}
+            continue
         need = np.array(_erlang_c_staffing({c: channel}, 30))
         afternoon = np.arange(need.shape[1]) >= need.shape[1] // 2
         need = np.where(afternoon & (need > 1), need - 1, need)
@@ -200,6 +250,36 @@ def truth_scenario(start_date: dt.date = dt.date(2026, 8, 31), volume_share: flo
             "agent_groups": groups,
         }
     )
+
+
+def _email_channel(
+    start_date: dt.date, share: float, hours: tuple[tuple[int, int] | None, ...]
+) -> dict:
+    """The truth's email channel on the 08:00-20:00 grid: volumes in each weekday's open
+    intervals, the rest of the day's emails as ``closed_hours_volume`` (their weekly mean)."""
+    from simulator.history.synthetic import history_truth
+
+    truth = history_truth(1, start_date, 30, email=True)
+    step = 1800
+    a, b = 8 * 3600 // step, 20 * 3600 // step
+    volumes = truth.expected["email"][:, a:b] * share
+    for w, span in enumerate(hours):
+        keep = np.zeros(b - a, dtype=bool)
+        if span is not None:
+            keep[(span[0] // step) - a : (span[1] // step) - a] = True
+        volumes[w, ~keep] = 0.0
+    return {
+        "kind": "email",
+        "arrivals": {
+            "volumes": np.round(volumes, 3).tolist(),
+            "closed_hours_volume": round(truth.closed_per_day["email"] * share, 3),
+            "day_multiplier": {"cv": truth.day_cv["email"]},
+        },
+        "handle_time": {"distribution": "gamma", "mean_seconds": 480.0, "cv": truth.handle_cv},
+        "handle_time_means_seconds": np.round(truth.aht_s["email"][:, a:b], 2).tolist(),
+        "promise_hours": 24,
+        "targets": {"within_promise": 0.9},
+    }
 
 
 def _hhmm(seconds: int) -> str:
