@@ -152,6 +152,8 @@ def arrivals(scenario: Scenario, version: int) -> None:
         else:
             apply(changes, "Arrival changes")
     profile = arrival_profile(scenario)
+    closed = ~scenario.horizon.open_mask()[profile["day"], profile["interval"]]
+    profile.loc[closed, "contacts"] = np.nan  # closed hours and days: gaps, not zeros
     st.altair_chart(
         _charts.day_curve(
             profile,
