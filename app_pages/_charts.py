@@ -105,7 +105,7 @@ def _with_time(frame: pd.DataFrame, days: Days = 1) -> pd.DataFrame:
     return pd.concat([out, ends], ignore_index=True).sort_values("time", kind="stable")
 
 
-def day_curve(profile: pd.DataFrame, days: int, value: str, title: str, color: str) -> alt.Chart:
+def day_curve(profile: pd.DataFrame, days: Days, value: str, title: str, color: str) -> alt.Chart:
     """Lines of ``value`` per interval, one per ``color`` (e.g. expected contacts/channel)."""
     data = _with_time(profile, days)
     return (

@@ -304,6 +304,7 @@ def test_every_tab_form_applies_without_exception(at) -> None:
         "Apply target changes",
         "Apply group changes",
         "Apply staffing changes",
+        "Apply opening hours",
         "Apply run settings",
     ):
         _button(at, label).click().run()
