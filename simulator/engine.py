@@ -1066,11 +1066,17 @@ def run_replication(
 ) -> ReplicationStats:
     """Simulate one replication. ``contact_log`` (opt-in) writes one CSV row per contact
     event (answered, completed, abandoned, unanswered) to that file; otherwise memory does
-    not grow with the number of contacts."""
+    not grow with the number of contacts. A model with outbound lists runs the blended
+    replication (:mod:`simulator.outbound.replication`); every other takes this module's."""
+    cls: type[Replication] = Replication
+    if model.outbound:
+        from simulator.outbound.replication import BlendedReplication
+
+        cls = BlendedReplication
     if contact_log is None:
-        return Replication(model, seed, replication).run()
+        return cls(model, seed, replication).run()
     with open(contact_log, "w", newline="", encoding="utf-8") as handle:
-        return Replication(model, seed, replication, handle).run()
+        return cls(model, seed, replication, handle).run()
 
 
 __all__ = ["DAY_S", "Replication", "run_replication"]
