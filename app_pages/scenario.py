@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _shared
+from app_pages import _editors, _outbound, _shared
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -40,6 +40,7 @@ def render() -> None:
             "Targets",
             "Agent groups",
             "Staffing",
+            "Outbound",
             "Run settings",
             "YAML",
         ]
@@ -56,8 +57,10 @@ def render() -> None:
     with tabs[4]:
         _editors.staffing(scenario, version)
     with tabs[5]:
-        _run_settings(scenario, version)
+        _outbound.editor(scenario, version)
     with tabs[6]:
+        _run_settings(scenario, version)
+    with tabs[7]:
         _yaml(version)
 
 

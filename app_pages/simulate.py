@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import _charts, _shared
+from app_pages import _charts, _outbound, _shared
 from simulator import InputError, SimulationResult
 from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
@@ -105,6 +105,7 @@ def _results(result: SimulationResult, scenario) -> None:
     checks = target_checks(result)
     for channel in result.channels.channel.unique():
         _cards(result, channel, checks[checks.channel == channel], scenario)
+    _outbound.cards(result)
     _overall(result, scenario.horizon)
     horizon = scenario.horizon
     days: object = horizon

@@ -190,3 +190,37 @@ def test_bad_outbound_input_names_the_field(change: dict, message: str) -> None:
     base = Scenario.from_yaml("scenarios/blended_collections.yaml")
     with pytest.raises(InputError, match=message.replace(".", r"\.")):
         base.with_changes(change)
+
+
+# ---------------------------------------------------------------------------- the app
+@pytest.fixture
+def blended_app():
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=600)
+    app.session_state["scenario_yaml"] = (
+        root / "scenarios" / "blended_collections.yaml"
+    ).read_text()
+    app.session_state["scenario_version"] = 1
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_app_edits_the_outbound_list_and_shows_its_cards(blended_app) -> None:
+    app = blended_app
+    assert app.subheader[0].value == "blended collections"
+    assert any("threshold dialer" in m.value for m in app.markdown)
+    apply = next(b for b in app.button if b.label == "Apply outbound changes")
+    apply.click().run()
+    assert not app.exception and not app.error
+    app.switch_page("app_pages/simulate.py").run()
+    app.number_input[0].set_value(2)
+    next(b for b in app.button if b.label == "Run simulation").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    labels = {m.label for m in app.metric}
+    assert {"Connects", "Connects per dialing hour", "List completion"} <= labels

@@ -40,6 +40,18 @@ class Dialer(FrozenModel):
     )
 
 
+class OutboundTargets(FrozenModel):
+    """Outbound goals, judged by ``staffsim simulate`` over the horizon (the optimizer
+    refuses them: it plans for inbound and lets the simulation judge the dialer)."""
+
+    min_connects_per_hour: float | None = Field(
+        None, gt=0, le=1e6, description="Right-party connects per hour of dialing window."
+    )
+    min_list_completion: float | None = Field(
+        None, gt=0, le=1, description="Records finished / records loaded, at least."
+    )
+
+
 class OutboundList(FrozenModel):
     """One outbound call list (a campaign: collections, renewals, surveys)."""
 
@@ -74,6 +86,7 @@ class OutboundList(FrozenModel):
         None, description="Dialing hours, HH:MM; omitted = the centre's opening hours."
     )
     dialer: Dialer = Dialer()
+    targets: OutboundTargets = OutboundTargets()
 
 
 def outbound_problems(scenario: object) -> list[str]:
@@ -112,4 +125,4 @@ def outbound_problems(scenario: object) -> list[str]:
     return problems
 
 
-__all__ = ["Dialer", "DialerPolicy", "OutboundList", "outbound_problems"]
+__all__ = ["Dialer", "DialerPolicy", "OutboundList", "OutboundTargets", "outbound_problems"]
