@@ -53,7 +53,7 @@ class BlendingCase:
         data = base.scenario(days=DAYS, warmup_minutes=WARMUP_MINUTES, seed=seed).to_dict()
         data["outbound"] = {
             "list": {
-                "records_per_day": 1_000_000,
+                "records_per_day": 50_000,  # never runs out (about 2,000 attempts a day)
                 "right_party_connect": self.rpc,
                 "handle_time": {"distribution": "exponential", "mean_seconds": self.connect_s},
                 "failed_attempt_time": {

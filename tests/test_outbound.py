@@ -224,3 +224,9 @@ def test_app_edits_the_outbound_list_and_shows_its_cards(blended_app) -> None:
     assert not app.exception, [e.value for e in app.exception]
     labels = {m.label for m in app.metric}
     assert {"Connects", "Connects per dialing hour", "List completion"} <= labels
+
+
+def test_a_list_too_long_to_simulate_is_refused_naming_the_field() -> None:
+    base = Scenario.from_yaml("scenarios/blended_collections.yaml")
+    with pytest.raises(InputError, match=r"outbound\.overdue\.records_per_day: .* at most"):
+        base.with_changes({"outbound.overdue.records_per_day": 1_000_000})

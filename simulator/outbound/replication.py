@@ -24,8 +24,9 @@ inbound difference between a run with and without a list is the blending's impac
 from __future__ import annotations
 
 from collections import deque
-from typing import IO, Any
+from typing import IO
 
+import numpy as np
 from simpy.events import Timeout
 
 from simulator.engine import Agent, Replication
@@ -49,9 +50,7 @@ class OutboundTally:
         for name in _SUMS:
             setattr(self, name, [0.0] * n)
 
-    def arrays(self) -> dict[str, Any]:
-        import numpy as np
-
+    def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(getattr(self, name), dtype=float) for name in _COUNTERS + _SUMS}
 
 

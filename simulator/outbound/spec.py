@@ -114,6 +114,14 @@ def outbound_problems(scenario: object) -> list[str]:
                 problems.append(f"{where}.groups: unknown agent group {g!r}{suggest(g, groups)}")
         if len(set(spec.groups)) != len(spec.groups):
             problems.append(f"{where}.groups: a group is listed twice")
+        most = spec.records_per_day * spec.max_attempts * horizon.days
+        if most > limits.MAX_EXPECTED_CONTACTS:
+            problems.append(
+                f"{where}.records_per_day: {spec.records_per_day:,} records a day x "
+                f"{spec.max_attempts} attempts x {horizon.days} days allow {most:,} attempts; "
+                f"at most {limits.MAX_EXPECTED_CONTACTS:,} per run (the simulation's memory "
+                "does not grow with them, its run time does)"
+            )
         if spec.hours is not None:
             a, b = parse_clock(spec.hours.open), parse_clock(spec.hours.close)
             if a < horizon.open_s or b > horizon.close_s:
