@@ -33,6 +33,10 @@ kind's name):
   that carries over intervals and days; started only when ``email_reserve_agents`` agents
   skilled for real-time work stay idle; never interrupted once started.
 
+Outbound lists (agents dialling in idle time) are not served here: a scenario with them
+runs :class:`simulator.outbound.replication.BlendedReplication`, a subclass that hooks in
+where an agent goes idle, so this event loop is the same with or without the feature.
+
 Customer attributes are drawn at arrival, in arrival order, from streams keyed by channel
 and purpose, so they do not depend on staffing (common random numbers): the handle time of
 the 1,000th caller is the same whoever answers; the agent's factor scales it at service.
