@@ -161,4 +161,17 @@ def cards(result: SimulationResult) -> None:
         )
 
 
-__all__ = ["cards", "changes", "editor"]
+def table(result: SimulationResult) -> None:
+    """The outbound KPIs (list x KPI) on the simulate page's tables tab."""
+    if not len(result.outbound):
+        return
+    shown = result.outbound.copy()
+    shown["value"] = [
+        _shared.fmt(k, m, h)
+        for k, m, h in zip(shown.kpi, shown["mean"], shown["ci_half_width"], strict=True)
+    ]
+    st.markdown("**Outbound lists**")
+    st.dataframe(shown.pivot(index="kpi", columns="outbound", values="value"), width="stretch")
+
+
+__all__ = ["cards", "changes", "editor", "table"]

@@ -378,6 +378,7 @@ def _tables(result: SimulationResult) -> None:
     ]
     st.markdown("**Agent groups**")
     st.dataframe(groups.pivot(index="kpi", columns="group", values="value"), width="stretch")
+    _outbound.table(result)
     stem = "".join(c if c.isalnum() else "-" for c in result.scenario_name.lower()).strip("-")
     c1, c2, c3 = st.columns(3)
     c1.download_button(

@@ -230,3 +230,25 @@ def test_a_list_too_long_to_simulate_is_refused_naming_the_field() -> None:
     base = Scenario.from_yaml("scenarios/blended_collections.yaml")
     with pytest.raises(InputError, match=r"outbound\.overdue\.records_per_day: .* at most"):
         base.with_changes({"outbound.overdue.records_per_day": 1_000_000})
+
+
+def test_the_app_form_turns_edits_into_scenario_paths() -> None:
+    pytest.importorskip("streamlit")
+    import pandas as pd
+
+    from app_pages._outbound import _row, changes
+
+    base = Scenario.from_yaml("scenarios/blended_collections.yaml")
+    old = pd.DataFrame([_row(n, s, base) for n, s in base.outbound.items()])
+    new = old.copy()
+    new.loc[0, "threshold (idle agents kept)"] = 4
+    new.loc[0, "right-party connect (%)"] = 25.0
+    new.loc[0, "dial until"] = "16:00"
+    edits = changes(old, new)
+    assert edits == {
+        "outbound.overdue.dialer.threshold": 4,
+        "outbound.overdue.right_party_connect": 0.25,
+        "outbound.overdue.hours": {"open": "09:00", "close": "16:00"},
+    }
+    edited = base.with_changes(edits)
+    assert edited.outbound["overdue"].dialer.threshold == 4
