@@ -93,7 +93,7 @@ def outbound_problems(scenario: object) -> list[str]:
     """Cross-references of the ``outbound`` section of a ``simulator.scenario.Scenario``:
     list names, dialing groups that exist (once each), and dialing hours inside the
     centre's opening hours (attempts must fall in the result's intervals)."""
-    from simulator.clock import parse_clock
+    from simulator.clock import clock_label, parse_clock
     from simulator.messages import suggest
 
     lists: dict[str, OutboundList] = getattr(scenario, "outbound", None) or {}
@@ -127,7 +127,8 @@ def outbound_problems(scenario: object) -> list[str]:
             if a < horizon.open_s or b > horizon.close_s:
                 problems.append(
                     f"{where}.hours: {spec.hours.open}-{spec.hours.close} must lie inside the "
-                    f"centre's opening hours ({horizon.open}-{horizon.close}); agents dial "
+                    f"centre's opening hours ({clock_label(horizon.open_s)}-"
+                    f"{clock_label(horizon.close_s)}); agents dial "
                     "only while the centre is open"
                 )
     return problems
