@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import bonferroni_k, mmc_scenario
 
@@ -252,3 +253,39 @@ def test_the_app_form_turns_edits_into_scenario_paths() -> None:
     }
     edited = base.with_changes(edits)
     assert edited.outbound["overdue"].dialer.threshold == 4
+
+
+def test_shifts_breaks_and_two_lists_keep_the_books_straight() -> None:
+    """Agents leaving (shift ends, breaks) while on an outbound call finish it and then go;
+    two lists share the juniors (the first in file order wins). Occupancy never exceeds 1,
+    nothing is dialled outside dialing hours, and inbound customers are unchanged."""
+    base = Scenario.from_yaml("scenarios/telecom.yaml")
+    spec = {
+        "right_party_connect": 0.4,
+        "handle_time": _exp(300),
+        "failed_attempt_time": _exp(40),
+        "groups": ["juniors"],
+        "hours": {"open": "10:00", "close": "19:00"},
+    }
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["outbound"] = {
+        "renewals": spec | {"records_per_day": 150, "dialer": {"threshold": 3}},
+        "surveys": spec | {"records_per_day": 400, "max_attempts": 1},
+    }
+    blended = Scenario.from_dict(data)
+    a, b = simulate(base, 2, 8), simulate(blended, 2, 8)
+    assert b.outbound_kpi("renewals", "attempts") > 0 and b.outbound_kpi("surveys", "attempts") > 0
+    gi = b.group_intervals
+    assert (gi[gi.kpi == "occupancy"]["mean"].dropna() <= 1 + 1e-9).all()
+    per = b.outbound_intervals
+    outside = per[(per.kpi == "attempts") & ((per.start < "10:00") | (per.start >= "19:00"))]
+    assert (outside["mean"] == 0).all()
+
+    def fresh(result) -> pd.DataFrame:  # first contacts: offered less redials and repeats
+        table = result.per_replication.pivot_table(
+            index=["entity", "replication"], columns="kpi", values="value"
+        )
+        table = table.loc[list(base.channels)].fillna(0.0)
+        return table["offered"] - table["redials"] - table["repeats"]
+
+    assert fresh(a).equals(fresh(b))
