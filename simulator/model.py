@@ -8,6 +8,7 @@ once per ``simulate`` call and shipped to worker processes as is (it pickles sma
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ class CompiledModel:
     week_spans: tuple[tuple[int, int] | None, ...] = ()  # per weekday, for past the horizon
     first_weekday: int = 0  # weekday of day 0 (0 = Monday)
     outbound: tuple[OutboundModel, ...] = ()  # outbound lists (simulator/outbound/)
+    start_date: datetime.date | None = None  # calendar date of day 0 (labels only)
 
     @property
     def open_starts(self) -> np.ndarray:
@@ -463,4 +465,5 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         week_spans=tuple(h.weekday_span(w) for w in range(7)),
         first_weekday=h.weekday(0),
         outbound=compile_outbound(scenario),
+        start_date=h.start_date,
     )
