@@ -277,7 +277,12 @@ def results_csv(result: SimulationResult) -> str:
     channels = result.channels.rename(columns={"channel": "entity"}).assign(scope="channel")
     groups = result.groups.rename(columns={"group": "entity"}).assign(scope="group")
     overall = result.overall.assign(scope="overall", entity="all")
-    return pd.concat([channels[cols], groups[cols], overall[cols]]).to_csv(index=False)
+    frames = [channels[cols], groups[cols], overall[cols]]
+    if len(result.outbound):
+        frames.append(
+            result.outbound.rename(columns={"outbound": "entity"}).assign(scope="outbound")[cols]
+        )
+    return pd.concat(frames).to_csv(index=False)
 
 
 WHOLE_HORIZON = "whole horizon"

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _hours, _shared
+from app_pages import _editors, _hours, _outbound, _shared
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -41,6 +41,7 @@ def render() -> None:
             "Agent groups",
             "Staffing",
             "Opening hours",
+            "Outbound",
             "Run settings",
             "YAML",
         ]
@@ -59,8 +60,10 @@ def render() -> None:
     with tabs[5]:
         _hours.editor(scenario, version)
     with tabs[6]:
-        _run_settings(scenario, version)
+        _outbound.editor(scenario, version)
     with tabs[7]:
+        _run_settings(scenario, version)
+    with tabs[8]:
         _yaml(version)
 
 

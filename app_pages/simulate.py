@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import _background, _charts, _shared
+from app_pages import _background, _charts, _outbound, _shared
 from simulator import InputError, SimulationResult
 from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
@@ -197,6 +197,7 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
     checks = target_checks(result)
     for channel in result.channels.channel.unique():
         _cards(result, channel, checks[checks.channel == channel], scenario)
+    _outbound.cards(result)
     _overall(result, scenario.horizon)
     horizon = scenario.horizon
     days: object = horizon
@@ -478,6 +479,7 @@ def _tables(result: SimulationResult) -> None:
     ]
     st.markdown("**Agent groups**")
     st.dataframe(groups.pivot(index="kpi", columns="group", values="value"), width="stretch")
+    _outbound.table(result)
     stem = "".join(c if c.isalnum() else "-" for c in result.scenario_name.lower()).strip("-")
     c1, c2, c3 = st.columns(3)
     c1.download_button(

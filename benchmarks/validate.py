@@ -20,7 +20,8 @@ A second table checks finite lines and callbacks the same way: M/M/c/K and M/M/c
 busy signals redialled against the extended-Erlang-B fixed point (an approximation: it
 assumes retrials arrive as a Poisson stream; the redial delay is long against the call so
 it holds closely), and callbacks against their Markov chain solved numerically
-(``simulator.queueing.finite``).
+(``simulator.queueing.finite``). A third checks outbound blending (the threshold dialer)
+against its Markov chain (``benchmarks/validate_blending.py``).
 
 Usage::
 
@@ -45,6 +46,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._scenarios import QueueCase
+from benchmarks.validate_blending import blending_rows, blending_section
 from simulator.engine import run_replication
 from simulator.model import compile_scenario
 from simulator.queueing.finite import callback_chain_kpis, erlang_b_retrial, mmck_kpis
@@ -447,7 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     shown_args = " ".join(sys.argv[1:] if argv is None else argv)
     command = f"python benchmarks/validate.py {shown_args}".strip()
+    blending = blending_rows(args.replications * 2, args.seed, workers)
+    elapsed = time.perf_counter() - start
     text = render(rows, plans, command=command, seed=args.seed, elapsed_s=elapsed, finite=finite)
+    text += "\n".join(blending_section(blending, args.replications * 2, args.seed, _table)) + "\n"
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     inside = sum(r["inside"] for r in rows)

@@ -106,6 +106,12 @@ class _Run:
         self.rule_margin = 0.0 if options.rule == "mean" else 1.0
         self.margin = max(options.margin, self.rule_margin)
         self.analytic = options.evaluator == "analytic"
+        if self.analytic and scenario.outbound:
+            raise InputError(
+                f"evaluator: 'analytic' cannot see the outbound lists "
+                f"({', '.join(f'outbound.{n}' for n in scenario.outbound)}): Erlang C/A would "
+                "count dialing agents as free for inbound; use the simulation evaluator"
+            )
         self.own_pool = None
         if not self.analytic and executor is None and options.workers != 1:
             self.own_pool = local_pool(options.workers)

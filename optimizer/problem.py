@@ -76,6 +76,14 @@ class Problem:
                         "this target yet (its queueing model has no busy signals or "
                         "callbacks); remove it to optimize, `staffsim simulate` judges it"
                     )
+        for name, spec in (scenario.outbound or {}).items():
+            for field, value in spec.targets.model_dump(exclude_none=True).items():
+                raise InputError(
+                    f"outbound.{name}.targets.{field}: the optimizer cannot search for outbound "
+                    f"targets yet (it plans for inbound targets and lets the simulation judge "
+                    f"the dialer); remove it to optimize (got {value:g}), `staffsim simulate` "
+                    "judges it"
+                )
         h = scenario.horizon
         groups = tuple(scenario.agent_groups)
         channels = tuple(scenario.channels)

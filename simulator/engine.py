@@ -33,6 +33,10 @@ kind's name):
   that carries over intervals and days; started only when ``email_reserve_agents`` agents
   skilled for real-time work stay idle; never interrupted once started.
 
+Outbound lists (agents dialling in idle time) are not served here: a scenario with them
+runs :class:`simulator.outbound.replication.BlendedReplication`, a subclass that hooks in
+where an agent goes idle, so this event loop is the same with or without the feature.
+
 Customer attributes are drawn at arrival, in arrival order, from streams keyed by channel
 and purpose, so they do not depend on staffing (common random numbers): the handle time of
 the 1,000th caller is the same whoever answers; the agent's factor scales it at service.
@@ -1066,11 +1070,17 @@ def run_replication(
 ) -> ReplicationStats:
     """Simulate one replication. ``contact_log`` (opt-in) writes one CSV row per contact
     event (answered, completed, abandoned, unanswered) to that file; otherwise memory does
-    not grow with the number of contacts."""
+    not grow with the number of contacts. A model with outbound lists runs the blended
+    replication (:mod:`simulator.outbound.replication`); every other takes this module's."""
+    cls: type[Replication] = Replication
+    if model.outbound:
+        from simulator.outbound.replication import BlendedReplication
+
+        cls = BlendedReplication
     if contact_log is None:
-        return Replication(model, seed, replication).run()
+        return cls(model, seed, replication).run()
     with open(contact_log, "w", newline="", encoding="utf-8") as handle:
-        return Replication(model, seed, replication, handle).run()
+        return cls(model, seed, replication, handle).run()
 
 
 __all__ = ["DAY_S", "Replication", "run_replication"]

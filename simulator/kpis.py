@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Unit = Literal["contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency"]
+Unit = Literal[
+    "contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency", "per hour"
+]
 Applies = Literal["all", "realtime", "deferred", "concurrent", "single"]
 
 
@@ -249,6 +251,26 @@ _CATALOGUE = (
     _k("handled", "contacts", "contacts answered by the group"),
     _k("paid_hours", "agent-hours", "paid agent-hours (shrinkage included)", False),
     _k("cost", "currency", "paid hours x cost per hour", False),
+    # Outbound lists (table ``outbound``; simulator/outbound/)
+    _k("attempts", "contacts", "outbound: dial attempts started"),
+    _k("connects", "contacts", "outbound: right-party connects (talked)", True),
+    _k("connects_per_hour", "per hour", "outbound: connects per hour of dialing window", True),
+    _k("right_party_rate", "share", "outbound: connects / attempts"),
+    _k(
+        "list_completion",
+        "share",
+        "outbound: records finished (connected, or out of attempts) / records loaded, "
+        "over the whole horizon (warm-up included: a list is a stock, not a flow)",
+        True,
+    ),
+    _k("records_left_at_end", "contacts", "outbound: records not finished at the end", False),
+    _k("outbound_agent_hours", "agent-hours", "outbound: agent time on attempts and connects"),
+    _k(
+        "outbound_occupancy",
+        "share",
+        "outbound: agent time on the list / time present of its dialing groups (part of "
+        "those groups' occupancy)",
+    ),
 )
 
 KPIS: dict[str, Kpi] = {k.name: k for k in _CATALOGUE}
@@ -276,6 +298,20 @@ GROUP_INTERVAL_KPIS = ("occupancy", "agents_available", "handled", "paid_hours")
 OVERALL_KPIS = ("offered", "answered", "abandoned", "abandon_rate", "fcr", "paid_hours", "cost")
 """Rows of ``overall`` (all channels, all groups)."""
 
+OUTBOUND_KPIS = (
+    "attempts",
+    "connects",
+    "connects_per_hour",
+    "right_party_rate",
+    "list_completion",
+    "records_left_at_end",
+    "outbound_agent_hours",
+    "outbound_occupancy",
+)
+"""Rows of an outbound list in ``outbound``."""
+OUTBOUND_INTERVAL_KPIS = ("attempts", "connects", "connects_per_hour", "outbound_occupancy")
+"""Rows of an outbound list per interval in ``outbound_intervals``."""
+
 SHARE_KPIS = frozenset(k.name for k in _CATALOGUE if k.is_share)
 """KPIs that are fractions, shown as percentages."""
 
@@ -286,6 +322,8 @@ __all__ = [
     "GROUP_INTERVAL_KPIS",
     "GROUP_KPIS",
     "KPIS",
+    "OUTBOUND_INTERVAL_KPIS",
+    "OUTBOUND_KPIS",
     "OVERALL_KPIS",
     "SHARE_KPIS",
     "Kpi",

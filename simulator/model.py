@@ -17,6 +17,7 @@ import numpy as np
 from simulator.channels.spec import Callback, Lines
 from simulator.clock import DAY_S, day_grid, parse_clock
 from simulator.distributions import DistributionBase
+from simulator.outbound.model import OutboundModel, compile_outbound
 from simulator.scenario import AgentGroup, Channel, Scenario
 
 
@@ -94,6 +95,7 @@ class CompiledModel:
     day_spans: tuple[tuple[int, int] | None, ...] = ()  # per day (open, close) s; None closed
     week_spans: tuple[tuple[int, int] | None, ...] = ()  # per weekday, for past the horizon
     first_weekday: int = 0  # weekday of day 0 (0 = Monday)
+    outbound: tuple[OutboundModel, ...] = ()  # outbound lists (simulator/outbound/)
     start_date: datetime.date | None = None  # calendar date of day 0 (labels only)
 
     @property
@@ -462,5 +464,6 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         day_spans=tuple(h.day_span(d) for d in range(h.days)),
         week_spans=tuple(h.weekday_span(w) for w in range(7)),
         first_weekday=h.weekday(0),
+        outbound=compile_outbound(scenario),
         start_date=h.start_date,
     )

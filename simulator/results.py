@@ -25,6 +25,7 @@ from simulator.channels import KINDS
 from simulator.clock import clock_label, first_counted_interval, interval_label
 from simulator.kpis import CHANNEL_INTERVAL_KPIS, CHANNEL_KPIS, KPIS, SHARE_KPIS
 from simulator.model import ChannelModel, CompiledModel, GroupModel
+from simulator.outbound.results import OutboundValues, add_outbound_rows, outbound_values
 from simulator.stats import ReplicationStats, histogram_quantile, ratio
 from simulator.targets import KpiSummary, Target, check_table, verdicts
 
@@ -66,6 +67,8 @@ class SimulationResult:
     * ``overall``: kpi, mean, ci_half_width, ci_low, ci_high, n
     * ``per_replication``: replication, entity (channel or group), kpi, value (the raw
       numbers behind the CIs)
+    * ``outbound`` / ``outbound_intervals``: outbound list, kpi, ... as for groups (empty
+      without outbound lists; their per-replication rows are in ``per_replication`` too)
     """
 
     scenario_name: str
@@ -83,6 +86,24 @@ class SimulationResult:
     interrupted: bool = False
     kpi_summary: KpiSummary = field(default_factory=lambda: KpiSummary({}, {}), repr=False)
     target_list: tuple[Target, ...] = ()
+    outbound: pd.DataFrame = field(default_factory=lambda: _empty("outbound"), repr=False)
+    outbound_intervals: pd.DataFrame = field(
+        default_factory=lambda: _empty("outbound", intervals=True), repr=False
+    )
+
+    def outbound_kpi(self, name: str, kpi: str) -> float:
+        """Mean of one outbound-list KPI (shortcut for scripts and tests)."""
+        rows = self.outbound[(self.outbound.outbound == name) & (self.outbound.kpi == kpi)]
+        if rows.empty:
+            raise KeyError(f"no outbound KPI {kpi!r} for list {name!r}")
+        return float(rows.iloc[0]["mean"])
+
+    def outbound_ci(self, name: str, kpi: str) -> tuple[float, float]:
+        """95% confidence interval (low, high) of one outbound-list KPI."""
+        rows = self.outbound[(self.outbound.outbound == name) & (self.outbound.kpi == kpi)]
+        if rows.empty:
+            raise KeyError(f"no outbound KPI {kpi!r} for list {name!r}")
+        return float(rows.iloc[0]["ci_low"]), float(rows.iloc[0]["ci_high"])
 
     def verdicts(self, margin: float = 0.0) -> pd.DataFrame:
         """Every scenario target against this result, one row per target (the verdict the
@@ -144,7 +165,14 @@ class SimulationResult:
             "overall": records(self.overall),
             "intervals": records(self.intervals),
             "group_intervals": records(self.group_intervals),
-        }
+        } | (
+            {
+                "outbound": records(self.outbound),
+                "outbound_intervals": records(self.outbound_intervals),
+            }
+            if len(self.outbound)
+            else {}
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -196,6 +224,16 @@ def _service_level(ch: dict[str, np.ndarray], definition: str) -> np.ndarray:
     if definition == "answered_within_over_offered_minus_short_abandons":
         return ratio(s("answered_within"), offered - s("abandoned_within"))
     return ratio(s("answered_within"), offered)
+
+
+_INTERVAL_COLUMNS = ["day", "interval", "start", "kpi", "mean", "ci_half_width", "n", "warmup"]
+
+
+def _empty(key: str, intervals: bool = False) -> pd.DataFrame:
+    """An empty table of the ``groups`` (or ``group_intervals``) shape keyed by ``key``."""
+    if intervals:
+        return pd.DataFrame(columns=[key, *_INTERVAL_COLUMNS])
+    return pd.DataFrame(columns=[key, "kpi", "mean", "ci_half_width", "n", "ci_low", "ci_high"])
 
 
 @dataclass(frozen=True)
@@ -383,6 +421,7 @@ class KpiValues:
     groups: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]]
     overall: dict[str, np.ndarray]
     wait_histograms: dict[str, np.ndarray]
+    outbound: OutboundValues = field(default_factory=list)
 
     def horizon_rows(self) -> Iterator[tuple[str, str, str, np.ndarray]]:
         """``(entity_type, entity, kpi, values)``: channels, groups, then overall (entity
@@ -393,6 +432,9 @@ class KpiValues:
                     yield entity_type, name, kpi, v
         for kpi, v in self.overall.items():
             yield "overall", OVERALL, kpi, v
+        for name, values, _ in self.outbound:
+            for kpi, v in values.items():
+                yield "outbound", name, kpi, v
 
 
 def kpi_values(
@@ -434,7 +476,8 @@ def kpi_values(
         "paid_hours": total_paid,
         "cost": total_cost,
     }
-    return KpiValues(channels, groups, overall, hist_total)
+    outbound = outbound_values(model, reps, grid.counted) if model.outbound else []
+    return KpiValues(channels, groups, overall, hist_total, outbound)
 
 
 def aggregate(
@@ -463,6 +506,7 @@ def aggregate(
         for kpi, arr in per_interval.items():
             t.add_intervals(t.group_interval_rows, name, kpi, arr)
     overall_rows = [(k, *summarise(v)) for k, v in kv.overall.items()]
+    outbound_rows, outbound_interval_rows = add_outbound_rows(kv.outbound, t.add, t.add_intervals)
     hist_total = kv.wait_histograms
 
     def frame(records: list[tuple], key: str) -> pd.DataFrame:
@@ -496,4 +540,10 @@ def aggregate(
         interrupted=interrupted,
         kpi_summary=KpiSummary(t.overall, t.intervals, labels),
         target_list=tuple(target_list),
+        outbound=frame(outbound_rows, "outbound") if outbound_rows else _empty("outbound"),
+        outbound_intervals=pd.DataFrame(
+            outbound_interval_rows, columns=["outbound", *interval_cols]
+        )
+        if outbound_interval_rows
+        else _empty("outbound", intervals=True),
     )

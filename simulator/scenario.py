@@ -57,6 +57,7 @@ from simulator.limits import (
     MAX_SHIFT_DAYS,
 )
 from simulator.messages import check_size, format_validation_error, suggest
+from simulator.outbound.spec import OutboundList, outbound_problems
 from simulator.shift_types import ShiftType
 from simulator.yamlfile import parse_yaml, read_text
 
@@ -133,6 +134,9 @@ class Scenario(_Model):
     run: Run = Run()
     shift_types: tuple[ShiftType, ...] = Field(
         (), description="Shift rules the optimizer plans with (see shift_types.py)."
+    )
+    outbound: dict[str, OutboundList] | None = Field(
+        None, description="Outbound call lists dialled by blended groups in idle time."
     )
 
     @field_validator("name", "description")
@@ -211,6 +215,7 @@ class Scenario(_Model):
                 f"{self.horizon.interval_minutes} minutes)"
             )
         problems += self._shift_type_problems()
+        problems += outbound_problems(self)
         for cname in self.routing.priorities:
             if cname not in self.channels:
                 problems.append(

@@ -13,7 +13,7 @@ time and filed under the interval in which the time passed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -186,6 +186,9 @@ class ReplicationStats:
     wait_hist: dict[str, np.ndarray]  # channel -> histogram counts of answered waits
     response_hist: dict[str, np.ndarray]  # channel -> histogram of email response times
     groups: dict[str, dict[str, np.ndarray]]  # group -> level -> per-interval array
+    # outbound list -> counter -> per-interval array (simulator/outbound/); empty without
+    outbound: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    outbound_scalars: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

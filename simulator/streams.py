@@ -34,6 +34,11 @@ class Purpose(IntEnum):
     LOOP = 10  # first-contact-resolution loop: repeat/escalate decisions and delays
     BUSY = 11  # finite lines: redial decisions and delays of blocked callers
     CALLBACK = 12  # callbacks: whether an offered caller accepts
+    # Outbound lists (keyed by the list's name; created only for a scenario with lists).
+    # Numbered apart from the inbound purposes, which may grow.
+    OUTBOUND_CONNECT = 21  # whether an attempt reaches the right party
+    OUTBOUND_HANDLE = 22  # handle time of a connect
+    OUTBOUND_FAILED = 23  # agent time of an attempt without a connect
 
 
 def name_key(name: str) -> int:

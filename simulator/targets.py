@@ -8,7 +8,9 @@ everywhere. Targets come from the scenario only:
   ``max_abandon_rate``, ``max_asa_seconds``, email ``within_promise``, ``min_fcr``, and the
   per-interval floor ``min_interval_service_level`` (default: the service-level target less
   20 points; see :attr:`simulator.scenario.Targets.interval_floor`);
-* per agent group (``agent_groups.<g>.max_occupancy``).
+* per agent group (``agent_groups.<g>.max_occupancy``);
+* per outbound list (``outbound.<l>.targets``): ``min_connects_per_hour``,
+  ``min_list_completion`` (judged by the simulation; the optimizer refuses them).
 
 A target expands into *instances*: one over the horizon (``scope: overall``) or one per
 interval (``scope: per_interval`` and the floor). Intervals where the KPI is undefined
@@ -85,7 +87,8 @@ def _target(
 
 
 def scenario_targets(scenario: Scenario) -> list[Target]:
-    """Every target of ``scenario``, channels first (in file order), then groups."""
+    """Every target of ``scenario``, channels first (in file order), then groups, then
+    outbound lists."""
     out: list[Target] = []
     for name, ch in scenario.channels.items():
         t = ch.targets
@@ -126,6 +129,16 @@ def scenario_targets(scenario: Scenario) -> list[Target]:
         if group.max_occupancy is not None:
             label = f"occupancy <= {_pct(group.max_occupancy)}"
             out.append(_target(name, "occupancy", group.max_occupancy, "overall", label))
+    for name, spec in (scenario.outbound or {}).items():
+        t, where = spec.targets, f"outbound.{name}.targets"
+        if t.min_connects_per_hour is not None:
+            label = f"connects per dialing hour >= {t.min_connects_per_hour:g}"
+            out.append(_target(name, "connects_per_hour", t.min_connects_per_hour, "overall",
+                               label, field=f"{where}.min_connects_per_hour"))  # fmt: skip
+        if t.min_list_completion is not None:
+            label = f"list completion >= {_pct(t.min_list_completion)}"
+            out.append(_target(name, "list_completion", t.min_list_completion, "overall",
+                               label, field=f"{where}.min_list_completion"))  # fmt: skip
     return out
 
 
@@ -353,6 +366,8 @@ def format_value(value: float, kpi: str) -> str:
         return "n/a"
     if KPIS[kpi].unit == "seconds":
         return f"{value:,.1f} s"
+    if KPIS[kpi].unit == "per hour":
+        return f"{value:,.1f}/h"
     return f"{value:.1%}"
 
 

@@ -23,6 +23,7 @@ from simulator.cli.common import (
 )
 from simulator.errors import InputError
 from simulator.horizon import FULL_TIME_WEEK_HOURS
+from simulator.kpis import OUTBOUND_KPIS, SHARE_KPIS
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
@@ -142,6 +143,13 @@ def format_table(
     lines.append(
         groups.pivot(index="kpi", columns="group", values="value").reindex(order).to_string()
     )
+    if len(result.outbound):
+        lines += [
+            "",
+            'outbound lists (see `staffsim compare ... --variant "no outbound: '
+            'outbound=null"` for the inbound impact):',
+            outbound_table(result),
+        ]
     overall = result.overall.set_index("kpi")["mean"]
     abandon = overall["abandon_rate"]
     abandon_text = (
@@ -159,6 +167,21 @@ def format_table(
             "every day)"
         )
     return "\n".join(lines)
+
+
+def outbound_table(result: SimulationResult) -> str:
+    """Outbound KPIs, one column per list, ``mean ± 95% CI half-width``."""
+    table = result.outbound.copy()
+    table["value"] = [
+        f"{m:.1%} ± {h * 100:.1f}" if k in SHARE_KPIS else f"{m:,.1f} ± {h:,.1f}"
+        for m, h, k in zip(table["mean"], table["ci_half_width"], table.kpi, strict=True)
+    ]
+    return (
+        table.pivot(index="kpi", columns="outbound", values="value")
+        .reindex(list(OUTBOUND_KPIS))
+        .fillna(UNDEFINED)
+        .to_string()
+    )
 
 
 def _group_value(mean: float, half: float, kpi: str) -> str:

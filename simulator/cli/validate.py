@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     h = scenario.horizon
     print(
         f"{args.scenario}: OK - {scenario.name!r}: {len(scenario.channels)} channel(s), "
-        f"{len(scenario.agent_groups)} agent group(s), {h.days} day(s) of "
+        f"{len(scenario.agent_groups)} agent group(s), "
+        + (f"{len(scenario.outbound)} outbound list(s), " if scenario.outbound else "")
+        + f"{h.days} day(s) of "
         f"{h.intervals_per_day} x {h.interval_minutes}-minute intervals ({h.open}-{h.close})"
         + (_weekday_hours(h) if h.hours is not None else "")
     )

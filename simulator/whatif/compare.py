@@ -15,7 +15,8 @@ from simulator.results import SimulationResult, summarise
 from simulator.whatif.verdicts import target_checks
 
 # The KPIs the comparison table shows, in order: (scope, kpi). Scope "channel" repeats per
-# channel, "group" per agent group, "overall" once.
+# channel, "group" per agent group, "outbound" per outbound list (none without), "overall"
+# once. Comparing a blended scenario with ``outbound=null`` shows the inbound impact.
 COMPARE_KPIS: tuple[tuple[str, str], ...] = (
     ("channel", "offered"),
     ("channel", "service_level"),
@@ -29,6 +30,9 @@ COMPARE_KPIS: tuple[tuple[str, str], ...] = (
     ("group", "occupancy"),
     ("group", "paid_hours"),
     ("group", "cost"),
+    ("outbound", "connects"),
+    ("outbound", "list_completion"),
+    ("outbound", "outbound_occupancy"),
     ("overall", "paid_hours"),
     ("overall", "cost"),
 )
@@ -125,7 +129,11 @@ def _paired_half_width(
 
 def _kpi_rows(name: str, result: SimulationResult) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
-    tables = {"channel": (result.channels, "channel"), "group": (result.groups, "group")}
+    tables = {
+        "channel": (result.channels, "channel"),
+        "group": (result.groups, "group"),
+        "outbound": (result.outbound, "outbound"),
+    }
     for scope, kpi in COMPARE_KPIS:
         if scope == "overall":
             row = result.overall[result.overall.kpi == kpi]

@@ -1,0 +1,137 @@
+"""The scenario's ``outbound`` section: call lists that blended agent groups dial when
+inbound work leaves them idle.
+
+Units are in the key names (``*_minutes``); durations are distributions in seconds
+(``mean_seconds``), like handle times. A list is loaded with ``records_per_day`` records
+at the start of each day's dialing hours; records not finished carry over to the next day.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field
+
+from simulator import limits
+from simulator.distributions import Distribution, FrozenModel
+from simulator.horizon import DayHours
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # as channel and group names
+
+DialerPolicy = Literal["threshold"]
+"""Dialing policies (see :class:`Dialer`)."""
+
+
+class Dialer(FrozenModel):
+    """When agents dial. ``threshold``: inbound first — an agent dials only when no inbound
+    contact it can serve is waiting, and only while more than ``threshold`` agents of the
+    list's groups are idle (one attempt per idle agent above the threshold, so that many
+    stay free for inbound arrivals). An agent on an outbound attempt finishes it (no
+    pre-emption); the agent is reserved for the whole attempt (progressive dialing: no
+    connected customer ever waits for an agent)."""
+
+    policy: DialerPolicy = "threshold"
+    threshold: int = Field(
+        0,
+        ge=0,
+        le=limits.MAX_AGENTS_PER_GROUP,
+        description="Idle agents kept free for inbound: dial only while more are idle.",
+    )
+
+
+class OutboundTargets(FrozenModel):
+    """Outbound goals, judged by ``staffsim simulate`` over the horizon (the optimizer
+    refuses them: it plans for inbound and lets the simulation judge the dialer)."""
+
+    min_connects_per_hour: float | None = Field(
+        None, gt=0, le=1e6, description="Right-party connects per hour of dialing window."
+    )
+    min_list_completion: float | None = Field(
+        None, gt=0, le=1, description="Records finished / records loaded, at least."
+    )
+
+
+class OutboundList(FrozenModel):
+    """One outbound call list (a campaign: collections, renewals, surveys)."""
+
+    records_per_day: int = Field(
+        ge=0,
+        le=limits.MAX_EXPECTED_CONTACTS,
+        description="Records added to the list at the start of each day's dialing hours.",
+    )
+    right_party_connect: float = Field(
+        ge=0, le=1, description="Probability an attempt reaches the right person."
+    )
+    handle_time: Distribution = Field(
+        description="A connect: talk + wrap-up, seconds, for every dialing agent."
+    )
+    failed_attempt_time: Distribution = Field(
+        description="An attempt without a right-party connect (ring, no answer, voicemail, "
+        "wrong party): agent seconds spent on it."
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=limits.MAX_ATTEMPTS, description="Attempts per record, first included."
+    )
+    retry_delay_minutes: float = Field(
+        120.0,
+        ge=0,
+        le=limits.MAX_DURATION_S / 60,
+        description="A failed record may be dialled again this long after the failed attempt.",
+    )
+    groups: tuple[str, ...] = Field(
+        min_length=1, description="Agent groups that dial this list (blended with inbound)."
+    )
+    hours: DayHours | None = Field(
+        None, description="Dialing hours, HH:MM; omitted = the centre's opening hours."
+    )
+    dialer: Dialer = Dialer()
+    targets: OutboundTargets = OutboundTargets()
+
+
+def outbound_problems(scenario: object) -> list[str]:
+    """Cross-references of the ``outbound`` section of a ``simulator.scenario.Scenario``:
+    list names, dialing groups that exist (once each), and dialing hours inside the
+    centre's opening hours (attempts must fall in the result's intervals)."""
+    from simulator.clock import clock_label, parse_clock
+    from simulator.messages import suggest
+
+    lists: dict[str, OutboundList] = getattr(scenario, "outbound", None) or {}
+    groups = scenario.agent_groups  # type: ignore[attr-defined]
+    horizon = scenario.horizon  # type: ignore[attr-defined]
+    problems = []
+    for name, spec in lists.items():
+        where = f"outbound.{name}"
+        if not _NAME.fullmatch(name):
+            problems.append(f"{where}: names use letters, digits, _ and - (got {name!r})")
+        if name in groups or name in scenario.channels:  # type: ignore[attr-defined]
+            problems.append(
+                f"{where}: the name is already a channel or agent group; results key KPIs by "
+                "name, so give the list its own"
+            )
+        for g in spec.groups:
+            if g not in groups:
+                problems.append(f"{where}.groups: unknown agent group {g!r}{suggest(g, groups)}")
+        if len(set(spec.groups)) != len(spec.groups):
+            problems.append(f"{where}.groups: a group is listed twice")
+        most = spec.records_per_day * spec.max_attempts * horizon.days
+        if most > limits.MAX_EXPECTED_CONTACTS:
+            problems.append(
+                f"{where}.records_per_day: {spec.records_per_day:,} records a day x "
+                f"{spec.max_attempts} attempts x {horizon.days} days allow {most:,} attempts; "
+                f"at most {limits.MAX_EXPECTED_CONTACTS:,} per run (the simulation's memory "
+                "does not grow with them, its run time does)"
+            )
+        if spec.hours is not None:
+            a, b = parse_clock(spec.hours.open), parse_clock(spec.hours.close)
+            if a < horizon.open_s or b > horizon.close_s:
+                problems.append(
+                    f"{where}.hours: {spec.hours.open}-{spec.hours.close} must lie inside the "
+                    f"centre's opening hours ({clock_label(horizon.open_s)}-"
+                    f"{clock_label(horizon.close_s)}); agents dial "
+                    "only while the centre is open"
+                )
+    return problems
+
+
+__all__ = ["Dialer", "DialerPolicy", "OutboundList", "OutboundTargets", "outbound_problems"]
