@@ -23,8 +23,8 @@ class Kpi:
     ``target`` is the scenario field that sets a target on it (``channels.<c>.targets.…``
     or ``agent_groups.<g>.…``); ``applies`` which channel kinds report it: every kind,
     real-time kinds (call, chat), deferred kinds (email), concurrent kinds (chat) or
-    one-contact-per-agent real-time kinds (call; reported only when the channel has the
-    feature, lines or callback) — see
+    one-contact-per-agent real-time kinds (call, walk_in; reported only when the channel has
+    the feature: lines, callback, balking) — see
     :class:`simulator.channels.base.ChannelKind`."""
 
     name: str
@@ -236,6 +236,21 @@ _CATALOGUE = (
         "call with callback: accepted callbacks not yet made when the simulation ended",
         False,
         applies="single",
+    ),
+    _k(
+        "balked",
+        "contacts",
+        "walk-in with balking: customers who saw the line and left at once",
+        False,
+        applies="single",
+    ),
+    _k(
+        "balk_rate",
+        "share",
+        "walk-in with balking: balked / offered",
+        False,
+        "channels.<c>.targets.max_balk_rate",
+        "single",
     ),
     _k("backlog", "contacts", "contacts waiting or in service at the end of the interval"),
     _k(
