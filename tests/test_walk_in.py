@@ -8,9 +8,13 @@ with fixed seeds and a few seconds of simulation each.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import bonferroni_k, mmc_scenario
 
+from optimizer import optimize
+from optimizer.analytic import AnalyticModel, kpi_from_fields
+from optimizer.problem import Problem
 from simulator.channels.balking import Balking
 from simulator.errors import InputError
 from simulator.model import compile_scenario
@@ -205,3 +209,62 @@ def test_email_keeps_its_hours_through_its_team() -> None:
     data["agent_groups"]["staff"]["skills"].append("mail")
     with pytest.raises(InputError, match="an email team's working hours are its agent group"):
         Scenario.from_dict(data)
+
+
+# ---------------------------------------------------------------------------- optimizer
+SMALL_BRANCH = """
+name: small branch
+horizon: {days: 1, interval_minutes: 60, open: "09:00", close: "17:00"}
+channels:
+  phone:
+    arrivals: {volumes: [20, 30, 30, 25, 25, 30, 25, 15]}
+    handle_time: {distribution: exponential, mean_seconds: 240}
+    patience: {distribution: exponential, mean_seconds: 180}
+    targets: {service_level: 0.8, within_seconds: 30, max_abandon_rate: 0.08}
+  counter:
+    kind: walk_in
+    hours: {open: "10:00", close: "16:00"}
+    arrivals: {volumes: [0, 15, 20, 25, 25, 20, 15, 0]}
+    handle_time: {distribution: exponential, mean_seconds: 420}
+    patience: {distribution: exponential, mean_seconds: 1200}
+    balking: {from_length: 2, all_at_length: 8}
+    targets: {service_level: 0.7, within_seconds: 300, max_balk_rate: 0.03}
+agent_groups:
+  phones: {cost_per_hour: 20, skills: [phone], staffing: 3}
+  tellers: {cost_per_hour: 24, skills: [counter], staffing: 3}
+"""
+
+
+def test_the_analytic_model_of_a_counter_is_the_balking_chain() -> None:
+    scenario = Scenario.from_yaml_text(SMALL_BRANCH)
+    problem = Problem.from_scenario(scenario)
+    model = AnalyticModel(problem)
+    plan = np.array([[3] * 8, [0, 2, 3, 4, 4, 3, 2, 0]], dtype=float)
+    fields, _ = model.evaluate(plan)
+    c = problem.channels.index("counter")
+    balk = Balking(from_length=2, all_at_length=8).table()
+    for k, (volume, agents) in enumerate(zip([15, 20, 25, 25, 20, 15], plan[1, 1:7], strict=True)):
+        exact = balking_kpis(volume, 420.0, agents, balk, 1200.0, within_s=300.0)
+        row = fields[k + 1]
+        assert kpi_from_fields(row, model.layout, c, "balk_rate") == pytest.approx(
+            float(exact.p_balk), rel=1e-9
+        )
+        assert kpi_from_fields(row, model.layout, c, "service_level") == pytest.approx(
+            float(exact.service_level), rel=1e-9
+        )
+        assert kpi_from_fields(row, model.layout, c, "abandon_rate") == pytest.approx(
+            float(exact.p_abandon), rel=1e-9
+        )
+    assert np.all(fields[[0, 7], model.layout.ch(c, "offered")] == 0)  # the counter is closed
+
+
+def test_optimize_finds_a_verified_plan_for_a_branch_with_a_counter() -> None:
+    scenario = Scenario.from_yaml_text(SMALL_BRANCH)
+    result = optimize(scenario, max_evaluations=30)
+    assert result.feasible, result.message
+    verdicts = result.targets
+    balking = verdicts[(verdicts.entity == "counter") & (verdicts.kpi == "balk_rate")]
+    assert len(balking) == 1 and bool(balking.met.iloc[0])
+    assert result.kpis is not None and result.kpis.kpi("counter", "balk_rate") <= 0.03
+    tellers = result.staffing.loc["tellers"].to_numpy()
+    assert tellers[0] == tellers[-1] == 0  # nobody at the counter while it is closed
