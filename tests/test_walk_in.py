@@ -169,8 +169,8 @@ def _branch(change: dict) -> dict:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"channels.counter.hours": {"open": "07:00", "close": "16:00"}},
-         "channels.counter.hours: 07:00-16:00 on mon is outside the centre's hours"),
+        ({"channels.counter.hours": {"mon": {"open": "07:00", "close": "16:00"}}},
+         "channels.counter.hours.mon: 07:00-16:00 on mon is outside the centre's hours"),
         ({"channels.counter.hours": {"sun": {"open": "10:00", "close": "12:00"}}},
          "channels.counter.hours.sun: 10:00-12:00 on sun, but the centre is closed"),
         ({"channels.counter.hours": {"open": "09:15", "close": "16:00"}},
@@ -268,3 +268,14 @@ def test_optimize_finds_a_verified_plan_for_a_branch_with_a_counter() -> None:
     assert result.kpis is not None and result.kpis.kpi("counter", "balk_rate") <= 0.03
     tellers = result.staffing.loc["tellers"].to_numpy()
     assert tellers[0] == tellers[-1] == 0  # nobody at the counter while it is closed
+
+
+def test_default_hours_are_cut_to_the_centres_short_days() -> None:
+    """``open``/``close`` hold on weekdays not listed, within the centre's hours."""
+    data = _branch({"channels.counter.hours": {"open": "08:00", "close": "17:00"}})
+    data["horizon"]["hours"] = {"sat": {"open": "09:00", "close": "13:00"}, "sun": "closed"}
+    scenario = Scenario.from_dict(data)
+    mask = scenario.channels["counter"].hours.open_mask(scenario.horizon)
+    assert mask[0].sum() == 18  # Monday 08:00-17:00
+    assert mask[5].sum() == 8  # Saturday 09:00-13:00, the centre's
+    assert not mask[6].any()  # Sunday: the centre is closed

@@ -3,9 +3,11 @@ and Saturday morning while the phones run 08:00-20:00.
 
 Same shape as the centre's hours (:class:`simulator.horizon.Horizon`): a default
 ``open``/``close`` and per weekday ``{open, close}`` or ``closed``. A weekday not listed
-takes the channel's ``open``/``close``; without those, the centre's hours that weekday.
-A channel's hours must lie inside the centre's hours of each weekday and on its interval
-grid (checked by :func:`hours_problems`, which knows the horizon).
+takes the channel's ``open``/``close`` within the centre's hours of that weekday (cut to
+them: a counter open 09:00-17:00 closes at 13:00 on a Saturday the centre closes then);
+without those, the centre's hours. A weekday given explicitly must lie inside the centre's
+hours that weekday, and every span on its interval grid (checked by
+:func:`hours_problems`, which knows the horizon).
 
 What the hours mean: the channel takes arrivals only while it is open (its expected volume
 is 0 in its closed intervals); customers already waiting at its closing stay in line and are
@@ -59,11 +61,16 @@ class ChannelHours(_OpenClose):
             return None
         if isinstance(given, DayHours):
             return parse_clock(given.open), parse_clock(given.close)
+        centre = horizon.weekday_span(weekday)
         if self.open is not None and self.close is not None:
-            if horizon.weekday_span(weekday) is None:
+            if centre is None:
                 return None  # the centre is closed that weekday
-            return parse_clock(self.open), parse_clock(self.close)
-        return horizon.weekday_span(weekday)
+            # the defaults hold within the centre's hours of the day (a counter open
+            # 09:00-17:00 closes with the centre at 13:00 on its short Saturday)
+            start = max(parse_clock(self.open), centre[0])
+            end = min(parse_clock(self.close), centre[1])
+            return (start, end) if start < end else None
+        return centre
 
     def open_mask(self, horizon: Horizon) -> np.ndarray:
         """(days, intervals_per_day) bool: the intervals of the grid the channel is open
