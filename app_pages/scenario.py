@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _shared
+from app_pages import _editors, _shared, _walk_in
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -41,6 +41,7 @@ def render() -> None:
             "Agent groups",
             "Staffing",
             "Run settings",
+            "Counters & hours",
             "YAML",
         ]
     )
@@ -58,6 +59,8 @@ def render() -> None:
     with tabs[5]:
         _run_settings(scenario, version)
     with tabs[6]:
+        _walk_in.render(scenario, version)
+    with tabs[7]:
         _yaml(version)
 
 
