@@ -276,7 +276,9 @@ class Scenario(_Model):
         for name, channel in self.channels.items():
             arrivals = channel.arrivals
             try:
-                if arrivals.rate_per_hour is not None:
+                if channel.hours is not None:  # its own hours: the open intervals' volumes
+                    total = float(channel.interval_volumes(h).sum())
+                elif arrivals.rate_per_hour is not None:
                     total = arrivals.rate_per_hour * open_hours * h.days
                 else:
                     volumes = arrivals.volumes or ()

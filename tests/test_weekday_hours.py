@@ -121,8 +121,11 @@ def test_flat_handle_time_profile_changes_nothing():
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_bundled_scenarios_gain_no_keys(path):
     """Old files read back to the same plain data: the new fields stay out of them."""
-    if "channels" not in yaml.safe_load(path.read_text()):
+    raw = yaml.safe_load(path.read_text())
+    if "channels" not in raw:
         pytest.skip("not a scenario (a sweep definition)")
+    if {"hours", "start_date"} & set(raw.get("horizon", {})):
+        pytest.skip("a scenario written with weekday hours (branch_walkin.yaml)")
     scenario = Scenario.from_yaml(path)
     assert scenario.horizon.hours is None and scenario.horizon.start_date is None
     assert scenario.horizon.uniform_hours
