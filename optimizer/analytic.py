@@ -150,7 +150,9 @@ def walk_in_table(
     Customers who balked or reneged and come back (``redial``) add to the arrivals, as the
     calls' redials do (fixed point over 4 sweeps). Where the chain has no steady state (no
     patience, a last balk probability below 1 and more joiners than the servers serve) or
-    no server is present, nobody is served in time: service level 0, ASA capped."""
+    no server is present, nobody is served in time: service level 0, ASA capped; a chain
+    within 2% of that edge is treated the same (its line would run to thousands). Solved
+    one server count (column) at a time, so the chain's length follows that column's load."""
     servers = np.broadcast_to(n, base.shape)
     table = np.asarray(balk, dtype=float)
     lam = base
@@ -160,17 +162,21 @@ def walk_in_table(
         stable = (servers >= 1) & (
             (patience is not None)
             | (table[-1] >= 1)
-            | (lam / 3600 * (1 - table[-1]) < servers * mu)
+            | (lam / 3600 * (1 - table[-1]) < 0.98 * servers * mu)
         )
         loaded = stable & (lam > 0)
         sl = np.zeros(base.shape)
         pab = np.zeros(base.shape)
         pbk = np.where(servers >= 1, 0.0, 1.0)
         asa = np.full(base.shape, ASA_CAP_S)
-        if loaded.any():
+        aht_all = np.broadcast_to(aht, base.shape)
+        for col in range(base.shape[1]):
+            rows = loaded[:, col]
+            if not rows.any():
+                continue
             k = balking_kpis(
-                lam[loaded], np.broadcast_to(aht, base.shape)[loaded], servers[loaded], table,
-                patience, within_s=within,
+                lam[rows, col], aht_all[rows, col], servers[rows, col], table, patience,
+                within_s=within,
             )  # fmt: skip
             answered = 1 - np.asarray(k.p_balk) - np.asarray(k.p_abandon)
             within_share = np.asarray(k.service_level)
@@ -178,10 +184,10 @@ def walk_in_table(
                 within_share = np.where(
                     answered > 0, within_share / np.maximum(answered, 1e-300), 0
                 )
-            sl[loaded] = within_share
-            pab[loaded] = np.asarray(k.p_abandon)
-            pbk[loaded] = np.asarray(k.p_balk)
-            asa[loaded] = np.nan_to_num(np.asarray(k.asa_s), nan=0.0)
+            sl[rows, col] = within_share
+            pab[rows, col] = np.asarray(k.p_abandon)
+            pbk[rows, col] = np.asarray(k.p_balk)
+            asa[rows, col] = np.nan_to_num(np.asarray(k.asa_s), nan=0.0)
         unstable = ~stable & (servers >= 1)
         pbk = np.where(unstable, table[-1], pbk)
         pab = np.where(unstable, 1 - table[-1], pab)  # the line grows: joiners are lost

@@ -136,19 +136,20 @@ _MAX_LINE = 20_000
 def _balk_line(table: np.ndarray, lam: np.ndarray, mu: np.ndarray, c: np.ndarray,
                theta: np.ndarray) -> int:  # fmt: skip
     """Longest line the chain needs: where everybody balks, else long enough that the
-    stationary mass above it is below 1e-12 for every element."""
+    stationary mass above it is below 1e-14 for every element (far out, successive
+    probabilities fall by ``join / (c μ + q θ)``, a geometric tail once that is below 1)."""
     full = np.flatnonzero(table >= 1.0)
     if len(full):
         return int(full[0])
-    last = float(table[-1])
-    join = lam * (1 - last)  # arrival rate joining a long line
+    join = lam * (1 - float(table[-1]))  # arrival rate joining a long line
     line = len(table)
     while line <= _MAX_LINE:
-        # ratio of successive probabilities far out: join / (c mu + q theta) for q >= line
         ratio = join / (c * mu + line * theta)
-        if np.all(ratio < 0.9):  # geometric tail from here: ratio^extra < 1e-14
+        if np.all(ratio < 1):
             extra = np.ceil(np.log(1e-14) / np.log(np.maximum(ratio, 1e-300)))
-            return int(line + max(float(extra.max(initial=0.0)), 1.0))
+            total = line + max(int(extra.max(initial=0.0)), 1)
+            if total <= _MAX_LINE:
+                return total
         line *= 2
     raise InputError(
         "balk_probabilities: the line grows without bound (arrivals who join outpace the "
