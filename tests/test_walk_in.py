@@ -279,3 +279,21 @@ def test_default_hours_are_cut_to_the_centres_short_days() -> None:
     assert mask[0].sum() == 18  # Monday 08:00-17:00
     assert mask[5].sum() == 8  # Saturday 09:00-13:00, the centre's
     assert not mask[6].any()  # Sunday: the centre is closed
+
+
+def test_the_plan_summary_splits_dated_days() -> None:
+    """A scenario with a start date labels intervals "Mon 2 Mar 09:00": the optimizer's
+    summary prints one block per day (it crashed reading "Mon" as "dN")."""
+    import pandas as pd
+
+    from optimizer.result import _staffing_blocks
+
+    dated = pd.DataFrame(
+        [[1, 2, 3, 4]], index=["tellers"],
+        columns=["Mon 2 Mar 09:00", "Mon 2 Mar 09:30", "Tue 3 Mar 09:00", "Tue 3 Mar 09:30"],
+    )  # fmt: skip
+    lines = _staffing_blocks(dated)
+    assert lines[0] == "Mon 2 Mar:" and lines[2] == "Tue 3 Mar:"
+    assert "09:30" in lines[1] and "Mar" not in lines[1]
+    plain = dated.set_axis(["d0 09:00", "d0 09:30", "d1 09:00", "d1 09:30"], axis=1)
+    assert [line for line in _staffing_blocks(plain) if line.endswith(":")] == ["day 0:", "day 1:"]
