@@ -264,7 +264,7 @@ def goal_text(target: str, goal: float, within: float | None = None) -> str:
     """The goal of a target in words: ``≥ 80% in 20 s``, ``≤ 5%``, ``≥ 90% in 24 h``."""
     if target in ("service_level", "within_promise"):
         return f"≥ {goal:.0%} in {duration(within)}" if within is not None else f"≥ {goal:.0%}"
-    if target in ("max_abandon_rate", "max_occupancy"):
+    if target in ("max_abandon_rate", "max_occupancy", "max_blocked_rate", "max_balk_rate"):
         return f"≤ {goal:.0%}"
     if target == "max_asa_seconds":
         return f"≤ {duration(goal)}"
@@ -283,6 +283,27 @@ def results_csv(result: SimulationResult) -> str:
             result.outbound.rename(columns={"outbound": "entity"}).assign(scope="outbound")[cols]
         )
     return pd.concat(frames).to_csv(index=False)
+
+
+def closed_as_gaps(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The per-interval channel rows with no value (NaN) where the channel is closed by its
+    own ``hours``, so charts draw gaps there instead of a line at 0."""
+    masks = {
+        name: ch.hours.open_mask(scenario.horizon)
+        for name, ch in scenario.channels.items()
+        if ch.hours is not None
+    }
+    if not masks:
+        return intervals
+    out = intervals.copy()
+    day = out["day"].to_numpy()
+    index = out["interval"].to_numpy()
+    closed = np.zeros(len(out), dtype=bool)
+    for name, mask in masks.items():
+        rows = (out["channel"] == name).to_numpy()
+        closed[rows] = ~mask[day[rows], index[rows]]
+    out.loc[closed, ["mean", "ci_half_width"]] = np.nan
+    return out
 
 
 WHOLE_HORIZON = "whole horizon"

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _hours, _outbound, _shared
+from app_pages import _editors, _hours, _outbound, _shared, _walk_in
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -43,6 +43,7 @@ def render() -> None:
             "Opening hours",
             "Outbound",
             "Run settings",
+            "Channel hours & counters",
             "YAML",
         ]
     )
@@ -64,6 +65,8 @@ def render() -> None:
     with tabs[7]:
         _run_settings(scenario, version)
     with tabs[8]:
+        _walk_in.render(scenario, version)
+    with tabs[9]:
         _yaml(version)
 
 

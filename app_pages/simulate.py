@@ -201,7 +201,8 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
     _overall(result, scenario.horizon)
     horizon = scenario.horizon
     days: object = horizon
-    intervals, group_intervals = result.intervals, result.group_intervals
+    intervals = _shared.closed_as_gaps(result.intervals, scenario)
+    group_intervals = result.group_intervals
     if horizon.days > 1:
         choice = st.selectbox(
             "Days shown",
@@ -285,6 +286,7 @@ CARD_KPIS = (
     ("asa_s", "Average speed of answer"),
     ("response_mean_s", "Mean response time"),
     ("abandon_rate", "Abandoned"),
+    ("balk_rate", "Balked (left the line at once)"),
     ("backlog_at_end", "Backlog at the end"),
     ("fcr", "First-contact resolution"),
 )
@@ -366,6 +368,7 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
     more = [
         ("offered", "offered"),
         ("answered", "answered"),
+        ("balked", "balked"),
         ("wait_p90_s", "90th percentile wait"),
         ("response_p90_s", "90th percentile response"),
         ("aht_s", "average handle time"),

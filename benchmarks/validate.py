@@ -15,11 +15,13 @@ discarded and each replication then counts at least 20τ, at least ``--min-calls
 about ``--max-calls`` (whole days: the horizon is rounded to days; heavy-traffic cases hit
 the cap and get wider intervals, which the table shows rather than hides).
 
-A second table checks finite lines and callbacks the same way: M/M/c/K and M/M/c/K+M
+A second table checks finite lines, callbacks and walk-in counters the same way: M/M/c/K
+and M/M/c/K+M
 (``lines.max_waiting``) and Erlang B (no waiting room) against the birth–death chain,
 busy signals redialled against the extended-Erlang-B fixed point (an approximation: it
 assumes retrials arrive as a Poisson stream; the redial delay is long against the call so
-it holds closely), and callbacks against their Markov chain solved numerically
+it holds closely), callbacks against their Markov chain solved numerically, and walk-in
+counters (balking by line length, exponential patience) against their birth–death chain
 (``simulator.queueing.finite``). A third checks outbound blending (the threshold dialer)
 against its Markov chain (``benchmarks/validate_blending.py``).
 
@@ -47,9 +49,15 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks._scenarios import QueueCase
 from benchmarks.validate_blending import blending_rows, blending_section
+from simulator.channels.balking import Balking
 from simulator.engine import run_replication
 from simulator.model import compile_scenario
-from simulator.queueing.finite import callback_chain_kpis, erlang_b_retrial, mmck_kpis
+from simulator.queueing.finite import (
+    balking_kpis,
+    callback_chain_kpis,
+    erlang_b_retrial,
+    mmck_kpis,
+)
 from simulator.results import SimulationResult, aggregate, summarise
 from simulator.runner import local_pool, simulate, worker_count
 from simulator.scenario import Scenario
@@ -228,6 +236,8 @@ FINITE_KPIS = {
     "abandon_rate": "P(abandon)",
     "mean_queue_length": "queue length",
     "callback_delay_s": "callback delay (s)",
+    "balk_rate": "P(balk)",
+    "service_level": "SL(20 s)",
 }
 
 
@@ -290,6 +300,37 @@ def _callbacks(agents: int, rate: float, patience_s: float, q_max: int, position
     return FiniteCase(label, agents, rate, channel, exact, days=6)
 
 
+def _walk_in(agents: int, rho: float, balking: dict, patience_s: float | None) -> FiniteCase:
+    """A walk-in counter with balking by line length (and exponential patience), against
+    the balking birth–death chain (``balking_kpis``)."""
+    rate = rho * agents * 3600 / AHT_S
+    table = Balking(**balking).table()
+    k = balking_kpis(rate, AHT_S, agents, table, patience_s, within_s=20.0)
+    channel = {
+        "kind": "walk_in",
+        "arrivals": {"rate_per_hour": rate},
+        "handle_time": _exp(AHT_S),
+        "balking": balking,
+    }
+    shown = (
+        f"balk from {balking['from_length']} to {balking['all_at_length']}"
+        if "from_length" in balking
+        else f"balk {list(balking['probabilities'])}"
+    )
+    label = f"walk-in c={agents} ρ={rho:g} {shown}"
+    exact = {
+        "balk_rate": float(k.p_balk),
+        "service_level": float(k.service_level),
+        "asa_s": float(k.asa_s),
+        "mean_queue_length": float(k.mean_queue_length),
+    }
+    if patience_s is not None:
+        channel["patience"] = _exp(patience_s)
+        exact["abandon_rate"] = float(k.p_abandon)
+        label += f" θ⁻¹={patience_s:g}s"
+    return FiniteCase(label, agents, rate, channel, exact)
+
+
 FINITE_CASES: tuple[FiniteCase, ...] = (
     _mmck(5, 0.9, 3),
     _mmck(20, 0.95, 5),
@@ -299,6 +340,9 @@ FINITE_CASES: tuple[FiniteCase, ...] = (
     _retrial(10, 9.0, 0.7, 4),
     _callbacks(3, 60.0, 300.0, 6, 2, 0.5),
     _callbacks(10, 190.0, 180.0, 10, 3, 0.4),
+    _walk_in(3, 0.9, {"probabilities": [0, 0.2, 0.4, 0.6, 0.8, 1]}, None),
+    _walk_in(10, 1.0, {"from_length": 2, "all_at_length": 10}, 300.0),
+    _walk_in(20, 1.1, {"probabilities": [0.05, 0.1, 0.2]}, 240.0),
 )
 
 
@@ -402,9 +446,10 @@ def render(
         inside_f = sum(r["inside"] for r in finite)
         lines += [
             "",
-            "## Finite lines and callbacks",
+            "## Finite lines, callbacks and walk-in counters",
             "",
-            "One call channel with `lines` (and `callback`), open around the clock, "
+            "One call channel with `lines` (and `callback`), or one walk-in counter with "
+            "`balking` (`kind: walk_in`), open around the clock, "
             f"exponential handle time of mean {AHT_S:g} s, 4 days (callbacks: 6) per "
             "replication after a 3-hour warm-up, "
             f"{plans[0].replications * 2} replications, seed {seed} + 100 + i. Exact values "
@@ -413,8 +458,12 @@ def render(
             "(`erlang_b_retrial`; blocked callers redial with probability r after an "
             "exponential 30 minutes, up to N attempts; the fixed point assumes Poisson "
             "retrials, so it is an approximation); callbacks by their continuous-time Markov "
-            "chain (`callback_chain_kpis`; live callers before callbacks). P(wait or busy) is "
-            "the simulator's `p_wait`: attempts not answered at once.",
+            "chain (`callback_chain_kpis`; live callers before callbacks); walk-in counters by "
+            "the birth–death chain of M/M/c with balking by the line seen and exponential "
+            "patience (`balking_kpis`; P(balk) by PASTA, SL(20 s) = served within 20 s / "
+            "everyone who walked in, balked customers included, by uniformization of a "
+            "tagged customer's position chain). P(wait or busy) is the simulator's `p_wait`: "
+            "attempts not answered at once.",
             "",
             f"**{inside_f} of {len(finite)} intervals contain the exact value** "
             f"({inside_f / len(finite):.0%}).",

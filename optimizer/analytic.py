@@ -4,14 +4,17 @@ A multi-skill contact centre has no exact formula, so this is a documented appro
 the simulation evaluator is the judge. Per planning interval:
 
 * each group's paid agents lose their shrinkage: ``available = paid x (1 - shrinkage)``;
-* real-time channels (call, chat) are served in routing-priority order. A channel sees a
+* real-time channels (call, chat, walk_in) are served in routing-priority order. A channel sees a
   pool of the capacity its skilled groups have *left*, in factor-1.0 agents
   (``sum remaining_g / handle_time_factor_g``; a chat agent counts ``max_concurrency``
   servers, each ``1 + slowdown x (concurrency - 1)`` times slower). Its KPIs are Erlang A
   (exponential patience with the channel's mean patience) or Erlang C (no patience) of that
   pool, interpolated linearly between whole numbers of servers (the simulator rounds
-  shrunk headcounts at random, so this is its expectation). Redials inflate the arrival
-  rate to the fixed point ``lambda_total = lambda x sum_i (p_redial x P(abandon))^i``;
+  shrunk headcounts at random, so this is its expectation). A walk-in counter with
+  ``balking`` uses the exact balking birth–death chain instead
+  (:func:`simulator.queueing.finite.balking_kpis`: M/M/c with balking by line length and
+  exponential patience of the channel's mean; see :func:`walk_in_table`). Redials inflate
+  the arrival rate to the fixed point ``lambda_total = lambda x sum_i (p_redial x P(abandon))^i``;
 * the carried work is taken from the skilled groups in proportion to their share of the
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
@@ -39,9 +42,18 @@ from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
 from simulator.clock import DAY_S
 from simulator.queueing.deferred import deferred_profile
+from simulator.queueing.finite import balking_kpis
 from simulator.queueing.staffing import kpis_for_agents
 
-CHANNEL_FIELDS = ("offered", "answered", "abandoned", "answered_within", "wait_sum", "resolved")
+CHANNEL_FIELDS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "answered_within",
+    "wait_sum",
+    "resolved",
+    "balked",  # walk-in counters with balking (0 elsewhere)
+)
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
 ASA_CAP_S = float(DAY_S)  # an unstable Erlang C queue reports ASA = inf; cap it at one day
 _SWEEPS = 6  # fixed-point sweeps when agents are shared by several real-time channels
@@ -82,6 +94,8 @@ def kpi_from_fields(
         num, den = f("answered_within"), f("answered" if sl_over_answered else "offered")
     elif kpi == "abandon_rate":
         num, den = f("abandoned"), f("offered")
+    elif kpi == "balk_rate":
+        num, den = f("balked"), f("offered")
     elif kpi == "asa_s":
         num, den = f("wait_sum"), f("answered")
     elif kpi == "fcr":
@@ -102,8 +116,10 @@ class _Table:
     service_level: np.ndarray
     p_abandon: np.ndarray
     asa_s: np.ndarray
+    p_balk: np.ndarray | None = None  # walk-in counters with balking
 
     def at(self, k: np.ndarray, servers: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(arrivals per hour, service level, P(abandon), ASA, P(balk)) at ``servers``."""
         top = self.lam_total.shape[1] - 1
         s = np.clip(servers, 0.0, float(top))
         lo = np.minimum(np.floor(s).astype(int), top - 1) if top > 0 else np.zeros_like(k)
@@ -112,7 +128,82 @@ class _Table:
         out = []
         for table in (self.lam_total, self.service_level, self.p_abandon, self.asa_s):
             out.append((1 - w) * table[k, lo] + w * table[k, hi])
+        if self.p_balk is None:
+            out.append(np.zeros_like(out[0]))
+        else:
+            out.append((1 - w) * self.p_balk[k, lo] + w * self.p_balk[k, hi])
         return tuple(out)
+
+
+def walk_in_table(
+    base: np.ndarray,
+    aht: np.ndarray,
+    n: np.ndarray,
+    balk: tuple[float, ...],
+    patience: float | None,
+    within: float,
+    sl_over_answered: bool,
+    redial: object | None,
+) -> _Table:
+    """The table of a walk-in counter with balking: per interval (rows, ``base`` arrivals per
+    hour and ``aht`` seconds) and servers (columns ``n``, from 0), the balking chain's KPIs.
+    Customers who balked or reneged and come back (``redial``) add to the arrivals, as the
+    calls' redials do (fixed point over 4 sweeps). Where the chain has no steady state (no
+    patience, a last balk probability below 1 and more joiners than the servers serve) or
+    no server is present, nobody is served in time: service level 0, ASA capped; a chain
+    within 2% of that edge is treated the same (its line would run to thousands). Solved
+    one server count (column) at a time, so the chain's length follows that column's load."""
+    servers = np.broadcast_to(n, base.shape)
+    table = np.asarray(balk, dtype=float)
+    lam = base
+    out = {}
+    for _ in range(4 if redial is not None else 1):
+        mu = 1 / aht
+        stable = (servers >= 1) & (
+            (patience is not None)
+            | (table[-1] >= 1)
+            | (lam / 3600 * (1 - table[-1]) < 0.98 * servers * mu)
+        )
+        loaded = stable & (lam > 0)
+        sl = np.zeros(base.shape)
+        pab = np.zeros(base.shape)
+        pbk = np.where(servers >= 1, 0.0, 1.0)
+        asa = np.full(base.shape, ASA_CAP_S)
+        aht_all = np.broadcast_to(aht, base.shape)
+        for col in range(base.shape[1]):
+            rows = loaded[:, col]
+            if not rows.any():
+                continue
+            k = balking_kpis(
+                lam[rows, col], aht_all[rows, col], servers[rows, col], table, patience,
+                within_s=within,
+            )  # fmt: skip
+            answered = 1 - np.asarray(k.p_balk) - np.asarray(k.p_abandon)
+            within_share = np.asarray(k.service_level)
+            if sl_over_answered:
+                within_share = np.where(
+                    answered > 0, within_share / np.maximum(answered, 1e-300), 0
+                )
+            sl[rows, col] = within_share
+            pab[rows, col] = np.asarray(k.p_abandon)
+            pbk[rows, col] = np.asarray(k.p_balk)
+            asa[rows, col] = np.nan_to_num(np.asarray(k.asa_s), nan=0.0)
+        unstable = ~stable & (servers >= 1)
+        pbk = np.where(unstable, table[-1], pbk)
+        pab = np.where(unstable, 1 - table[-1], pab)  # the line grows: joiners are lost
+        out = {"sl": sl, "pab": pab, "pbk": pbk, "asa": asa}
+        if redial is None:
+            break
+        q = redial.probability * (pab + pbk)  # type: ignore[attr-defined]
+        lam = base * sum(q**i for i in range(redial.max_attempts))  # type: ignore[attr-defined]
+    idle = lam <= 0
+    return _Table(
+        lam_total=lam,
+        service_level=np.where(idle, 1.0, out["sl"]),
+        p_abandon=np.where(idle, 0.0, out["pab"]),
+        asa_s=np.minimum(np.where(idle, 0.0, out["asa"]), ASA_CAP_S),
+        p_balk=np.where(idle, 0.0, out["pbk"]),
+    )
 
 
 class AnalyticModel:
@@ -147,6 +238,9 @@ class AnalyticModel:
         self.real_time = sorted(
             rt, key=lambda c: (problem.priority[c], problem.skilled[:, c].sum())
         )
+        self.balking = frozenset(
+            c for c, name in enumerate(problem.channels) if sc.channels[name].balking is not None
+        )  # walk-in counters with balking
         self.deferred = sorted(
             (c for c in range(problem.n_channels) if problem.kinds[c] not in REAL_TIME),
             key=lambda c: problem.priority[c],
@@ -183,6 +277,10 @@ class AnalyticModel:
         within = ch.targets.within_seconds if ch.targets.within_seconds is not None else 20.0
         patience = None if math.isnan(p.patience_s[c]) else p.patience_s[c]
         redial = ch.redial
+        if ch.balking is not None:
+            return walk_in_table(
+                base, aht, n, ch.balking.table(), patience, within, self.sl_over_answered, redial
+            )
         lam = base
         for _ in range(4 if redial is not None else 1):
             kp = kpis_for_agents(
@@ -277,9 +375,9 @@ class AnalyticModel:
                 others = busy.sum(axis=2) - busy[:, :, c]
                 rem = np.maximum(avail_rt - others, 0.0)[:, skilled]
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-                lam, sl, pab, asa = self.tables[c].at(ks, pool * self.concurrency[c])
+                lam, sl, pab, asa, balk = self.tables[c].at(ks, pool * self.concurrency[c])
                 offered = lam * h
-                answered = offered * (1 - pab)
+                answered = offered * (1 - pab - balk)
                 aht = p.aht_grid_s[c, ks]
                 need = answered / h * aht * self.slowdown[c] / 3600 / self.concurrency[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -294,10 +392,11 @@ class AnalyticModel:
                         pool[:, None] > 0, rem / p.factor[skilled, c] / pool[:, None], 0
                     )
                 fcr = (served * p.fcr[skilled, c][None, :]).sum(axis=1)
-                kpis[c] = (offered, answered, sl, asa, fcr)
-        for c, (offered, answered, sl, asa, fcr) in kpis.items():
+                kpis[c] = (offered, answered, sl, asa, fcr, offered * balk)
+        for c, (offered, answered, sl, asa, fcr, balked) in kpis.items():
             out[:, lay.ch(c, "offered")] = offered
-            out[:, lay.ch(c, "abandoned")] = offered - answered
+            out[:, lay.ch(c, "abandoned")] = offered - answered - balked
+            out[:, lay.ch(c, "balked")] = balked
             out[:, lay.ch(c, "answered")] = answered
             out[:, lay.ch(c, "answered_within")] = sl * (
                 answered if self.sl_over_answered else offered
@@ -403,4 +502,11 @@ class AnalyticModel:
         return profile, open_slots
 
 
-__all__ = ["CHANNEL_FIELDS", "GROUP_FIELDS", "AnalyticModel", "Layout", "kpi_from_fields"]
+__all__ = [
+    "CHANNEL_FIELDS",
+    "GROUP_FIELDS",
+    "AnalyticModel",
+    "Layout",
+    "kpi_from_fields",
+    "walk_in_table",
+]

@@ -24,7 +24,7 @@ from optimizer.analytic import AnalyticModel, kpi_from_fields
 from optimizer.problem import Problem
 from simulator.targets import KpiSummary
 
-_EPS = {"service_level": 0.005, "abandon_rate": 0.005, "asa_s": 1.0}
+_EPS = {"service_level": 0.005, "abandon_rate": 0.005, "asa_s": 1.0, "balk_rate": 0.005}
 _RATIO_CLIP = (0.2, 10.0)
 _INTERVAL_SPREAD = 2.0
 
@@ -108,6 +108,10 @@ class CorrectedModel:
                 sl = np.where(den_old > 0, f[:, lay.ch(c, "answered_within")] / den_old, 1.0)
                 asa = np.where(ans > 0, f[:, lay.ch(c, "wait_sum")] / ans, 0.0)
                 fcr = np.where(ans > 0, f[:, lay.ch(c, "resolved")] / ans, 0.0)
+                bk = np.where(off > 0, f[:, lay.ch(c, "balked")] / off, 0.0)
+            if "balk_rate" in corr.ratio and c in model.balking:
+                e = _EPS["balk_rate"]
+                bk = np.clip((bk + e) * corr.ratio["balk_rate"][c, ks] - e, 0.0, 1.0)
             if "abandon_rate" in corr.ratio:
                 e = _EPS["abandon_rate"]
                 ab = np.clip((ab + e) * corr.ratio["abandon_rate"][c, ks] - e, 0.0, 1.0)
@@ -119,7 +123,12 @@ class CorrectedModel:
                 asa = np.maximum((asa + e) * corr.ratio["asa_s"][c, ks] - e, 0.0)
             if corr.fcr_shift is not None:
                 fcr = np.clip(fcr + corr.fcr_shift[c], 0.0, 1.0)
-            ans = off * (1.0 - ab)
+            if c in model.balking:  # walk-in: customers lost by balking or reneging
+                ab = np.minimum(ab, 1.0 - bk)
+                ans = off * (1.0 - ab - bk)
+                f[:, lay.ch(c, "balked")] = off * bk
+            else:
+                ans = off * (1.0 - ab)
             f[:, lay.ch(c, "abandoned")] = off * ab
             f[:, lay.ch(c, "answered")] = ans
             f[:, lay.ch(c, "answered_within")] = sl * (ans if model.sl_over_answered else off)
@@ -212,7 +221,7 @@ def fit_corrections(
     for c, name in enumerate(p.channels):
         if c not in analytic.real_time:
             continue
-        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr"):
+        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr", "balk_rate"):
             sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
             value = float(model.kpi(corrected_total, c, kpi))
             if np.isfinite(sim) and np.isfinite(value):

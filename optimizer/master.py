@@ -46,6 +46,7 @@ _NUM_DEN = {
     # definition (answered, or offered).
     "service_level": ("answered_within", None),
     "abandon_rate": ("abandoned", "offered"),
+    "balk_rate": ("balked", "offered"),
     "asa_s": ("wait_sum", "answered"),
     "fcr": ("resolved", "answered"),
     "occupancy": ("busy_h", "available_h"),

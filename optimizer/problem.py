@@ -91,8 +91,8 @@ class Problem:
         interval_h = h.interval_s / 3600
         rates = np.zeros((len(channels), k))
         for c, name in enumerate(channels):
-            arr = scenario.channels[name].arrivals
-            rates[c] = arr.interval_volumes(h).ravel() * arr.scale / interval_h
+            ch = scenario.channels[name]
+            rates[c] = ch.interval_volumes(h).ravel() * ch.arrivals.scale / interval_h
         skilled = np.array(
             [[c in scenario.agent_groups[g].skills for c in channels] for g in groups], dtype=bool
         )

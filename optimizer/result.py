@@ -224,15 +224,18 @@ def _schedule_blocks(schedule: pd.DataFrame) -> list[str]:
 
 
 def _staffing_blocks(staffing: pd.DataFrame) -> list[str]:
-    """The staffing table, one block per day for multi-day horizons (columns "dN HH:MM")."""
-    days = sorted({c.split(" ")[0] for c in staffing.columns if " " in c}, key=lambda d: int(d[1:]))
+    """The staffing table, one block per day for multi-day horizons (columns "dN HH:MM", or
+    "Wed 9 Dec HH:MM" with a start date: the day is all but the last word), days in column
+    order."""
+    days = list(dict.fromkeys(c.rsplit(" ", 1)[0] for c in staffing.columns if " " in c))
     if not days:
         return [staffing.to_string(float_format=lambda v: f"{v:g}")]
     out = []
     for day in days:
-        block = staffing[[c for c in staffing.columns if c.startswith(day + " ")]]
-        block.columns = [c.split(" ")[1] for c in block.columns]
-        out += [f"day {day[1:]}:", block.to_string(float_format=lambda v: f"{v:.3g}")]
+        block = staffing[[c for c in staffing.columns if c.rsplit(" ", 1)[0] == day]]
+        block.columns = [c.rsplit(" ", 1)[1] for c in block.columns]
+        shown = f"day {day[1:]}" if day[:1] == "d" and day[1:].isdigit() else day
+        out += [f"{shown}:", block.to_string(float_format=lambda v: f"{v:.3g}")]
     return out
 
 

@@ -26,6 +26,10 @@ kind's name):
   after the channels': deferred work with a deadline, pulled by the channel's skilled
   agents at the callback priority). Both route through ``_route_limited``, so a channel
   without them takes the same path, with the same random numbers, as before.
+* ``walk_in``: served like a call. Its own opening hours only gate arrivals (its rates are
+  0 while it is closed); with ``balking`` a customer who finds no idle skilled agent leaves
+  at once with the probability its table gives for the line seen (customers of the channel
+  waiting), one uniform per customer from its own stream; also via ``_route_limited``.
 * ``chat``: an agent holds up to ``max_concurrency`` chats; each chat's handle time is
   stretched by ``1 + concurrency_slowdown × (chats held − 1)`` at its start (then fixed).
   An agent holding chats takes no calls or emails until all its chats end.
@@ -69,7 +73,7 @@ from simulator.stats import (
 )
 from simulator.streams import Draws, Purpose, stream, uniforms
 
-WAITING, SERVED, ABANDONED, CLOSED, BLOCKED = 0, 1, 2, 3, 4
+WAITING, SERVED, ABANDONED, CLOSED, BLOCKED, BALKED = 0, 1, 2, 3, 4, 5
 
 
 class Contact:
@@ -185,6 +189,16 @@ class _ChannelStreams:
             self.callback_u = Draws(
                 stream(seed, replication, Purpose.CALLBACK, ch.name), uniforms, block=256
             )
+        # Walk-in balking: one uniform per customer routed (drawn whatever the staffing, so
+        # the same customers balk at the same lines in every plan), and the redials of
+        # those who balked, from a stream of its own.
+        self.balk_u = self.balk_redial_u = self.balk_delay = None
+        if ch.balk_table is not None:
+            balk_rng = stream(seed, replication, Purpose.BALK, ch.name)
+            self.balk_u = Draws(balk_rng, uniforms, block=256)
+            self.balk_redial_u = Draws(balk_rng, uniforms, block=256)
+            if ch.redial_delay is not None:
+                self.balk_delay = Draws(balk_rng, ch.redial_delay.sample, block=256)
 
 
 class Replication:
@@ -240,8 +254,12 @@ class Replication:
         # Static tables, looked up per contact.
         self.service = [KINDS[ch.kind].service for ch in model.channels]
         self.service += [DEFERRED] * len(self.callback_parent)  # callback queues
-        # A call channel with lines or callbacks routes through _route_limited.
-        self.limited = [ch.lines is not None or ch.callback is not None for ch in model.channels]
+        # A call channel with lines or callbacks, or a walk-in counter with balking, routes
+        # through _route_limited.
+        self.limited = [
+            ch.lines is not None or ch.callback is not None or ch.balk_table is not None
+            for ch in model.channels
+        ]
         self.factor = [[g.factors.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.fcr = [[g.fcr.get(c, 0.0) for c in range(nc)] for g in model.groups]
         self.tiers = [self._tiers(g) for g in model.groups]
@@ -559,6 +577,12 @@ class Replication:
         ch = self.m.channels[c]
         lines = ch.lines
         waiting = self.n_waiting[c]
+        balk = ch.balk_table
+        if balk is not None:
+            u = self.streams[c].balk_u.next()  # drawn for every customer (common numbers)
+            if self._no_idle_agent(c) and u < (balk[waiting] if waiting < len(balk) else balk[-1]):
+                self._balk(contact, now)
+                return
         if (
             lines is not None
             and lines.max_in_system is not None
@@ -625,6 +649,23 @@ class Replication:
             self._log(contact, "blocked", now, 0.0, -1)
         s = self.streams[c]
         self._maybe_redial(contact, now, s.busy_u, s.busy_delay)
+
+    def _no_idle_agent(self, c: int) -> bool:
+        """No idle agent skilled for channel ``c``: an arriving customer would have to wait."""
+        idle = self.idle
+        return not any(idle[g] for g in self.skilled[c])
+
+    def _balk(self, contact: Contact, now: float) -> None:
+        """A walk-in customer sees the line and leaves at once; with ``redial`` the customer
+        may come back later (redial model, the balk stream's draws)."""
+        c = contact.channel
+        contact.state = BALKED
+        if contact.counted:
+            self.tally[c].balked[contact.interval] += 1
+        if self.contact_log is not None:
+            self._log(contact, "balked", now, 0.0, -1)
+        s = self.streams[c]
+        self._maybe_redial(contact, now, s.balk_redial_u, s.balk_delay)
 
     def _idle_agent(self, c: int) -> Agent | None:
         """Take an idle agent skilled for channel c, by the agent-selection policy."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 Unit = Literal[
     "contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency", "per hour"
 ]
-Applies = Literal["all", "realtime", "deferred", "concurrent", "single"]
+Applies = Literal["all", "realtime", "deferred", "concurrent", "single", "call", "walk_in"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,9 @@ class Kpi:
     ``target`` is the scenario field that sets a target on it (``channels.<c>.targets.…``
     or ``agent_groups.<g>.…``); ``applies`` which channel kinds report it: every kind,
     real-time kinds (call, chat), deferred kinds (email), concurrent kinds (chat) or
-    one-contact-per-agent real-time kinds (call; reported only when the channel has the
-    feature, lines or callback) — see
-    :class:`simulator.channels.base.ChannelKind`."""
+    one-contact-per-agent real-time kinds (call, walk_in), or one kind by name (``call``:
+    lines and callbacks; ``walk_in``: balking — reported only when the channel has the
+    feature) — see :class:`simulator.channels.base.ChannelKind`."""
 
     name: str
     unit: Unit
@@ -51,6 +51,8 @@ class Kpi:
         ``realtime``, ``deferred`` and ``concurrent`` traits) reports this KPI."""
         if self.applies == "all":
             return True
+        if self.applies in ("call", "walk_in"):
+            return kind.name == self.applies
         return bool(getattr(kind, self.applies))
 
 
@@ -182,7 +184,7 @@ _CATALOGUE = (
         "contacts",
         "call with lines: attempts that heard a busy signal (lines full)",
         False,
-        applies="single",
+        applies="call",
     ),
     _k(
         "blocked_rate",
@@ -190,31 +192,31 @@ _CATALOGUE = (
         "call with lines: blocked / offered",
         False,
         "channels.<c>.targets.max_blocked_rate",
-        "single",
+        "call",
     ),
     _k(
         "callbacks_offered",
         "contacts",
         "call with callback: callers offered a callback instead of holding",
-        applies="single",
+        applies="call",
     ),
     _k(
         "callbacks_accepted",
         "contacts",
         "call with callback: offered callers who accepted and left the line",
-        applies="single",
+        applies="call",
     ),
     _k(
         "callback_uptake",
         "share",
         "call with callback: callbacks accepted / offered",
-        applies="single",
+        applies="call",
     ),
     _k(
         "callbacks_made",
         "contacts",
         "call with callback: callbacks an agent made (by the original call's interval)",
-        applies="single",
+        applies="call",
     ),
     _k(
         "callback_within_promise",
@@ -223,21 +225,36 @@ _CATALOGUE = (
         "within the horizon",
         True,
         "channels.<c>.targets.callback_within_promise",
-        "single",
+        "call",
     ),
     _k(
         "callback_delay_s",
         "seconds",
         "call with callback: mean time from accepting to being called back, seconds",
         False,
-        applies="single",
+        applies="call",
     ),
     _k(
         "callbacks_waiting_at_end",
         "contacts",
         "call with callback: accepted callbacks not yet made when the simulation ended",
         False,
-        applies="single",
+        applies="call",
+    ),
+    _k(
+        "balked",
+        "contacts",
+        "walk-in with balking: customers who saw the line and left at once",
+        False,
+        applies="walk_in",
+    ),
+    _k(
+        "balk_rate",
+        "share",
+        "walk-in with balking: balked / offered",
+        False,
+        "channels.<c>.targets.max_balk_rate",
+        "walk_in",
     ),
     _k("backlog", "contacts", "contacts waiting or in service at the end of the interval"),
     _k(

@@ -45,6 +45,8 @@ class ChannelModel:
     handle_scale: np.ndarray | None = None  # per global interval: mean there / dist. mean
     lines: Lines | None = None  # call: finite lines (busy signal)
     callback: Callback | None = None  # call: callbacks offered instead of holding
+    balk_table: tuple[float, ...] | None = None  # walk-in: P(leave) by line length seen
+    hours_mask: np.ndarray | None = None  # (days, intervals) bool: the channel's own hours
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,25 @@ class CompiledModel:
         ``t`` while the channel is open; otherwise on the next opening day, at a time drawn
         (with the uniform ``u``) from that day's arrival profile of the channel — people who
         could not call at night call when people call, not all at the opening second.
-        None past the horizon."""
+        None past the horizon. A channel with its own ``hours`` counts as open in its own
+        intervals only."""
         day, in_day = divmod(t, DAY_S)
-        if self.open_mask is not None:
+        own = self.channels[c].hours_mask if self.channels else None
+        if own is not None:
+            k = self.interval_of(t)
+            if k >= 0 and own.flat[k]:
+                return t
+            day = int(day)
+            if day < self.days:
+                is_open = np.flatnonzero(own[day])
+                # past today's last open interval (or closed today): from tomorrow on
+                if not len(is_open) or in_day >= self.open_s + (is_open[-1] + 1) * self.interval_s:
+                    day += 1
+            while day < self.days and not own[day].any():
+                day += 1
+            if day >= self.days:
+                return None
+        elif self.open_mask is not None:
             if self.interval_of(t) >= 0:
                 return t
             day = int(day)
@@ -239,8 +257,9 @@ class CompiledModel:
 
 def _channel_rates(scenario: Scenario, name: str) -> np.ndarray:
     horizon = scenario.horizon
-    arrivals = scenario.channels[name].arrivals
-    grid = arrivals.interval_volumes(horizon)
+    channel = scenario.channels[name]
+    arrivals = channel.arrivals
+    grid = channel.interval_volumes(horizon)  # none while the channel is closed
     return (grid * arrivals.scale / horizon.interval_s).ravel()
 
 
@@ -372,6 +391,7 @@ def _loop(ch: Channel, name: str, index: dict[str, int]) -> ResolutionModel | No
 
 def compile_scenario(scenario: Scenario) -> CompiledModel:
     """Turn the validated scenario into the engine's arrays (see module docstring)."""
+    h = scenario.horizon
     names = list(scenario.channels)
     index = {n: i for i, n in enumerate(names)}
     group_names = list(scenario.agent_groups)
@@ -411,6 +431,8 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                 handle_scale=_handle_scale(scenario, name),
                 lines=ch.lines,
                 callback=ch.callback,
+                balk_table=ch.balking.table() if ch.balking is not None else None,
+                hours_mask=ch.hours.open_mask(h) if ch.hours is not None else None,
             )
         )
     groups = []
@@ -434,14 +456,14 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
                 paid_hours_total=paid_total,
             )
         )
-    h = scenario.horizon
     mask = None if h.uniform_hours else h.open_mask()
     uniform = 1.0 if mask is None else np.where(mask, 1.0, 0.0)
     return_cdf = []
     for ch in channels:
         grid = ch.rate_per_s.reshape(h.days, h.intervals_per_day)
         # no profile: uniform over the open intervals (a closed day keeps an all-zero row)
-        grid = np.where(grid.sum(axis=1, keepdims=True) > 0, grid, uniform)
+        own = uniform if ch.hours_mask is None else np.where(ch.hours_mask, 1.0, 0.0)
+        grid = np.where(grid.sum(axis=1, keepdims=True) > 0, grid, own)
         with np.errstate(divide="ignore", invalid="ignore"):
             return_cdf.append(np.cumsum(grid, axis=1) / grid.sum(axis=1, keepdims=True))
     return CompiledModel(

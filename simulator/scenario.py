@@ -32,6 +32,7 @@ from pydantic import (
 from simulator import limits
 from simulator.agent_groups import AgentGroup, Break, Shift, Skill
 from simulator.channels import KINDS
+from simulator.channels.hours import hours_problems
 from simulator.channels.spec import (
     INTERVAL_FLOOR_BELOW_TARGET,
     Arrivals,
@@ -166,10 +167,23 @@ class Scenario(_Model):
         per_day = self.horizon.intervals_per_day
         for cname, channel in self.channels.items():
             volumes = channel.arrivals.volumes
+            volume_problems: list[str] = []
             if volumes is not None:
                 where = f"channels.{cname}.arrivals.volumes"
                 grid_problems = _check_grid(volumes, per_day, self.horizon.days, where)
-                problems += grid_problems or _closed_problems(self.horizon, volumes, where)
+                volume_problems = grid_problems or _closed_problems(self.horizon, volumes, where)
+                problems += volume_problems
+            if channel.hours is not None:
+                wrong = hours_problems(channel.hours, self.horizon, f"channels.{cname}.hours")
+                problems += wrong
+                if volumes is not None and not wrong and not volume_problems:
+                    problems += _closed_problems(
+                        self.horizon,
+                        volumes,
+                        f"channels.{cname}.arrivals.volumes",
+                        channel.hours.open_mask(self.horizon),
+                        f"channels.{cname}.hours",
+                    )
             means = channel.handle_time_means_seconds
             if means is not None:
                 problems += _check_grid(
@@ -269,7 +283,9 @@ class Scenario(_Model):
         for name, channel in self.channels.items():
             arrivals = channel.arrivals
             try:
-                if arrivals.rate_per_hour is not None:
+                if channel.hours is not None:  # its own hours: its open intervals' volumes
+                    total = float(channel.interval_volumes(h).sum())
+                elif arrivals.rate_per_hour is not None:
                     total = arrivals.rate_per_hour * open_hours_total
                 else:
                     volumes = arrivals.volumes or ()
@@ -361,14 +377,24 @@ def _check_grid(values: Any, per_day: int, days: int, where: str) -> list[str]:
     return []
 
 
-def _closed_problems(horizon: Horizon, values: Any, where: str) -> list[str]:
+def _closed_problems(
+    horizon: Horizon,
+    values: Any,
+    where: str,
+    mask: Any = None,
+    hours_field: str = "horizon.hours",
+) -> list[str]:
     """Per-day rows (a list of lists) must hold 0 in the intervals a day is closed
-    (``horizon.hours``): a volume or a headcount there would be silently dropped. A single
-    row, the same every day, is the profile of an open day: closed intervals take none of it.
+    (``horizon.hours``, or a channel's own ``mask`` from ``hours_field``): a volume or a
+    headcount there would be silently dropped. A single row, the same every day, is the
+    profile of an open day: closed intervals take none of it.
     """
-    if horizon.hours is None or not (values and isinstance(values[0], tuple)):
+    if not (values and isinstance(values[0], tuple)):
         return []
-    mask = horizon.open_mask()
+    if mask is None:
+        if horizon.hours is None:
+            return []
+        mask = horizon.open_mask()
     problems = []
     for day, row in enumerate(values):
         for i, v in enumerate(row):
@@ -376,7 +402,7 @@ def _closed_problems(horizon: Horizon, values: Any, where: str) -> list[str]:
                 weekday = WEEKDAYS[horizon.weekday(day)]
                 problems.append(
                     f"{where}.{day}.{i}: day {day} ({weekday}) is closed at "
-                    f"{horizon.interval_label(i)} (horizon.hours) but the value is {v:g}; "
+                    f"{horizon.interval_label(i)} ({hours_field}) but the value is {v:g}; "
                     "write 0 there"
                 )
                 break

@@ -110,6 +110,7 @@ _COUNTERS = (
     "callbacks_made",  # callbacks started by an agent (filed under the original call)
     "callbacks_due",  # accepted callbacks whose deadline falls inside the horizon
     "callbacks_within",  # ... started by the deadline
+    "balked",  # walk-in with balking: customers who left at once, seeing the line
 )
 _SUMS = (
     "wait_sum",  # seconds, answered contacts

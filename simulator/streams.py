@@ -34,6 +34,7 @@ class Purpose(IntEnum):
     LOOP = 10  # first-contact-resolution loop: repeat/escalate decisions and delays
     BUSY = 11  # finite lines: redial decisions and delays of blocked callers
     CALLBACK = 12  # callbacks: whether an offered caller accepts
+    BALK = 13  # walk-in balking: whether a customer leaves the line seen, and their redials
     # Outbound lists (keyed by the list's name; created only for a scenario with lists).
     # Numbered apart from the inbound purposes, which may grow.
     OUTBOUND_CONNECT = 21  # whether an attempt reaches the right party

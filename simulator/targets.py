@@ -5,7 +5,8 @@ cards and the compare table all read targets from here, so a target means the sa
 everywhere. Targets come from the scenario only:
 
 * per channel (``channels.<c>.targets``): ``service_level`` within ``within_seconds``,
-  ``max_abandon_rate``, ``max_asa_seconds``, email ``within_promise``, ``min_fcr``, and the
+  ``max_abandon_rate``, ``max_asa_seconds``, email ``within_promise``, ``min_fcr``, walk-in
+  ``max_balk_rate``, and the
   per-interval floor ``min_interval_service_level`` (default: the service-level target less
   20 points; see :attr:`simulator.scenario.Targets.interval_floor`);
 * per agent group (``agent_groups.<g>.max_occupancy``);
@@ -114,6 +115,9 @@ def scenario_targets(scenario: Scenario) -> list[Target]:
         if t.max_blocked_rate is not None:
             label = f"busy signals <= {_pct(t.max_blocked_rate)} of attempts"
             out.append(_target(name, "blocked_rate", t.max_blocked_rate, "overall", label))
+        if t.max_balk_rate is not None:
+            label = f"balking <= {_pct(t.max_balk_rate)} of arrivals"
+            out.append(_target(name, "balk_rate", t.max_balk_rate, "overall", label))
         if t.callback_within_promise is not None and ch.callback is not None:
             label = (
                 f"callbacks within {ch.callback.promise_minutes:g} min >= "

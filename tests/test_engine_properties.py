@@ -55,7 +55,8 @@ def assert_conservation(result: Any, channels: list[str]) -> None:
     """Every counted contact has exactly one fate, in every replication:
     offered = answered + abandoned + unanswered at close + still waiting at the end
     (+ blocked + callbacks accepted, on a call channel with lines or callbacks; an accepted
-    callback is then made or still waiting at the end)."""
+    callback is then made or still waiting at the end; + balked, at a walk-in counter with
+    balking)."""
     for name in channels:
         offered = _per_rep(result, name, "offered")
         fates = sum(
@@ -67,6 +68,7 @@ def assert_conservation(result: Any, channels: list[str]) -> None:
                 "waiting_at_end",
                 "blocked",
                 "callbacks_accepted",
+                "balked",
             )
         )
         np.testing.assert_array_equal(offered, fates, err_msg=f"channel {name}")

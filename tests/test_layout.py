@@ -24,7 +24,13 @@ def test_the_registry_is_the_only_list_of_kinds() -> None:
     assert typing.get_args(KindName) == tuple(KINDS)
     schema = Scenario.model_json_schema()
     assert schema["$defs"]["Channel"]["properties"]["kind"]["enum"] == list(KINDS)
-    assert sorted(k.default_priority for k in KINDS.values()) == list(range(1, len(KINDS) + 1))
+    # Default priorities: real-time kinds before deferred ones (a walk-in counter shares
+    # the calls' tier: the oldest waiting customer first).
+    priorities = {k.name: k.default_priority for k in KINDS.values()}
+    assert set(priorities.values()) <= set(range(1, len(KINDS) + 1))
+    realtime = [p for n, p in priorities.items() if KINDS[n].realtime]
+    deferred = [p for n, p in priorities.items() if KINDS[n].deferred]
+    assert max(realtime) < min(deferred)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

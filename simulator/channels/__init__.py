@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from simulator.channels import call, chat, email
+from simulator.channels import call, chat, email, walk_in
 from simulator.channels.base import CONCURRENT, DEFERRED, SINGLE, ChannelKind
 
-KINDS: dict[str, ChannelKind] = {m.KIND.name: m.KIND for m in (call, chat, email)}
+KINDS: dict[str, ChannelKind] = {m.KIND.name: m.KIND for m in (call, chat, email, walk_in)}
 """Every channel kind by name, in the order the docs list them."""
 
-KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]  # "call" | "chat" | "email"
+KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]  # "call" | "chat" | "email" | "walk_in"
 
 
 def kind_problem(channel: Any) -> str | None:

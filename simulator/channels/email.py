@@ -17,6 +17,11 @@ def rules(channel: Any) -> str | None:
     t = channel.targets
     if channel.patience is not None or channel.redial is not None:
         return "email contacts do not abandon: remove patience/redial"
+    if channel.hours is not None:
+        return (
+            "hours applies to real-time channels (call, chat, walk_in): email arrives around "
+            "the clock; an email team's working hours are its agent group's staffing or shifts"
+        )
     if t.within_promise is not None and channel.promise_hours is None:
         return "targets.within_promise needs promise_hours"
     if (

@@ -17,6 +17,8 @@ from pydantic import (
 
 from simulator import limits
 from simulator.channels import KindName, kind_problem
+from simulator.channels.balking import Balking
+from simulator.channels.hours import ChannelHours
 from simulator.clock import PerIntervalValues, day_grid
 from simulator.distributions import Distribution, FrozenModel
 
@@ -202,6 +204,9 @@ class Targets(FrozenModel):
     max_blocked_rate: float | None = Field(
         None, ge=0, le=1, description="Call with lines: share of attempts blocked, at most."
     )
+    max_balk_rate: float | None = Field(
+        None, ge=0, le=1, description="Walk-in with balking: share who leave a long line, at most."
+    )
     callback_within_promise: float | None = Field(
         None,
         gt=0,
@@ -259,7 +264,8 @@ class Targets(FrozenModel):
 
 
 class Channel(FrozenModel):
-    """A stream of contacts of one kind (call, chat or email) with its own load and targets."""
+    """A stream of contacts of one kind (call, chat, email or walk_in) with its own load and
+    targets."""
 
     kind: KindName = "call"
     arrivals: Arrivals
@@ -280,6 +286,14 @@ class Channel(FrozenModel):
     )
     callback: Callback | None = Field(
         None, description="Call: callbacks offered instead of holding (virtual hold)."
+    )
+    hours: ChannelHours | None = Field(
+        None,
+        description="Real-time kinds: the channel's own opening hours (inside the centre's); "
+        "omitted = the centre's hours.",
+    )
+    balking: Balking | None = Field(
+        None, description="Walk-in: customers who see a long line leave at once."
     )
     resolution: Resolution | None = Field(
         None, description="First-contact-resolution loop; omitted = unresolved issues vanish."
@@ -320,6 +334,15 @@ class Channel(FrozenModel):
         if means and isinstance(means[0], tuple):
             return tuple(tuple(v / base for v in row) for row in means)  # type: ignore[union-attr]
         return tuple(v / base for v in means)  # type: ignore[union-attr]
+
+    def interval_volumes(self, horizon: Any) -> np.ndarray:
+        """Expected first contacts per interval (days × intervals_per_day) before
+        ``arrivals.scale``: :meth:`Arrivals.interval_volumes`, none while the channel's own
+        ``hours`` keep it closed."""
+        grid = self.arrivals.interval_volumes(horizon)
+        if self.hours is not None:
+            grid = np.where(self.hours.open_mask(horizon), grid, 0.0)
+        return grid
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Channel:

@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
+from simulator.errors import InputError
 from simulator.queueing.erlang import _scalar_or_array, as_checked_array, erlang_b
 
 
@@ -108,6 +109,178 @@ def mmck_kpis(
             float(lam[idx]), 1 / float(aht[idx]), int(c[idx]), int(q[idx]), float(theta[idx])
         )
     return FiniteQueueKpis(*(_scalar_or_array(x) for x in out))
+
+
+@dataclass(frozen=True)
+class BalkingKpis:
+    """KPIs of M/M/c with balking by line length and exponential patience, per element of
+    the broadcast inputs (shares of arrivals)."""
+
+    p_balk: np.ndarray  # saw the line and left at once
+    p_abandon: np.ndarray  # joined the line, left when patience ran out
+    p_wait: np.ndarray  # not answered at once (balked, or joined the line)
+    service_level: np.ndarray  # answered within T / arrivals (balked ones included)
+    asa_s: np.ndarray  # mean wait of answered customers, seconds
+    mean_queue_length: np.ndarray  # time-average customers waiting
+    occupancy: np.ndarray  # busy agents / agents
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return dict(self.__dict__)
+
+
+_MAX_LINE = 20_000
+"""Longest line the balking chain is truncated at before it gives up (see
+:func:`balking_kpis`)."""
+
+
+def _balk_line(table: np.ndarray, lam: np.ndarray, mu: np.ndarray, c: np.ndarray,
+               theta: np.ndarray) -> int:  # fmt: skip
+    """Longest line the chain needs: where everybody balks, else long enough that the
+    stationary mass above it is below 1e-14 for every element (far out, successive
+    probabilities fall by ``join / (c μ + q θ)``, a geometric tail once that is below 1)."""
+    full = np.flatnonzero(table >= 1.0)
+    if len(full):
+        return int(full[0])
+    join = lam * (1 - float(table[-1]))  # arrival rate joining a long line
+    line = len(table)
+    while line <= _MAX_LINE:
+        ratio = join / (c * mu + line * theta)
+        if np.all(ratio < 1):
+            extra = np.ceil(np.log(1e-14) / np.log(np.maximum(ratio, 1e-300)))
+            total = line + max(int(extra.max(initial=0.0)), 1)
+            if total <= _MAX_LINE:
+                return total
+        line *= 2
+    raise InputError(
+        "balk_probabilities: the line grows without bound (arrivals who join outpace the "
+        "agents, and nobody abandons): let the last probability reach 1 or give patience_s"
+    )
+
+
+def balking_kpis(
+    arrival_rate_per_hour: ArrayLike,
+    aht_s: ArrayLike,
+    agents: ArrayLike,
+    balk_probabilities: ArrayLike,
+    patience_s: ArrayLike | None = None,
+    within_s: float = 0.0,
+) -> BalkingKpis:
+    """Exact KPIs of a walk-in counter: ``agents`` agents, Poisson arrivals, exponential
+    handle time, a customer who finds every agent busy and ``q`` waiting leaves at once
+    with probability ``balk_probabilities[q]`` (the last entry for longer lines), and,
+    given ``patience_s``, exponential patience of those who join.
+
+    The birth–death chain of customers present (birth ``λ`` below ``c``, ``λ (1 - b_q)``
+    with ``q`` waiting; death ``min(n, c) μ + q θ``), solved in closed form in log space,
+    vectorised over the broadcast inputs; balking by PASTA. A tagged customer who joins at
+    position ``j`` moves up at rate ``c μ + (j - 1) θ`` and leaves at rate ``θ``: its chance
+    of being served and mean wait follow the position-by-position recursion of
+    :func:`mmck_kpis`; the share answered within ``within_s`` seconds, by uniformization of
+    that pure-death chain (all arrival positions in one vector). Without patience the
+    chain must be stable on its own: its last balk probability must stop the line growing.
+    """
+    lam = as_checked_array("arrival_rate_per_hour", arrival_rate_per_hour, ge=0) / 3600
+    aht = as_checked_array("aht_s", aht_s, gt=0)
+    c_in = as_checked_array("agents", agents, ge=1, integer=True)
+    table = as_checked_array("balk_probabilities", balk_probabilities, ge=0, le=1).ravel()
+    if table.size == 0:
+        raise InputError("balk_probabilities: give at least one probability")
+    theta_in = (
+        np.zeros(()) if patience_s is None else 1 / as_checked_array("patience_s", patience_s, gt=0)
+    )
+    t_within = float(as_checked_array("within_s", within_s, ge=0))
+    lam_b, aht_b, c_b, th_b = np.broadcast_arrays(lam, aht, c_in, theta_in)
+    shape = lam_b.shape
+    lam, mu = lam_b.ravel(), 1 / aht_b.ravel()
+    c, theta = c_b.ravel().astype(int), th_b.ravel()
+    line = _balk_line(table, lam, mu, c, theta)
+    q_idx = np.arange(line + 1)
+    b = np.where(q_idx < len(table), table[np.minimum(q_idx, len(table) - 1)], table[-1])
+    n_states = int(c.max()) + line + 1
+    n = np.arange(n_states)[None, :]
+    cc = c[:, None]
+    waiting = np.maximum(n - cc, 0)
+    valid = waiting <= line
+    # at the truncation line everybody balks (the table's own 1, or a negligible tail)
+    b_at = np.where(waiting >= line, 1.0, b[np.minimum(waiting, line)])
+    birth = np.where(n < cc, lam[:, None], lam[:, None] * (1 - b_at))
+    birth = np.where(waiting >= line, 0.0, birth)  # the truncation: nobody joins beyond
+    death = np.minimum(n, cc) * mu[:, None] + waiting * theta[:, None]
+    with np.errstate(divide="ignore"):
+        steps = np.log(birth[:, :-1]) - np.log(death[:, 1:])
+    logp = np.concatenate([np.zeros((len(lam), 1)), np.cumsum(steps, axis=1)], axis=1)
+    logp = np.where(valid, logp, -np.inf)
+    p = np.exp(logp - logp.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    busy_all = n >= cc
+    p_balk = (p * np.where(busy_all, b_at, 0.0)).sum(axis=1)
+    answered_now = (p * ~busy_all).sum(axis=1)
+    # joins[:, j - 1]: share of arrivals who join at position j = waiting + 1
+    join_state = p * np.where(busy_all & valid, 1 - b_at, 0.0)
+    joins = np.zeros((len(lam), line + 1))
+    rows = np.repeat(np.arange(len(lam)), n_states)
+    np.add.at(joins, (rows, np.minimum(waiting, line).ravel()), join_state.ravel())
+    # position recursion (as in _chain): served share and E[wait; served] by position
+    served = np.zeros_like(joins)
+    timed = np.zeros_like(joins)
+    s_prev, t_prev = np.ones(len(lam)), np.zeros(len(lam))
+    cmu = c * mu
+    for j in range(1, line + 2):
+        rate = cmu + j * theta
+        up = (cmu + (j - 1) * theta) / rate
+        s_prev, t_prev = up * s_prev, up * (t_prev + s_prev / rate)
+        served[:, j - 1], timed[:, j - 1] = s_prev, t_prev
+    answered = answered_now + (joins * served).sum(axis=1)
+    p_abandon = (joins * (1 - served)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        asa = np.where(answered > 0, (joins * timed).sum(axis=1) / answered, np.nan)
+    within = answered_now + _served_within(joins, cmu, theta, t_within)
+    out = BalkingKpis(
+        p_balk=p_balk,
+        p_abandon=p_abandon,
+        p_wait=1 - answered_now,
+        service_level=within,
+        asa_s=asa,
+        mean_queue_length=(p * waiting).sum(axis=1),
+        occupancy=(p * np.minimum(n, cc)).sum(axis=1) / c,
+    )
+    idle = lam == 0  # nobody arrives: nothing to measure, nothing missed
+    values = {}
+    for key, arr in out.as_dict().items():
+        empty = 1.0 if key == "service_level" else 0.0
+        values[key] = _scalar_or_array(np.where(idle, empty, arr).reshape(shape))
+    return BalkingKpis(**values)
+
+
+def _served_within(joins: np.ndarray, cmu: np.ndarray, theta: np.ndarray, t: float) -> np.ndarray:
+    """Σ_j joins_j P(served within ``t`` | joined at position j), by uniformization: a
+    customer at position i moves to i - 1 at rate ``c μ + (i - 1) θ`` and abandons at rate
+    ``θ``; position 0 (answered) absorbs. One mass vector carries every starting position."""
+    if t <= 0:
+        return np.zeros(len(joins))
+    line = joins.shape[1]  # positions 1 .. line
+    pos = np.arange(1, line + 1)[None, :]
+    move = cmu[:, None] + (pos - 1) * theta[:, None]
+    leave = move + theta[:, None]
+    uni = leave.max(axis=1)  # uniformization rate per element
+    mean = uni * t
+    v = joins.copy()
+    absorbed = np.zeros(len(joins))
+    steps = int(np.ceil(mean.max() + 12 * np.sqrt(mean.max()) + 30))
+    log_weight = -mean  # log Poisson(mean) pmf at k, in log space (no underflow)
+    total = np.zeros(len(joins))
+    stay = 1 - leave / uni[:, None]
+    up = move / uni[:, None]
+    for k in range(1, steps + 1):
+        arrived = v[:, 0] * up[:, 0]
+        shifted = v * stay
+        shifted[:, :-1] += v[:, 1:] * up[:, 1:]
+        v = shifted
+        absorbed = absorbed + arrived
+        log_weight = log_weight + np.log(mean) - np.log(k)
+        total += np.exp(log_weight) * absorbed
+    # P(absorbed by time t) = Σ_k Poisson(k; uni t) P(absorbed within k steps)
+    return total
 
 
 @dataclass(frozen=True)
@@ -247,8 +420,10 @@ def callback_chain_kpis(
 
 
 __all__ = [
+    "BalkingKpis",
     "FiniteQueueKpis",
     "RetrialKpis",
+    "balking_kpis",
     "callback_chain_kpis",
     "erlang_b_retrial",
     "mmck_kpis",
