@@ -13,8 +13,11 @@ the simulation evaluator is the judge. Per planning interval:
   shrunk headcounts at random, so this is its expectation). A walk-in counter with
   ``balking`` uses the exact balking birth–death chain instead
   (:func:`simulator.queueing.finite.balking_kpis`: M/M/c with balking by line length and
-  exponential patience of the channel's mean; see :func:`walk_in_table`). Redials inflate
-  the arrival rate to the fixed point ``lambda_total = lambda x sum_i (p_redial x P(abandon))^i``;
+  exponential patience of the channel's mean; see :func:`walk_in_table`), and a call channel
+  with finite ``lines`` the exact M/M/c/K (+M) chain (busy signals; see :func:`lines_table`).
+  Redials inflate the arrival rate to the fixed point
+  ``lambda_total = lambda x sum_i (p_redial x P(lost))^i``, lost = abandoned, balked or
+  blocked;
 * the carried work is taken from the skilled groups in proportion to their share of the
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
@@ -34,12 +37,14 @@ servers, built once, so a column costs a few array look-ups.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
+from simulator.channels.spec import Lines
 from simulator.clock import DAY_S
 from simulator.queueing.deferred import deferred_profile
 from simulator.queueing.finite import balking_kpis
@@ -53,6 +58,7 @@ CHANNEL_FIELDS = (
     "wait_sum",
     "resolved",
     "balked",  # walk-in counters with balking (0 elsewhere)
+    "blocked",  # call channels with finite lines: busy signals (0 elsewhere)
 )
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
 ASA_CAP_S = float(DAY_S)  # an unstable Erlang C queue reports ASA = inf; cap it at one day
@@ -96,6 +102,8 @@ def kpi_from_fields(
         num, den = f("abandoned"), f("offered")
     elif kpi == "balk_rate":
         num, den = f("balked"), f("offered")
+    elif kpi == "blocked_rate":
+        num, den = f("blocked"), f("offered")
     elif kpi == "asa_s":
         num, den = f("wait_sum"), f("answered")
     elif kpi == "fcr":
@@ -117,9 +125,11 @@ class _Table:
     p_abandon: np.ndarray
     asa_s: np.ndarray
     p_balk: np.ndarray | None = None  # walk-in counters with balking
+    p_block: np.ndarray | None = None  # call channels with finite lines (busy signal)
 
     def at(self, k: np.ndarray, servers: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(arrivals per hour, service level, P(abandon), ASA, P(balk)) at ``servers``."""
+        """(arrivals per hour, service level, P(abandon), ASA, P(balk), P(blocked)) at
+        ``servers``."""
         top = self.lam_total.shape[1] - 1
         s = np.clip(servers, 0.0, float(top))
         lo = np.minimum(np.floor(s).astype(int), top - 1) if top > 0 else np.zeros_like(k)
@@ -128,10 +138,11 @@ class _Table:
         out = []
         for table in (self.lam_total, self.service_level, self.p_abandon, self.asa_s):
             out.append((1 - w) * table[k, lo] + w * table[k, hi])
-        if self.p_balk is None:
-            out.append(np.zeros_like(out[0]))
-        else:
-            out.append((1 - w) * self.p_balk[k, lo] + w * self.p_balk[k, hi])
+        for table in (self.p_balk, self.p_block):
+            if table is None:
+                out.append(np.zeros_like(out[0]))
+            else:
+                out.append((1 - w) * table[k, lo] + w * table[k, hi])
         return tuple(out)
 
 
@@ -153,16 +164,70 @@ def walk_in_table(
     no server is present, nobody is served in time: service level 0, ASA capped; a chain
     within 2% of that edge is treated the same (its line would run to thousands). Solved
     one server count (column) at a time, so the chain's length follows that column's load."""
-    servers = np.broadcast_to(n, base.shape)
     table = np.asarray(balk, dtype=float)
+    out = _chain_table(
+        base, aht, n, lambda c: (c, table), patience, within, sl_over_answered, redial
+    )
+    return replace(out, p_balk=out.p_block, p_block=None)
+
+
+def lines_table(
+    base: np.ndarray,
+    aht: np.ndarray,
+    n: np.ndarray,
+    lines: Lines,
+    patience: float | None,
+    within: float,
+    sl_over_answered: bool,
+    redial: object | None,
+) -> _Table:
+    """The table of a call channel with finite ``lines``: per interval (rows) and servers
+    (columns ``n``, from 0), the exact M/M/c/K chain (+M with ``patience``) — the balking
+    chain of :func:`simulator.queueing.finite.balking_kpis` with nobody balking below the
+    limit and everybody at it, which is :func:`~simulator.queueing.finite.mmck_kpis`'s chain
+    with the service level added. With ``max_in_system`` = K, ``c`` servers answer at most
+    ``min(c, K)`` callers at a time and ``K - min(c, K)`` may hold (also at most
+    ``max_waiting``); servers are counted in factor-1.0 agents, as everywhere here, so a
+    pool of slower agents reaches the line limit later in the model than in the simulation
+    (the corrected model's ratio on the blocked rate absorbs it). Blocked callers who redial
+    add to the arrivals with those who abandoned (fixed point over 4 sweeps, as for calls)."""
+    cap = lines.max_in_system
+    waiting = lines.max_waiting
+
+    def chain(c: int) -> tuple[int, np.ndarray]:
+        answering = c if cap is None else min(c, cap)
+        hold = math.inf if waiting is None else waiting
+        if cap is not None:
+            hold = min(hold, cap - answering)
+        return answering, np.concatenate([np.zeros(int(hold)), [1.0]])
+
+    return _chain_table(base, aht, n, chain, patience, within, sl_over_answered, redial)
+
+
+def _chain_table(
+    base: np.ndarray,
+    aht: np.ndarray,
+    n: np.ndarray,
+    chain: Callable[[int], tuple[int, np.ndarray]],
+    patience: float | None,
+    within: float,
+    sl_over_answered: bool,
+    redial: object | None,
+) -> _Table:
+    """Per interval (rows) and servers (columns ``n``): the balking chain's KPIs, where
+    ``chain(servers)`` gives the servers that answer and the balk probabilities by callers
+    waiting (see :func:`walk_in_table`); the customers turned away (balked, or blocked)
+    are ``p_block`` of the result."""
+    columns = np.broadcast_to(n, base.shape)[0].astype(int)
+    chains = [chain(int(c)) for c in columns]
+    servers = np.broadcast_to(np.array([float(c) for c, _ in chains])[None, :], base.shape)
+    last = np.array([float(t[-1]) for _, t in chains])[None, :]
     lam = base
     out = {}
     for _ in range(4 if redial is not None else 1):
         mu = 1 / aht
         stable = (servers >= 1) & (
-            (patience is not None)
-            | (table[-1] >= 1)
-            | (lam / 3600 * (1 - table[-1]) < 0.98 * servers * mu)
+            (patience is not None) | (last >= 1) | (lam / 3600 * (1 - last) < 0.98 * servers * mu)
         )
         loaded = stable & (lam > 0)
         sl = np.zeros(base.shape)
@@ -175,8 +240,8 @@ def walk_in_table(
             if not rows.any():
                 continue
             k = balking_kpis(
-                lam[rows, col], aht_all[rows, col], servers[rows, col], table, patience,
-                within_s=within,
+                lam[rows, col], aht_all[rows, col], servers[rows, col], chains[col][1],
+                patience, within_s=within,
             )  # fmt: skip
             answered = 1 - np.asarray(k.p_balk) - np.asarray(k.p_abandon)
             within_share = np.asarray(k.service_level)
@@ -189,8 +254,8 @@ def walk_in_table(
             pbk[rows, col] = np.asarray(k.p_balk)
             asa[rows, col] = np.nan_to_num(np.asarray(k.asa_s), nan=0.0)
         unstable = ~stable & (servers >= 1)
-        pbk = np.where(unstable, table[-1], pbk)
-        pab = np.where(unstable, 1 - table[-1], pab)  # the line grows: joiners are lost
+        pbk = np.where(unstable, last, pbk)
+        pab = np.where(unstable, 1 - last, pab)  # the line grows: joiners are lost
         out = {"sl": sl, "pab": pab, "pbk": pbk, "asa": asa}
         if redial is None:
             break
@@ -202,7 +267,7 @@ def walk_in_table(
         service_level=np.where(idle, 1.0, out["sl"]),
         p_abandon=np.where(idle, 0.0, out["pab"]),
         asa_s=np.minimum(np.where(idle, 0.0, out["asa"]), ASA_CAP_S),
-        p_balk=np.where(idle, 0.0, out["pbk"]),
+        p_block=np.where(idle, 0.0, out["pbk"]),
     )
 
 
@@ -241,6 +306,9 @@ class AnalyticModel:
         self.balking = frozenset(
             c for c, name in enumerate(problem.channels) if sc.channels[name].balking is not None
         )  # walk-in counters with balking
+        self.lines = frozenset(
+            c for c, name in enumerate(problem.channels) if sc.channels[name].lines is not None
+        )  # call channels with finite lines
         self.deferred = sorted(
             (c for c in range(problem.n_channels) if problem.kinds[c] not in REAL_TIME),
             key=lambda c: problem.priority[c],
@@ -280,6 +348,10 @@ class AnalyticModel:
         if ch.balking is not None:
             return walk_in_table(
                 base, aht, n, ch.balking.table(), patience, within, self.sl_over_answered, redial
+            )
+        if ch.lines is not None:
+            return lines_table(
+                base, aht, n, ch.lines, patience, within, self.sl_over_answered, redial
             )
         lam = base
         for _ in range(4 if redial is not None else 1):
@@ -375,9 +447,9 @@ class AnalyticModel:
                 others = busy.sum(axis=2) - busy[:, :, c]
                 rem = np.maximum(avail_rt - others, 0.0)[:, skilled]
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-                lam, sl, pab, asa, balk = self.tables[c].at(ks, pool * self.concurrency[c])
+                lam, sl, pab, asa, balk, block = self.tables[c].at(ks, pool * self.concurrency[c])
                 offered = lam * h
-                answered = offered * (1 - pab - balk)
+                answered = offered * (1 - pab - balk - block)
                 aht = p.aht_grid_s[c, ks]
                 need = answered / h * aht * self.slowdown[c] / 3600 / self.concurrency[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -392,11 +464,12 @@ class AnalyticModel:
                         pool[:, None] > 0, rem / p.factor[skilled, c] / pool[:, None], 0
                     )
                 fcr = (served * p.fcr[skilled, c][None, :]).sum(axis=1)
-                kpis[c] = (offered, answered, sl, asa, fcr, offered * balk)
-        for c, (offered, answered, sl, asa, fcr, balked) in kpis.items():
+                kpis[c] = (offered, answered, sl, asa, fcr, offered * balk, offered * block)
+        for c, (offered, answered, sl, asa, fcr, balked, blocked) in kpis.items():
             out[:, lay.ch(c, "offered")] = offered
-            out[:, lay.ch(c, "abandoned")] = offered - answered - balked
+            out[:, lay.ch(c, "abandoned")] = offered - answered - balked - blocked
             out[:, lay.ch(c, "balked")] = balked
+            out[:, lay.ch(c, "blocked")] = blocked
             out[:, lay.ch(c, "answered")] = answered
             out[:, lay.ch(c, "answered_within")] = sl * (
                 answered if self.sl_over_answered else offered
@@ -508,5 +581,6 @@ __all__ = [
     "AnalyticModel",
     "Layout",
     "kpi_from_fields",
+    "lines_table",
     "walk_in_table",
 ]

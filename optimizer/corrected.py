@@ -4,7 +4,8 @@ The analytic model (:mod:`optimizer.analytic`) is instant but approximate: it mi
 carry-over between intervals, routing details, non-exponential handle times. After a plan
 ``y`` is simulated, :meth:`Corrections.fit` records, per channel, KPI and interval, how far
 the simulation is from the analytic value *at y* — a ratio on the "bad side" of the KPI
-(1 − service level, abandonment, ASA: ``sim = (analytic + eps) × r − eps``), a difference for
+(1 − service level, abandonment, ASA, balking, busy signals:
+``sim = (analytic + eps) × r − eps``), a difference for
 FCR and occupancy, and one residual per KPI over the horizon — so the corrected model
 reproduces the simulation at ``y`` and keeps the analytic model's *shape* (how KPIs move with
 headcount) around it. Only values come from simulation; slopes come from the formulas.
@@ -24,7 +25,13 @@ from optimizer.analytic import AnalyticModel, kpi_from_fields
 from optimizer.problem import Problem
 from simulator.targets import KpiSummary
 
-_EPS = {"service_level": 0.005, "abandon_rate": 0.005, "asa_s": 1.0, "balk_rate": 0.005}
+_EPS = {
+    "service_level": 0.005,
+    "abandon_rate": 0.005,
+    "asa_s": 1.0,
+    "balk_rate": 0.005,
+    "blocked_rate": 0.005,
+}
 _RATIO_CLIP = (0.2, 10.0)
 _INTERVAL_SPREAD = 2.0
 
@@ -109,9 +116,13 @@ class CorrectedModel:
                 asa = np.where(ans > 0, f[:, lay.ch(c, "wait_sum")] / ans, 0.0)
                 fcr = np.where(ans > 0, f[:, lay.ch(c, "resolved")] / ans, 0.0)
                 bk = np.where(off > 0, f[:, lay.ch(c, "balked")] / off, 0.0)
+                bl = np.where(off > 0, f[:, lay.ch(c, "blocked")] / off, 0.0)
             if "balk_rate" in corr.ratio and c in model.balking:
                 e = _EPS["balk_rate"]
                 bk = np.clip((bk + e) * corr.ratio["balk_rate"][c, ks] - e, 0.0, 1.0)
+            if "blocked_rate" in corr.ratio and c in model.lines:
+                e = _EPS["blocked_rate"]
+                bl = np.clip((bl + e) * corr.ratio["blocked_rate"][c, ks] - e, 0.0, 1.0)
             if "abandon_rate" in corr.ratio:
                 e = _EPS["abandon_rate"]
                 ab = np.clip((ab + e) * corr.ratio["abandon_rate"][c, ks] - e, 0.0, 1.0)
@@ -123,10 +134,12 @@ class CorrectedModel:
                 asa = np.maximum((asa + e) * corr.ratio["asa_s"][c, ks] - e, 0.0)
             if corr.fcr_shift is not None:
                 fcr = np.clip(fcr + corr.fcr_shift[c], 0.0, 1.0)
-            if c in model.balking:  # walk-in: customers lost by balking or reneging
-                ab = np.minimum(ab, 1.0 - bk)
-                ans = off * (1.0 - ab - bk)
+            if c in model.balking or c in model.lines:
+                # walk-in: customers lost by balking or reneging; lines: busy signals too
+                ab = np.minimum(ab, 1.0 - bk - bl)
+                ans = off * (1.0 - ab - bk - bl)
                 f[:, lay.ch(c, "balked")] = off * bk
+                f[:, lay.ch(c, "blocked")] = off * bl
             else:
                 ans = off * (1.0 - ab)
             f[:, lay.ch(c, "abandoned")] = off * ab
@@ -221,7 +234,7 @@ def fit_corrections(
     for c, name in enumerate(p.channels):
         if c not in analytic.real_time:
             continue
-        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr", "balk_rate"):
+        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr", "balk_rate", "blocked_rate"):
             sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
             value = float(model.kpi(corrected_total, c, kpi))
             if np.isfinite(sim) and np.isfinite(value):

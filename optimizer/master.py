@@ -47,6 +47,7 @@ _NUM_DEN = {
     "service_level": ("answered_within", None),
     "abandon_rate": ("abandoned", "offered"),
     "balk_rate": ("balked", "offered"),
+    "blocked_rate": ("blocked", "offered"),
     "asa_s": ("wait_sum", "answered"),
     "fcr": ("resolved", "answered"),
     "occupancy": ("busy_h", "available_h"),

@@ -24,10 +24,11 @@ REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
 """Channel kinds whose customers wait on the line (the others are deferred backlog work)."""
 
 
-SIMULATION_ONLY_TARGETS = ("max_blocked_rate", "callback_within_promise")
+SIMULATION_ONLY_TARGETS = ("callback_within_promise",)
 """Channel targets the simulation judges but the optimizer cannot search for yet (its
-analytic model has no finite lines or callbacks): optimizing a scenario that sets one is
-refused with a message naming the field."""
+analytic model has no callback queue): optimizing a scenario that sets one is refused with
+a message naming the field. (``max_blocked_rate`` is searched: finite lines are modelled
+by the M/M/c/K chain, :func:`optimizer.analytic.lines_table`.)"""
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ class Problem:
                 if getattr(ch.targets, field) is not None:
                     raise InputError(
                         f"channels.{name}.targets.{field}: the optimizer cannot search for "
-                        "this target yet (its queueing model has no busy signals or "
-                        "callbacks); remove it to optimize, `staffsim simulate` judges it"
+                        "this target yet (its queueing model has no callback queue); "
+                        "remove it to optimize, `staffsim simulate` judges it"
                     )
         h = scenario.horizon
         groups = tuple(scenario.agent_groups)

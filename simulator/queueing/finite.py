@@ -204,7 +204,8 @@ def balking_kpis(
     # at the truncation line everybody balks (the table's own 1, or a negligible tail)
     b_at = np.where(waiting >= line, 1.0, b[np.minimum(waiting, line)])
     birth = np.where(n < cc, lam[:, None], lam[:, None] * (1 - b_at))
-    birth = np.where(waiting >= line, 0.0, birth)  # the truncation: nobody joins beyond
+    # the truncation: nobody joins beyond (a line of 0 still lets arrivals reach idle agents)
+    birth = np.where((waiting >= line) & (n >= cc), 0.0, birth)
     death = np.minimum(n, cc) * mu[:, None] + waiting * theta[:, None]
     with np.errstate(divide="ignore"):
         steps = np.log(birth[:, :-1]) - np.log(death[:, 1:])
