@@ -96,6 +96,8 @@ class AnalyticEvaluator:
                 per = kpi_from_fields(fields, lay, c, kpi, over_answered)
                 intervals[(name, kpi)] = (per, zeros)
             ch = p.scenario.channels[name]
+            if ch.callback is not None:
+                overall[(name, "callback_within_promise")] = (within.get(c, math.nan), 0.0)
             for kpi, present in (("balk_rate", ch.balking), ("blocked_rate", ch.lines)):
                 if present is not None:
                     overall[(name, kpi)] = (float(kpi_from_fields(total, lay, c, kpi)), 0.0)

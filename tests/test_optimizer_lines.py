@@ -133,3 +133,84 @@ def test_the_lines_plan_is_not_padded(small: Scenario, result) -> None:
         assert not judge(kpis, targets, 1.5)[0], (g, k)
         binding += not judge(kpis, blocked_only, 1.5)[0]
     assert binding >= 2  # the blocked rate, not only the service level, sets the plan
+
+
+# ---------------------------------------------------------------------------- callbacks
+SMALL_CALLBACKS = """
+name: small callbacks
+horizon: {days: 1, interval_minutes: 60, open: "09:00", close: "14:00"}
+channels:
+  calls:
+    kind: call
+    arrivals: {volumes: [70, 110, 120, 80, 50]}
+    handle_time: {distribution: exponential, mean_seconds: 240}
+    patience: {distribution: exponential, mean_seconds: 300}
+    callback: {offer_at_position: 1, uptake: 0.8, promise_minutes: 60}
+    targets: {service_level: 0.8, within_seconds: 30}
+agent_groups:
+  agents: {cost_per_hour: 20, skills: [calls], staffing: 5}
+run: {replications: 10, seed: 9}
+"""
+
+
+def test_a_channel_offering_callbacks_gets_an_implied_callback_target() -> None:
+    from optimizer.problem import implied_targets, optimizer_targets
+
+    scenario = Scenario.from_yaml_text(SMALL_CALLBACKS)
+    (implied,) = implied_targets(scenario)
+    assert (implied.entity, implied.kpi, implied.sense) == (
+        "calls",
+        "callback_within_promise",
+        ">=",
+    )
+    assert implied.value == 0.9 and "implied" in implied.label
+    assert implied.field == "channels.calls.targets.callback_within_promise"
+    assert optimizer_targets(scenario)[-1] == implied
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["channels"]["calls"]["targets"]["service_level"] = 0.95  # the higher goal wins
+    assert implied_targets(Scenario.model_validate(data))[0].value == 0.95
+    data["channels"]["calls"]["targets"]["callback_within_promise"] = 0.7  # set: none implied
+    assert implied_targets(Scenario.model_validate(data)) == []
+    data["channels"]["calls"]["targets"] = {}  # no live-queue target: nothing to game
+    assert implied_targets(Scenario.model_validate(data)) == []
+
+
+def test_the_analytic_model_takes_accepted_callbacks_out_of_the_line() -> None:
+    """Callers who accept leave the live line: fewer abandon and the service level, over the
+    callers who stayed, is higher than without the offer; the callbacks are counted."""
+    scenario = Scenario.from_yaml_text(SMALL_CALLBACKS)
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["channels"]["calls"].pop("callback")
+    plain = AnalyticModel(Problem.from_scenario(Scenario.model_validate(data)))
+    model = AnalyticModel(Problem.from_scenario(scenario))
+    cols, ks = np.array([[6.0], [8.0]]), np.array([2, 2])  # 120 calls/h: 8 Erlangs
+    with_cb, without = model.columns(cols, ks), plain.columns(cols, ks)
+    lay = model.layout
+    calls = with_cb[:, lay.ch(0, "callbacks")]
+    assert np.all(calls > 5) and np.all(without[:, lay.ch(0, "callbacks")] == 0)
+    for kpi in ("abandon_rate", "asa_s"):
+        assert np.all(kpi_from_fields(with_cb, lay, 0, kpi) < kpi_from_fields(without, lay, 0, kpi))
+    sl = kpi_from_fields(with_cb, lay, 0, "service_level")
+    assert np.all(sl > kpi_from_fields(without, lay, 0, "service_level"))
+    # the service level's denominator is the callers who stayed on the line
+    live = with_cb[:, lay.ch(0, "offered")] - calls
+    np.testing.assert_allclose(sl, with_cb[:, lay.ch(0, "answered_within")] / live)
+
+
+@pytest.fixture(scope="module")
+def callbacks_result():
+    return optimize(Scenario.from_yaml_text(SMALL_CALLBACKS), max_evaluations=30)
+
+
+def test_optimize_keeps_the_callback_promise_it_implied(callbacks_result) -> None:
+    """The channel sets only a service level; the optimizer adds the callback target,
+    says so in the targets table, and the plan meets it on seeds nobody searched with."""
+    scenario = Scenario.from_yaml_text(SMALL_CALLBACKS)
+    result = callbacks_result
+    assert result.feasible, result.message
+    rows = result.targets[result.targets.kpi == "callback_within_promise"]
+    assert len(rows) == 1 and bool(rows.met.iloc[0]) and "implied" in rows.target.iloc[0]
+    fresh = simulate(result.plan.apply(scenario), 40, 515_151)
+    assert fresh.kpi("calls", "callback_within_promise") >= 0.9
+    assert fresh.kpi("calls", "service_level") >= 0.8
+    assert fresh.kpi("calls", "callbacks_accepted") > 20  # callbacks were offered and taken

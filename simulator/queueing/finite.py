@@ -123,6 +123,7 @@ class BalkingKpis:
     asa_s: np.ndarray  # mean wait of answered customers, seconds
     mean_queue_length: np.ndarray  # time-average customers waiting
     occupancy: np.ndarray  # busy agents / agents
+    p_full: np.ndarray  # found the line at its limit (the first length everybody leaves)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return dict(self.__dict__)
@@ -244,6 +245,7 @@ def balking_kpis(
         asa_s=asa,
         mean_queue_length=(p * waiting).sum(axis=1),
         occupancy=(p * np.minimum(n, cc)).sum(axis=1) / c,
+        p_full=(p * (busy_all & (waiting >= line))).sum(axis=1),
     )
     idle = lam == 0  # nobody arrives: nothing to measure, nothing missed
     values = {}
