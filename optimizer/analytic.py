@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.chains import ASA_CAP_S, Table, call_table, walk_in_table
+from optimizer.chains import ASA_CAP_S, MixedTable, Table, call_table, walk_in_table
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
 from simulator.clock import DAY_S
@@ -132,7 +132,7 @@ class AnalyticModel:
         problem: Problem,
         extra_rate_per_hour: np.ndarray | None = None,
         deferred_busy: np.ndarray | None = None,
-        tables: dict[int, Table] | None = None,
+        tables: dict[int, Table | MixedTable] | None = None,
     ):
         self.p = problem
         self.deferred_busy = (
@@ -176,7 +176,7 @@ class AnalyticModel:
         self.tables = tables if tables is not None else {c: self._table(c) for c in self.real_time}
 
     # ---- construction -------------------------------------------------------------------
-    def _table(self, c: int) -> Table:
+    def _table(self, c: int) -> Table | MixedTable:
         p = self.p
         name = p.channels[c]
         ch = p.scenario.channels[name]
@@ -203,10 +203,15 @@ class AnalyticModel:
                 base, aht, n, ch.balking.table(), patience, within, self.sl_over_answered, redial
             )
         if ch.lines is not None or ch.callback is not None:
-            return call_table(
-                base, aht, n, ch.lines, ch.callback, patience, within, self.sl_over_answered,
-                redial,
-            )  # fmt: skip
+            # Lines and the callback offer count people (in service, present), not
+            # factor-1.0 servers: one table per handle-time factor of the skilled groups,
+            # over people, each person that many times slower (see MixedTable).
+            factors = sorted({float(f) for f in p.factor[p.skilled[:, c], c]}) or [1.0]
+            people = np.arange(math.ceil(servers_max * factors[-1]) + 2, dtype=float)[None, :]
+            wide = (p.rate_per_hour[c] + self.extra[c])[:, None] * np.ones_like(people)
+            rule = (ch.lines, ch.callback, patience, within, self.sl_over_answered, redial)
+            tables = tuple(call_table(wide, aht * f, people, *rule) for f in factors)
+            return MixedTable(tuple(factors), tables)
         lam = base
         for _ in range(4 if redial is not None else 1):
             kp = kpis_for_agents(
@@ -301,9 +306,12 @@ class AnalyticModel:
                 others = busy.sum(axis=2) - busy[:, :, c]
                 rem = np.maximum(avail_rt - others, 0.0)[:, skilled]
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-                lam, sl, pab, asa, balk, block, cb = self.tables[c].at(
-                    ks, pool * self.concurrency[c]
-                )
+                table = self.tables[c]
+                if isinstance(table, MixedTable):  # call channels with lines or callbacks
+                    values = table.at(ks, pool, rem.sum(axis=1))
+                else:
+                    values = table.at(ks, pool * self.concurrency[c])
+                lam, sl, pab, asa, balk, block, cb = values
                 offered = lam * h
                 answered = offered * (1 - pab - balk - block - cb)
                 aht = p.aht_grid_s[c, ks]

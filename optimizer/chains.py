@@ -68,6 +68,35 @@ class Table:
         return tuple(out)
 
 
+@dataclass(frozen=True)
+class MixedTable:
+    """Tables of a call channel with lines or callbacks over *people* (columns), one per
+    handle-time factor of its skilled groups (``tables[j]``: every person ``factors[j]``
+    times slower than a factor-1.0 agent). A pool of ``people`` worth ``servers`` factor-1.0
+    agents has the mean factor ``people / servers``; it is read from the two tables whose
+    factors bracket it, weighted linearly. So slower agents hold the lines longer, and the
+    callback offer's "agents present" are people, as in the simulator."""
+
+    factors: tuple[float, ...]
+    tables: tuple[Table, ...]
+
+    def at(self, k: np.ndarray, servers: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The values of :meth:`Table.at` for ``people`` worth ``servers`` factor-1.0 agents."""
+        f = np.asarray(self.factors)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(servers > 0, people / np.maximum(servers, 1e-300), f[0])
+        mean = np.clip(mean, f[0], f[-1])
+        if len(f) == 1:
+            return self.tables[0].at(k, people)
+        j = np.clip(np.searchsorted(f, mean, side="right") - 1, 0, len(f) - 2)
+        w = (mean - f[j]) / (f[j + 1] - f[j])
+        values = [np.stack(t.at(k, people)) for t in self.tables]  # (T, 7, N)
+        stacked = np.stack(values)
+        idx = np.arange(len(k))
+        low, high = stacked[j, :, idx], stacked[j + 1, :, idx]  # (N, 7)
+        return tuple(((1 - w)[:, None] * low + w[:, None] * high).T)
+
+
 def walk_in_table(
     base: np.ndarray,
     aht: np.ndarray,
@@ -237,4 +266,4 @@ def _solve(
     )
 
 
-__all__ = ["ASA_CAP_S", "Chain", "Table", "call_table", "walk_in_table"]
+__all__ = ["ASA_CAP_S", "Chain", "MixedTable", "Table", "call_table", "walk_in_table"]
