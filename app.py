@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _shared
+from app_pages import _background, _shared
 
 st.set_page_config(
     page_title="staffsim",
@@ -35,5 +35,6 @@ with st.sidebar:
         f"{st.session_state.get('scenario_source')}"
         + (" · edited" if st.session_state.get("scenario_edited") else "")
     )
+    _background.sidebar_status()  # runs started on Simulate or Optimize, on every page
 
 navigation.run()

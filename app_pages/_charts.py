@@ -8,6 +8,7 @@ library returned and describes a chart. Times on the x axis are interval starts
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,13 @@ def day_name(day: int, days: Days) -> str:
         return f"day {day}"
     date = start + datetime.timedelta(days=day)
     return f"{date:%a} {date.day} {date:%b}"
+
+
+def interval_name(label: str, days: Days) -> str:
+    """A library interval label (``d1 10:15``; ``10:15`` on one day) with its day named as
+    :func:`day_name` names it: ``day 1 10:15``, or ``Tue 8 Dec 10:15`` with a start date."""
+    match = re.fullmatch(r"d(\d+) (\S+)", label)
+    return f"{day_name(int(match[1]), days)} {match[2]}" if match else label
 
 
 def _x(days: Days) -> alt.X:
@@ -97,7 +105,7 @@ def _with_time(frame: pd.DataFrame, days: Days = 1) -> pd.DataFrame:
     return pd.concat([out, ends], ignore_index=True).sort_values("time", kind="stable")
 
 
-def day_curve(profile: pd.DataFrame, days: int, value: str, title: str, color: str) -> alt.Chart:
+def day_curve(profile: pd.DataFrame, days: Days, value: str, title: str, color: str) -> alt.Chart:
     """Lines of ``value`` per interval, one per ``color`` (e.g. expected contacts/channel)."""
     data = _with_time(profile, days)
     return (
@@ -191,6 +199,14 @@ def service_level(
             alt.Chart(goals)
             .mark_rule(strokeDash=[6, 4], size=2)
             .encode(y="target:Q", color=color, tooltip=["channel", "label"])
+        )
+        # each target line named where it starts, so it needs no legend entry of its own
+        # (channels with the same target share one line of text)
+        names = (goals["channel"] + " " + goals["label"]).groupby(goals["target"]).agg("; ".join)
+        layers.append(
+            alt.Chart(names.rename("name").reset_index())
+            .mark_text(align="left", baseline="bottom", dx=4, dy=-2, fontSize=11, color="#444")
+            .encode(x=alt.value(0), y="target:Q", text="name:N")
         )
     return alt.layer(*layers).properties(height=HEIGHT)
 
@@ -304,10 +320,19 @@ def wait_distribution(
     )
     layers: list[alt.Chart] = [curve]
     if len(rules):
+        # each T named beside its line, a line of text per channel from the top down
+        rules["name"] = [
+            f"{c}: T = {t:g} s" for c, t in zip(rules.channel, rules.within_seconds, strict=True)
+        ]
+        rules["label_at"] = 0.98 - 0.08 * np.arange(len(rules))
+        marks = alt.Chart(rules).encode(x="within_seconds:Q", color=color)
         layers.append(
-            alt.Chart(rules)
-            .mark_rule(strokeDash=[6, 4])
-            .encode(x="within_seconds:Q", color=color, tooltip=["channel", "within_seconds"])
+            marks.mark_rule(strokeDash=[6, 4]).encode(tooltip=["channel", "within_seconds"])
+        )
+        layers.append(
+            marks.mark_text(align="left", baseline="top", dx=4, fontSize=11).encode(
+                y="label_at:Q", text="name:N"
+            )
         )
     return alt.layer(*layers).properties(height=HEIGHT)
 
@@ -607,6 +632,11 @@ def frontier(
     )
     layers: list[alt.Chart] = [line, dots]
     if current is not None and len(current):
+        layers.append(  # named beside the diamond: the shape legend is for the frontier
+            alt.Chart(current)
+            .mark_text(align="left", dx=12, fontSize=11)
+            .encode(x="cost:Q", y=f"{kpi}:Q", text="label:N", color=color)
+        )
         layers.append(
             alt.Chart(current)
             .mark_point(shape="diamond", size=260, filled=True, stroke="black", strokeWidth=1.5)

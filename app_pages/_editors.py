@@ -152,10 +152,12 @@ def arrivals(scenario: Scenario, version: int) -> None:
         else:
             apply(changes, "Arrival changes")
     profile = arrival_profile(scenario)
+    closed = ~scenario.horizon.open_mask()[profile["day"], profile["interval"]]
+    profile.loc[closed, "contacts"] = np.nan  # closed hours and days: gaps, not zeros
     st.altair_chart(
         _charts.day_curve(
             profile,
-            scenario.horizon.days,
+            scenario.horizon,  # days named by weekday and date with a start_date
             "contacts",
             "expected contacts per interval",
             "channel",
@@ -197,7 +199,7 @@ def _dist_value(
     return value, []
 
 
-def handling(scenario: Scenario, version: int) -> None:
+def _handling_form(scenario: Scenario, version: int) -> None:
     rows = []
     for name, ch in scenario.channels.items():
         h_kind, h_mean, h_cv = _dist_cells(ch.handle_time)
@@ -279,6 +281,14 @@ def handling(scenario: Scenario, version: int) -> None:
         _shared.show_problems(InputError(problems), "Handling changes not applied")
     else:
         apply(changes, "Handling changes")
+
+
+def handling(scenario: Scenario, version: int) -> None:
+    """The handle time and patience form, then the handle-time profile by interval."""
+    _handling_form(scenario, version)
+    from app_pages._hours import handle_time_chart
+
+    handle_time_chart(scenario)
 
 
 def _number(value: Any) -> float | None:

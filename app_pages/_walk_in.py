@@ -1,4 +1,4 @@
-"""The scenario page's "Counters & hours" forms: each real-time channel's own opening
+"""The scenario page's "Channel hours & counters" forms: each real-time channel's own opening
 hours, the balking of walk-in counters, and adding a walk-in counter.
 
 The table <-> scenario mapping is plain functions (:func:`hours_table`,
@@ -222,7 +222,7 @@ def _apply(changes: dict[str, Any], problems: list[str], what: str) -> None:
 
 
 def render(scenario: Scenario, version: int) -> None:
-    """The "Counters & hours" tab."""
+    """The "Channel hours & counters" tab."""
     st.markdown(
         "**Opening hours by channel.** Empty cells keep the default: a weekday without its own "
         "hours takes the channel's *open*–*close* (within the centre's hours that day), and a "
@@ -231,10 +231,10 @@ def render(scenario: Scenario, version: int) -> None:
         "still served. Email keeps its team's hours (agent group staffing)."
     )
     table = hours_table(scenario)
-    with st.form("hours-form", border=False):
+    with st.form("channel-hours-form", border=False):
         edited = st.data_editor(
             table,
-            key=f"hours-{version}",
+            key=f"channel-hours-{version}",
             hide_index=True,
             disabled=["channel", "kind"],
             column_config={
@@ -242,7 +242,7 @@ def render(scenario: Scenario, version: int) -> None:
             },
             width="stretch",
         )
-        submitted = st.form_submit_button("Apply hours", type="primary")
+        submitted = st.form_submit_button("Apply channel hours", type="primary")
     if submitted:
         _apply(*hours_changes(table, edited), "Opening hours")
 

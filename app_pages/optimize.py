@@ -9,14 +9,14 @@ against the per-interval requirement) or the agents per interval, and downloads.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from app_pages import _charts, _shared
+from app_pages import _background, _charts, _shared
 from optimizer import OptimizeOptions, baseline, optimize
+from optimizer.result import bound_text
 from simulator import InputError, Scenario, simulate
 from simulator.whatif import target_checks, with_slack
 
@@ -87,8 +87,8 @@ def render() -> None:
     job: _shared.Job | None = st.session_state.get(JOB)
     running = job is not None and job.running
     if st.button("Optimize", type="primary", disabled=running, icon=":material/auto_mode:"):
-        job = _start(text, options)
-        running = True
+        _start(text, options)
+        st.rerun()  # the page again, its Optimize button now disabled while the search runs
     if job is None:
         st.info("Set the search, then **Optimize**.")
         return
@@ -122,11 +122,22 @@ def _start(text: str, options: dict[str, Any]) -> _shared.Job:
             job.progress = dict(info)
             job.check_stop()
 
-        result = optimize(scenario, opts, progress=progress)
-        job.progress = {**job.progress, "phase": "two-step practice"}
+        # Stop takes effect between replications (StopExecutor), not only between plans.
+        result = optimize(scenario, opts, progress=progress, executor=_background.StopExecutor(job))
         base = baseline(scenario)
-        seed = result.settings["seed"]
-        base_sim = simulate(base.plan.apply(scenario), opts.search_replications, seed)
+        base_sim = None
+        if not job.stop.is_set():  # after Stop, the plan so far without waiting for more
+            job.progress = {"phase": "simulating the two-step practice"}
+
+            def sim_progress(done: int, total: int) -> None:
+                job.progress = {"phase": f"simulating the two-step practice ({done}/{total})"}
+                job.check_stop()
+
+            seed = result.settings["seed"]
+            reps = opts.search_replications
+            base_sim = simulate(base.plan.apply(scenario), reps, seed, progress=sim_progress)
+            if base_sim.interrupted:
+                base_sim = None  # fewer replications than the plan's: not a fair comparison
         return {"result": result, "baseline": base, "baseline_sim": base_sim}
 
     return _shared.start_job(JOB, (text, tuple(sorted(options.items()))), work)
@@ -138,19 +149,13 @@ def _watch(job: _shared.Job) -> None:
     if not job.running:
         st.rerun()
     options = dict(job.key[1])
-    info = job.progress
-    elapsed = time.monotonic() - job.started
-    done = info.get("evaluations", 0)
-    total = info.get("max_evaluations") or options["max_evaluations"]
-    best = info.get("best_cost")
-    text = (
-        f"{info.get('phase', 'starting')} · {done} of {total} simulation(s) · "
-        + (f"best cost so far {best:,.0f} · " if best is not None else "")
-        + f"{elapsed:,.0f} s"
-    )
-    st.progress(min(done / max(total, 1), 0.99), text=text)
+    share, line = _background.optimizer_progress(job, options["max_evaluations"])
+    st.progress(share, text=line)
     if job.stop.is_set():
-        st.caption("Stopping: finishing the current evaluation, then keeping the best plan.")
+        st.caption(
+            "Stopping after the replication or the integer program under way (on a week, "
+            "the program can take a minute), then keeping the best plan so far."
+        )
     elif st.button("Stop and keep the best plan so far", icon=":material/stop_circle:"):
         job.stop.set()
 
@@ -165,7 +170,6 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
     else:
         st.warning(status, icon=":material/warning:")
     base_cost = base.cost(scenario)
-    base_checks = target_checks(base_sim)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         "Optimized plan cost",
@@ -176,21 +180,29 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         help=f"Rule: {result.rule}",
     )
     bound = result.lower_bound
+    measured = bound is not None and bound.get("cheaper_found", True)
     c2.metric(
         "Per-interval plan (lower bound)",
-        "–" if bound is None else f"{bound['cost']:,.0f}",
-        None if bound is None else f"gap {bound['gap']:+.1%}",
+        f"{bound['cost']:,.0f}" if measured else "–",
+        f"gap {bound['gap']:+.1%}" if measured else (None if bound is None else "not measured"),
         delta_color="off",
         delta_arrow="off",
         border=True,
         help="Agents free to change every interval: what any shift plan costs at least. The "
-        "gap is the price of the shift rules.",
+        "gap is the price of the shift rules."
+        + ("" if bound is None or measured else " This run: " + bound_text(bound) + "."),
     )
+    if base_sim is None:  # stopped: the practice's plan was not simulated
+        base_verdict, base_color = "not simulated (stopped)", "off"
+    else:
+        base_checks = target_checks(base_sim)
+        base_verdict = f"{int(base_checks.met.sum())} of {len(base_checks)} targets met"
+        base_color = "green" if base_checks.met.all() else "red"
     c3.metric(
         "Two-step Erlang C plan",
         f"{base_cost:,.0f}",
-        f"{int(base_checks.met.sum())} of {len(base_checks)} targets met",
-        delta_color="green" if base_checks.met.all() else "red",
+        base_verdict,
+        delta_color=base_color,
         delta_arrow="off",
         border=True,
         help="The standard practice: Erlang C agents per interval and channel (home group), "
@@ -214,7 +226,10 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         {
             "entity": targets["entity"],
             "target": targets["target"],
-            "worst_interval": targets["worst_interval"],
+            "worst_interval": [
+                _charts.interval_name(w, scenario.horizon) if isinstance(w, str) else w
+                for w in targets["worst_interval"]
+            ],
             "mean": [_shared.fmt(k, m) for k, m in zip(targets.kpi, targets["mean"], strict=True)],
             "95% CI": [
                 f"{_shared.fmt(k, lo)} – {_shared.fmt(k, hi)}"
@@ -265,7 +280,7 @@ def _schedule(result: Any) -> None:
     st.markdown("#### Shift schedule")
     st.altair_chart(_charts.starts_by_day(result.schedule), width="stretch")
     bound = result.lower_bound
-    if bound is not None and bound.get("staffing"):
+    if bound is not None and bound.get("staffing") and bound.get("cheaper_found", True):
         requirement = pd.DataFrame(
             bound["staffing"], index=list(result.staffing.index), columns=result.staffing.columns
         )

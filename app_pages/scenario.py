@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _shared, _walk_in
+from app_pages import _editors, _hours, _shared, _walk_in
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -40,8 +40,9 @@ def render() -> None:
             "Targets",
             "Agent groups",
             "Staffing",
+            "Opening hours",
             "Run settings",
-            "Counters & hours",
+            "Channel hours & counters",
             "YAML",
         ]
     )
@@ -57,10 +58,12 @@ def render() -> None:
     with tabs[4]:
         _editors.staffing(scenario, version)
     with tabs[5]:
-        _run_settings(scenario, version)
+        _hours.editor(scenario, version)
     with tabs[6]:
-        _walk_in.render(scenario, version)
+        _run_settings(scenario, version)
     with tabs[7]:
+        _walk_in.render(scenario, version)
+    with tabs[8]:
         _yaml(version)
 
 
@@ -122,7 +125,8 @@ def _summary(scenario: Scenario) -> None:
     cols[2].metric(
         "Horizon",
         f"{h.days} day{'s' if h.days > 1 else ''}",
-        help=f"{h.open}–{h.close}, {h.intervals_per_day} × {h.interval_minutes}-minute intervals",
+        help=f"{_hours.hours_text(h)}; {h.intervals_per_day} × {h.interval_minutes}-minute "
+        "intervals a day",
         border=True,
     )
     cols[3].metric(
@@ -133,7 +137,9 @@ def _summary(scenario: Scenario) -> None:
     )
     st.caption(
         f"Source: `{st.session_state.get('scenario_source')}`{edited} · "
-        f"open {h.open}–{h.close} in {h.interval_minutes}-minute intervals · "
+        f"open {_hours.hours_text(h)} in {h.interval_minutes}-minute intervals"
+        + (f" from {h.start_date:%a %-d %b %Y}" if h.start_date else "")
+        + " · "
         + " · ".join(f"{c}: {v:,.0f}" for c, v in volume.items())
     )
     st.download_button(

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import _charts, _shared
+from app_pages import _background, _charts, _shared
 from simulator import InputError, SimulationResult
 from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
@@ -51,33 +51,68 @@ def render() -> None:
             help="Same seed, same customers: reruns reproduce the numbers exactly.",
         )
     )
+    job: _shared.Job | None = st.session_state.get(_background.SIMULATION_JOB)
+    running = job is not None and job.running
     errors, warnings = _shared.check_run_size([scenario], replications)
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
+    # Over one click's limit but within the background's: the choices, not a refusal.
+    beyond = _background.too_big(scenario, replications) if errors else None
+    in_background = bool(errors) and beyond is None
     for error in errors:
-        st.error(error, icon=":material/block:")
+        if in_background:
+            st.warning(
+                f"{error} Or run all {replications} here in the background: progress on this "
+                "page, and **Stop** keeps the replications done.",
+                icon=":material/schedule:",
+            )
+        else:
+            st.error(error, icon=":material/block:")
+    if beyond:
+        st.error(beyond, icon=":material/block:")
     fewer = _shared.affordable_replications([scenario]) if errors else 0
     with c3:
         st.write("")
         st.write("")
         clicked = st.button(
-            "Run simulation", type="primary", disabled=bool(errors), icon=":material/play_arrow:"
-        )
-    offered = False
-    if errors and fewer >= 2:
-        # A week-sized run: offer the replications the app can run, with the precision
-        # they give, rather than a bare refusal.
-        offered = st.button(
-            f"Run {fewer} replications instead (95% CIs about "
-            f"{(replications / fewer) ** 0.5:.1f}× as wide)",
+            "Run simulation",
             type="primary",
+            disabled=bool(errors) or running,
             icon=":material/play_arrow:",
         )
+    offered = background = False
+    if errors and (fewer >= 2 or in_background):
+        left, right = st.columns(2)
+        if fewer >= 2:
+            # A week-sized run: offer the replications the app can run, with the precision
+            # they give, rather than a bare refusal.
+            offered = left.button(
+                f"Run {fewer} replications instead (95% CIs about "
+                f"{(replications / fewer) ** 0.5:.1f}× as wide)",
+                type="primary",
+                disabled=running,
+                icon=":material/play_arrow:",
+            )
+        if in_background:
+            background = right.button(
+                f"Run all {replications} replications in the background",
+                disabled=running,
+                icon=":material/pending:",
+            )
     text = _shared.scenario_yaml()
-    if clicked:
-        st.session_state["last_run"] = (text, replications, seed)
-    elif offered:
-        st.session_state["last_run"] = (text, fewer, seed)
+    if clicked or offered:
+        st.session_state["last_run"] = (text, fewer if offered else replications, seed)
+        earlier = st.session_state.pop(_background.SIMULATION_JOB, None)
+        if earlier is not None:
+            earlier.stop.set()  # never leave a run going that no page shows
+        job = None
+    elif background:
+        _background.start_simulation(text, replications, seed)
+        st.session_state.pop("last_run", None)
+        st.rerun()  # the page again, its run buttons now disabled while the run goes on
+    if job is not None:
+        _background_run(job, text)
+        return
     last = st.session_state.get("last_run")
     if last is None:
         st.info("Set replications and seed, then **Run simulation**.")
@@ -96,11 +131,68 @@ def render() -> None:
     _results(result, _shared.parse_scenario(last[0]))
 
 
-def _results(result: SimulationResult, scenario) -> None:
-    st.subheader(
-        f"Results — {result.replications} replications, seed {result.seed}"
-        + (" (interrupted)" if result.interrupted else "")
-    )
+def _background_run(job: _shared.Job, text: str) -> None:
+    """A background run: its progress and Stop while it runs, then its results (partial
+    ones, labelled, when stopped)."""
+    if job.running:
+        _watch(job)
+        return
+    if job.error is not None:
+        _shared.job_error(job, "The simulation could not run")
+        return
+    if job.result is None:
+        st.info(
+            "Stopped before the first replication finished: nothing to show. "
+            "Run again to start over.",
+            icon=":material/stop_circle:",
+        )
+        return
+    if job.key[0] != text:
+        st.warning(
+            "The scenario changed since this run: these results are for the earlier version. "
+            "Run again to update them.",
+            icon=":material/history:",
+        )
+    _results(job.result, _shared.parse_scenario(job.key[0]), requested=job.key[1])
+
+
+@st.fragment(run_every=1.0)
+def _watch(job: _shared.Job) -> None:
+    """Progress of a background run; reruns itself every second, the page when it ends."""
+    if not job.running:
+        st.rerun()
+    share, line = _background.simulation_progress(job)
+    st.progress(share, text=line)
+    if job.stop.is_set():
+        st.caption("Stopping after the current replication: the replications done are kept.")
+    elif st.button("Stop and keep the replications done", icon=":material/stop_circle:"):
+        job.stop.set()
+        st.caption("Stopping after the current replication: the replications done are kept.")
+    st.caption("The run goes on while you visit other pages; the sidebar shows how far it is.")
+
+
+def _results(result: SimulationResult, scenario, requested: int | None = None) -> None:
+    """Every KPI of ``result``; ``requested``: the replications asked for, when a stopped
+    background run kept fewer (the results are then labelled partial)."""
+    if result.interrupted:
+        asked = f" of {requested}" if requested else ""
+        st.subheader(
+            f"Partial results — {result.replications}{asked} replications, seed {result.seed}"
+        )
+        k = result.replications
+        spread = (
+            "one replication gives no confidence interval"
+            if k == 1
+            else f"their 95% CIs are from these {k}, wider than the full run's would be"
+        )
+        st.warning(
+            f"Stopped after {k}{asked} replications. These are the results of the "
+            f"replication(s) done — exactly what a run of {k} gives with this seed — and "
+            f"{spread}.",
+            icon=":material/stop_circle:",
+        )
+    else:
+        st.subheader(f"Results — {result.replications} replications, seed {result.seed}")
     st.caption(f"Service level = {result.service_level_definition.replace('_', ' ')}.")
     checks = target_checks(result)
     for channel in result.channels.channel.unique():
@@ -184,6 +276,9 @@ def _results(result: SimulationResult, scenario) -> None:
         _tables(result)
 
 
+# The KPI cards of a channel, in order: those the channel reports (a call has no promise,
+# an email no abandonment; an email's ASA, close to its mean response time, has a card only
+# when it has a target). A comment, not a docstring: Streamlit draws a bare string in a page.
 CARD_KPIS = (
     ("service_level", "Service level"),
     ("within_promise", "Answered within promise"),
@@ -194,8 +289,6 @@ CARD_KPIS = (
     ("backlog_at_end", "Backlog at the end"),
     ("fcr", "First-contact resolution"),
 )
-"""The KPI cards of a channel, in order: those the channel reports (a call has no promise,
-an email no abandonment)."""
 
 
 def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenario) -> None:
@@ -218,6 +311,8 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
             used.add(check.target)
         if check is None and math.isnan(row["mean"]):
             continue
+        if kpi == "asa_s" and check is None and _reports(table, "response_mean_s"):
+            continue  # an email's wait to be picked up: its response time tells it better
         if kpi == "service_level" and within is not None:
             label += f" ({_shared.duration(within)})"
         if kpi == "within_promise" and promise is not None:
@@ -243,7 +338,8 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
             cards.append((check.label.capitalize(), value, delta, color, "", check.kpi))
             continue
         verdict, color = MARKS[(bool(check.met), bool(check.sure))]
-        where = f" at {check.worst_interval}" if check.worst_interval else ""
+        worst = check.worst_interval
+        where = f" at {_charts.interval_name(worst, scenario.horizon)}" if worst else ""
         cards.append(
             (
                 check.label.capitalize(),
@@ -283,6 +379,11 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
         if kpi in table.index and not math.isnan(table.loc[kpi, "mean"])
     ]
     st.caption(" · ".join(parts))
+
+
+def _reports(table: pd.DataFrame, kpi: str) -> bool:
+    """Whether the channel's KPI table has a defined value of ``kpi``."""
+    return kpi in table.index and not math.isnan(table.loc[kpi, "mean"])
 
 
 def _verdict(

@@ -51,9 +51,11 @@ class OptimizationResult:
         tours: weekly patterns (group, shift type, days, agents) of weekly shift rules.
         lower_bound: the per-interval plan (agents free to change every interval) found in
             the same run, a lower bound on any shift plan's cost: ``cost``, ``met`` (on the
-            search seeds), ``gap`` (this plan's cost over it, minus 1), ``evaluations`` and
-            ``staffing`` (agents per group and interval); None when the plan is per interval
-            already.
+            search seeds), ``cheaper_found`` (a plan cheaper than this plan's coverage met
+            every target), ``gap`` (this plan's cost over it, minus 1; NaN when none cheaper
+            was found: then ``cost`` and ``staffing`` are the cheaper plan that came
+            nearest), ``evaluations`` and ``staffing`` (agents per group and interval); None
+            when the plan is per interval already.
         kpis: the verification run's full :class:`SimulationResult` (None for estimates).
         evaluations: simulations of the search and verification; ``replications`` in all.
         run_time_s: wall-clock seconds.
@@ -168,11 +170,7 @@ class OptimizationResult:
         the schedule (or agents per interval), effort."""
         lines = [f"{self.status.upper()}: {self.message}", f"cost {self.cost:,.2f}"]
         if self.lower_bound is not None:
-            lb = self.lower_bound
-            lines[-1] += (
-                f"; per-interval plan (lower bound) {lb['cost']:,.2f}, gap {lb['gap']:+.1%}"
-                + ("" if lb["met"] else " (that plan missed a target: a bound from below only)")
-            )
+            lines[-1] += "; " + bound_text(self.lower_bound)
         fte = self.fte_line(full_time_week_hours)
         if fte:
             lines.append(fte)
@@ -273,4 +271,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["STATUSES", "OptimizationResult", "plain"]
+def bound_text(bound: dict[str, Any]) -> str:
+    """One line on the per-interval plan: the lower bound and the gap to it, or that its
+    search found no cheaper plan meeting every target (then the gap is not measured)."""
+    if bound.get("cheaper_found", True):
+        return f"per-interval plan (lower bound) {bound['cost']:,.2f}, gap {bound['gap']:+.1%}"
+    nearest = "" if bound["met"] else f" (the nearest, {bound['cost']:,.2f}, missed a target)"
+    return (
+        f"no per-interval plan cheaper than this plan's coverage met every target in "
+        f"{bound['evaluations']} simulations{nearest}: the gap to the lower bound is not "
+        "measured"
+    )
+
+
+__all__ = ["STATUSES", "OptimizationResult", "bound_text", "plain"]

@@ -7,6 +7,7 @@ day) or ``"d2 08:30"`` (day 2 of a multi-day horizon, days numbered from 0).
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from typing import Any
@@ -50,9 +51,18 @@ def clock_label(seconds_after_midnight: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def interval_label(day: int, time_label: str, days: int) -> str:
-    """``"d2 08:30"`` on multi-day horizons, ``"08:30"`` on one day (days from 0)."""
-    return f"d{day} {time_label}" if days > 1 else time_label
+def interval_label(
+    day: int, time_label: str, days: int, start_date: datetime.date | None = None
+) -> str:
+    """``"d2 08:30"`` on multi-day horizons, ``"08:30"`` on one day (days from 0); with the
+    calendar date of day 0, the day's weekday and date as the app names it: ``"Wed 9 Dec
+    08:30"``."""
+    if days <= 1:
+        return time_label
+    if start_date is None:
+        return f"d{day} {time_label}"
+    date = start_date + datetime.timedelta(days=day)
+    return f"{date:%a} {date.day} {date:%b} {time_label}"
 
 
 def day_grid(values: Any, days: int, per_day: int) -> np.ndarray:

@@ -204,6 +204,7 @@ class Horizon(_OpenClose):
 
     def label(self, k: int) -> str:
         """Label of global interval ``k``: ``"08:30"`` on one day, ``"d2 08:30"`` (days
-        from 0) on a multi-day horizon — the one format every table and chart uses."""
+        from 0) on a multi-day horizon, ``"Wed 9 Dec 08:30"`` with a ``start_date`` — the
+        one format every table uses (the app's charts name days the same way)."""
         day, index = divmod(k, self.intervals_per_day)
-        return interval_label(day, self.interval_label(index), self.days)
+        return interval_label(day, self.interval_label(index), self.days, self.start_date)

@@ -8,6 +8,7 @@ once per ``simulate`` call and shipped to worker processes as is (it pickles sma
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ class CompiledModel:
     day_spans: tuple[tuple[int, int] | None, ...] = ()  # per day (open, close) s; None closed
     week_spans: tuple[tuple[int, int] | None, ...] = ()  # per weekday, for past the horizon
     first_weekday: int = 0  # weekday of day 0 (0 = Monday)
+    start_date: datetime.date | None = None  # calendar date of day 0 (labels only)
 
     @property
     def open_starts(self) -> np.ndarray:
@@ -482,4 +484,5 @@ def compile_scenario(scenario: Scenario) -> CompiledModel:
         day_spans=tuple(h.day_span(d) for d in range(h.days)),
         week_spans=tuple(h.weekday_span(w) for w in range(7)),
         first_weekday=h.weekday(0),
+        start_date=h.start_date,
     )

@@ -477,7 +477,7 @@ def aggregate(
     overall["ci_low"] = overall["mean"] - overall["ci_half_width"]
     overall["ci_high"] = overall["mean"] + overall["ci_half_width"]
     labels = tuple(
-        interval_label(int(grid.days[k]), grid.starts[k], model.days)
+        interval_label(int(grid.days[k]), grid.starts[k], model.days, model.start_date)
         for k in range(model.n_intervals)
     )
     return SimulationResult(

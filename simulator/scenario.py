@@ -268,24 +268,33 @@ class Scenario(_Model):
     # ---- derived views ---------------------------------------------------------------
     def expected_contacts(self) -> dict[str, float]:
         """Expected first contacts per channel in one replication, from the scenario alone
-        (no compilation): open-hours volume × scale, plus closed-hours email. ``inf`` when
+        (no compilation): volume × scale over the open intervals of each day (closed weekdays
+        and hours count nothing), plus closed-hours email. ``inf`` when
         the arithmetic overflows (e.g. volumes of 1e308)."""
         h = self.horizon
-        open_hours = h.intervals_per_day * h.interval_minutes / 60
+        open_mask = h.open_mask()  # closed weekdays and hours take no arrivals
+        open_hours_total = int(open_mask.sum()) * h.interval_minutes / 60
         out: dict[str, float] = {}
         for name, channel in self.channels.items():
             arrivals = channel.arrivals
             try:
-                if channel.hours is not None:  # its own hours: the open intervals' volumes
+                if channel.hours is not None:  # its own hours: its open intervals' volumes
                     total = float(channel.interval_volumes(h).sum())
                 elif arrivals.rate_per_hour is not None:
-                    total = arrivals.rate_per_hour * open_hours * h.days
+                    total = arrivals.rate_per_hour * open_hours_total
                 else:
                     volumes = arrivals.volumes or ()
                     if volumes and isinstance(volumes[0], tuple):
                         total = math.fsum(v for row in volumes for v in row)  # type: ignore[union-attr]
-                    else:
+                    elif h.uniform_hours:
                         total = math.fsum(volumes) * h.days  # type: ignore[arg-type]
+                    else:  # one row for every day: only its open intervals take arrivals
+                        total = math.fsum(
+                            v
+                            for row in open_mask
+                            for v, is_open in zip(volumes, row, strict=True)  # type: ignore[arg-type]
+                            if is_open
+                        )
                 total += arrivals.closed_hours_volume * h.days
                 with_scale = total * arrivals.scale if total else 0.0
             except OverflowError:  # fsum of values near 1e308

@@ -7,6 +7,7 @@ The browser end-to-end test is ``tests/test_app_browser.py``.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -303,6 +304,7 @@ def test_every_tab_form_applies_without_exception(at) -> None:
         "Apply target changes",
         "Apply group changes",
         "Apply staffing changes",
+        "Apply opening hours",
         "Apply run settings",
     ):
         _button(at, label).click().run()
@@ -384,13 +386,17 @@ def test_target_form_error_is_shown_next_to_the_form(at) -> None:
     assert "channels.general.targets" in errors and "service_level and within_seconds" in errors
 
 
-def test_huge_runs_are_refused_and_empty_groups_warned(at) -> None:
+def test_huge_runs_go_to_the_background_and_empty_groups_warned(at) -> None:
+    """Over one click's limit the page does not run the click, and offers the background
+    (tests/test_app_background.py runs it) or the command line."""
     at.switch_page("app_pages/simulate.py").run()
     at.number_input[0].set_value(1000).run()
     _ok(at)
-    errors = " ".join(e.value for e in at.error)
-    assert "above the app's limit" in errors and "staffsim simulate" in errors
+    warnings = " ".join(w.value for w in at.warning)
+    assert "above the app's limit" in warnings and "staffsim simulate" in warnings
+    assert "in the background" in warnings and not at.error
     assert _button(at, "Run simulation").disabled
+    assert not _button(at, "Run all 1000 replications in the background").disabled
     at.session_state["scenario_yaml"] = (
         Scenario.from_yaml(DEFAULT).with_changes({"agent_groups.card_specialists.staffing": 0})
     ).to_yaml()
@@ -529,16 +535,15 @@ def test_frontier_page_shows_a_status_and_a_cost_per_point(at) -> None:
 
 
 def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
-    """A week at 40 replications is over the app's limit: the page offers the replications
+    """A week at 40 replications is over one click's limit: the page offers the replications
     that fit (the most under the limit, worked out from the expected contacts) with the
-    precision they give, and runs them. The email channel has a card for its promise with
-    the verdict, its response time in hours or minutes; days are named by weekday from the
-    start date, and picking one day shows that day alone."""
+    precision they give, and runs them (or all 40 in the background). The email channel has
+    a card for its promise with the verdict, its response time in hours or minutes (and no
+    ASA card repeating it); days are named by weekday from the bundled week's start date,
+    and picking one day shows that day alone."""
     from app_pages._shared import MAX_CONTACTS
 
-    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml").with_changes(
-        {"horizon.start_date": "2026-12-07"}  # a Monday
-    )
+    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml")  # from Monday 7 Dec 2026
     at.session_state["scenario_yaml"] = week.to_yaml()
     at.switch_page("app_pages/simulate.py").run()
     at.number_input[0].set_value(40).run()
@@ -558,12 +563,19 @@ def test_week_run_is_offered_with_fewer_replications_and_reads_well(at) -> None:
     assert fte == pytest.approx(float(hours.value.replace(",", "")) / 37.5, abs=0.05 + 0.5 / 37.5)
     response = _metric(at, "Mean response time").value
     assert response.split(" ± ")[0].endswith((" min", " h")), response
+    # calls and chat have an ASA card; the email's wait is told by its response time alone
+    assert [m.label for m in at.metric].count("Average speed of answer") == 2
+    # a floor's worst interval is named by weekday as the charts name it, not "d1 10:15"
+    floors = [m.delta for m in at.metric if m.delta and "worst interval at" in m.delta]
+    assert floors and all(re.search(r"at (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+ Dec \d\d:\d\d", d)
+                          for d in floors), floors  # fmt: skip
     days = next(s for s in at.selectbox if s.label == "Days shown")
     assert days.options[:3] == ["whole horizon", "Mon 7 Dec", "Tue 8 Dec"]
     days.set_value("Wed 9 Dec").run()
     _ok(at)
-    # the only error left is the limit of the 40 still asked for
-    assert all("above the app's limit" in e.value for e in at.error), [e.value for e in at.error]
+    # no error: the 40 still asked for are over one click's limit, offered in the background
+    assert not at.error, [e.value for e in at.error]
+    assert any("above the app's limit" in w.value for w in at.warning)
     assert any(f"{fit} replications" in h.value for h in at.subheader)
 
 
@@ -575,11 +587,13 @@ def test_days_are_named_one_way_and_closed_hours_are_gaps(monkeypatch) -> None:
     pytest.importorskip("altair")
     monkeypatch.syspath_prepend(str(ROOT))
     from app_pages import _charts, _shared
-
-    week = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml")
-    assert _charts.day_name(1, week.horizon) == "day 1"
-    assert week.horizon.label(week.horizon.intervals_per_day + 2).startswith("d1 ")
     from simulator.horizon import Horizon
+
+    week = Horizon(days=7, interval_minutes=15, open="08:00", close="20:00")  # no start date
+    assert _charts.day_name(1, week) == "day 1"
+    assert week.label(week.intervals_per_day + 2).startswith("d1 ")
+    bundled = Scenario.from_yaml(ROOT / "scenarios" / "week.yaml").horizon
+    assert _charts.day_name(0, bundled) == "Mon 7 Dec"  # the bundled week starts on a Monday
 
     dated = SimpleNamespace(
         horizon=Horizon(

@@ -332,7 +332,7 @@ def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
     """The bundled week scenario, 2 replications: the email channel's card shows the share
     answered within its 24-hour promise (simulate()'s number for that seed) with its target
     and verdict, and its response time in hours or minutes; the day view shows one day's
-    charts, with the days named from 0 as in the tables."""
+    charts, the days named by weekday and date from the scenario's start date."""
     from playwright.sync_api import expect, sync_playwright
 
     from simulator import Scenario, simulate
@@ -370,11 +370,76 @@ def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
             expect(response).to_contain_text(re.compile(r"\d (min|h)\b"))
             # (the box sits under the cards: _choose clicks its input directly)
             days = page.get_by_test_id("stSelectbox").filter(has_text="Days shown")
-            _choose(page, "Days shown", "day 2")
+            _choose(page, "Days shown", "Wed 9 Dec")
             _settle(page)
-            expect(days.locator("input").first).to_have_value("day 2")
+            expect(days.locator("input").first).to_have_value("Wed 9 Dec")
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
             assert page.get_by_test_id("stException").count() == 0
             _shot(page, screenshots, "week.png")
+        finally:
+            browser.close()
+
+
+def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
+    """The bundled week at 1,000 replications (over one click's limit) runs in the
+    background: the progress line counts replications up by itself (the page polls), the
+    run survives a visit to another page (whose sidebar shows it), and Stop leaves partial
+    results, labelled, whose service-level card is ``simulate()``'s for the replications
+    kept with that seed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from simulator import Scenario, simulate
+
+    week = ROOT / "scenarios" / "week.yaml"
+    scenario = Scenario.from_yaml(week)
+    reps = 1000
+    counter = re.compile(rf"(\d+) of {reps} replications · .+ elapsed")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            expect.set_options(timeout=STEP_TIMEOUT_MS)
+            page.goto(app_url)
+            _settle(page)
+            _choose(page, "Bundled scenario", week.name)
+            page.get_by_role("button", name="Load bundled scenario").click()
+            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+
+            page.get_by_role("link", name="Simulate").click()
+            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+            _set_number(page, "Replications", reps)
+            label = f"Run all {reps} replications in the background"
+            start = page.get_by_role("button", name=label)
+            expect(start).to_be_enabled()
+            start.click()
+            bar = page.get_by_test_id("stProgress")
+            # the count moves without a click: the page refreshes itself
+            expect(bar).to_contain_text(re.compile(rf"\b[1-9]\d* of {reps} replications"))
+            first = int(counter.search(bar.inner_text()).group(1))
+            expect(bar).not_to_contain_text(f"{first} of {reps} replications")
+            expect(bar).to_contain_text("left")
+            _shot(page, screenshots, "background.png")
+
+            page.get_by_role("link", name="Scenario").click()
+            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar).to_contain_text(re.compile(rf"Simulation.+running.+of {reps}"))
+
+            page.get_by_role("link", name="Simulate").click()
+            expect(bar).to_contain_text(counter)
+            page.get_by_role("button", name="Stop and keep the replications done").click()
+            heading = page.get_by_text(re.compile(rf"Partial results — \d+ of {reps}"))
+            expect(heading).to_be_visible()
+            kept = int(re.search(r"— (\d+) of", heading.inner_text()).group(1))
+            assert 1 < kept < reps
+            expected = simulate(scenario, kept, scenario.run.seed)
+            low, high = expected.ci("calls", "service_level")
+            value = _card_value(expected.kpi("calls", "service_level"), (high - low) / 2)
+            card = page.get_by_test_id("stMetric").filter(has_text="Service level (20 s)").first
+            expect(card).to_contain_text(value)
+            assert page.get_by_test_id("stException").count() == 0
         finally:
             browser.close()

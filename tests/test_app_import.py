@@ -60,3 +60,16 @@ def test_bad_mapping_is_named(at):
     assert not at.exception
     shown = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
     assert "the file has no column 'Calls'" in shown
+
+
+def test_sample_with_agents_shows_the_back_check(at):
+    """The sample centre simulated by staffsim itself: the back-check table is shown, with
+    the recorded calls service level of its last week (87.7%) beside the simulated one."""
+    _button(at, "Use the sample with agents (back-check)").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Back-check: the last history week simulated with its recorded agents" in shown
+    table = next(d.value for d in at.dataframe if "recorded" in d.value.columns)
+    row = table[(table.channel == "calls") & (table.kpi == "service_level")].iloc[0]
+    assert row.recorded == "87.7%"
+    assert row.simulated.startswith("87.")

@@ -1,4 +1,4 @@
-"""The app's walk-in counter support: the "Counters & hours" forms (their table <->
+"""The app's walk-in counter support: the "Channel hours & counters" forms (their table <->
 scenario mapping, and the forms driven headless), the balked KPI card, and charts that
 leave a channel's closed hours as gaps."""
 
@@ -120,7 +120,7 @@ def _button(app, label: str):
 
 
 def test_the_counter_forms_apply_and_add_a_counter(app) -> None:
-    for label in ("Apply hours", "Apply balking"):
+    for label in ("Apply channel hours", "Apply balking"):
         _button(app, label).click().run()
         assert not app.exception and not app.error, [e.value for e in app.error]
     app.multiselect(key=f"counter-groups-{app.session_state['scenario_version']}").set_value(

@@ -223,6 +223,48 @@ def test_compare_on_a_week_divides_paid_hours_by_one_week(capsys) -> None:
     assert (same["diff"].fillna(0) == 0).all()
 
 
+def test_compare_with_a_plan_compares_variants_of_the_planned_scenario(
+    tmp_path: Path, capsys
+) -> None:
+    """``--plan`` staffs the base with a plan file, as ``simulate --plan`` does: the base is
+    ``simulate()`` of the planned scenario with that seed, and a variant edits the plan's
+    staffing, not the file's. The overall paid hours and cost of a plan do not vary by
+    replication, so their differences are exact (a paired CI of 0, not missing)."""
+    from simulator.plan import apply_plan_file, plan_from_scenario
+
+    scenario = Scenario.from_yaml(DEFAULT)
+    more = scenario.with_changes(
+        {
+            "agent_groups.card_specialists.staffing": [
+                v + 1 for v in scenario.agent_groups["card_specialists"].staffing
+            ]
+        }
+    )
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(plan_from_scenario(more).to_yaml(scenario), encoding="utf-8")
+    table = _compare_json(
+        capsys, "--plan", str(plan), "--variant", "fewer: agent_groups.card_specialists.staffing-=1"
+    )
+    alone = simulate(apply_plan_file(scenario, plan), 4, scenario.run.seed)
+    sl = _row(table, "base", "cards", "service_level")["mean"]
+    assert sl == pytest.approx(alone.kpi("cards", "service_level"))
+
+    def paid(result) -> float:
+        g = result.groups
+        return float(g[(g.group == "card_specialists") & (g.kpi == "paid_hours")]["mean"].iloc[0])
+
+    # one more specialist in each of the 24 half hours in the plan, one fewer in the variant
+    hours = scenario.horizon.interval_s / 3600 * scenario.horizon.intervals_per_day
+    base_hours = _row(table, "base", "card_specialists", "paid_hours")["mean"]
+    assert base_hours == pytest.approx(paid(alone))
+    assert base_hours == pytest.approx(paid(simulate(scenario, 2, 1)) + hours)
+    assert _row(table, "fewer", "card_specialists", "paid_hours")["diff"] == pytest.approx(-hours)
+    for kpi in ("paid_hours", "cost"):
+        assert _row(table, "fewer", "all", kpi)["diff_ci_half_width"] == 0
+    assert main(["compare", DEFAULT, "--plan", str(tmp_path / "none.yaml"), "--variant", "a:"]) == 2
+    assert "none.yaml" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

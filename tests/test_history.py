@@ -350,3 +350,33 @@ def test_cli_fit_contacts(tmp_path, capsys):
     assert "contacts.outcome: row 5: 'hung up' is not answered or abandoned" in (
         capsys.readouterr().err
     )
+
+
+def test_cli_fit_contacts_in_utc_with_timezone(tmp_path, capsys):
+    """Records written in UTC ('Z') and read with --timezone Europe/Berlin give the scenario
+    of the same records written in local time; without --timezone the hours would be two
+    hours early (06:00), which is what the conversion prevents."""
+    from simulator.history.synthetic import synthetic_contacts
+
+    records, _ = synthetic_contacts(3, seed=7)
+    utc = records.assign(
+        arrival_time=pd.to_datetime(records.arrival_time)
+        .dt.tz_localize("Europe/Berlin")
+        .dt.tz_convert("UTC")
+        .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    local_path, utc_path = tmp_path / "local.csv", tmp_path / "utc.csv"
+    records.to_csv(local_path, index=False)
+    utc.to_csv(utc_path, index=False)
+    a, b, c = (tmp_path / f"{n}.yaml" for n in "abc")
+    assert main(["fit", str(local_path), "--kind", "contacts", "--out", str(a)]) == 0
+    args = ["fit", str(utc_path), "--kind", "contacts", "--timezone", "Europe/Berlin"]
+    assert main([*args, "--out", str(b)]) == 0
+    assert "timestamps converted to Europe/Berlin local time" in capsys.readouterr().out
+    local, converted = Scenario.from_yaml(a), Scenario.from_yaml(b)
+    assert converted.horizon == local.horizon
+    assert converted.channels["calls"].arrivals == local.channels["calls"].arrivals
+    assert main(["fit", str(utc_path), "--kind", "contacts", "--out", str(c)]) == 0
+    assert Scenario.from_yaml(c).horizon.open == "06:00"
+    assert main([*args[:-1], "Mars/Olympus", "--out", str(c)]) == 2
+    assert "--timezone: 'Mars/Olympus'" in capsys.readouterr().err

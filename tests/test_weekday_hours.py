@@ -120,17 +120,19 @@ def test_flat_handle_time_profile_changes_nothing():
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_bundled_scenarios_gain_no_keys(path):
-    """Old files read back to the same plain data: the new fields stay out of them."""
+    """Old files read back to the same plain data: the new fields stay out of them unless
+    the file sets them (``week.yaml`` has a start date, to name its days)."""
     raw = yaml.safe_load(path.read_text())
     if "channels" not in raw:
         pytest.skip("not a scenario (a sweep definition)")
-    if {"hours", "start_date"} & set(raw.get("horizon", {})):
+    if "hours" in raw.get("horizon", {}):
         pytest.skip("a scenario written with weekday hours (branch_walkin.yaml)")
     scenario = Scenario.from_yaml(path)
-    assert scenario.horizon.hours is None and scenario.horizon.start_date is None
-    assert scenario.horizon.uniform_hours
+    assert scenario.horizon.hours is None and scenario.horizon.uniform_hours
     data = scenario.to_dict()
-    assert "hours" not in data["horizon"] and "start_date" not in data["horizon"]
+    assert "hours" not in data["horizon"]
+    assert ("start_date" in data["horizon"]) == ("start_date" in raw["horizon"])
+    assert (scenario.horizon.start_date is None) == ("start_date" not in raw["horizon"])
     assert Scenario.from_dict(data) == scenario
 
 
@@ -173,6 +175,22 @@ def test_closed_intervals_get_no_contacts_and_no_paid_hours():
     # A constant headcount of 4 is paid in open intervals only: 5 x 10 h + 4 h.
     paid = result.groups.set_index(["group", "kpi"]).loc[("agents", "paid_hours"), "mean"]
     assert paid == pytest.approx(4 * (5 * 10 + 4))
+
+
+def test_expected_contacts_count_open_intervals_only():
+    """The size limit's estimate: 5 x 10 h + 4 h open at 60 calls an hour (not 7 x 10 h),
+    one volume row likewise only where open; closed-hours email per calendar day."""
+    scenario = _saturday_short_sunday_closed()
+    expected = scenario.expected_contacts()
+    assert expected["calls"] == pytest.approx(60 * (5 * 10 + 4))
+    assert expected["email"] == pytest.approx(5 * (5 * 10 + 4) + 30 * 7)
+    data = scenario.to_dict()
+    data["channels"]["calls"]["arrivals"] = {"volumes": [float(k) for k in range(10)]}
+    row = Scenario.from_dict(data).expected_contacts()["calls"]
+    assert row == pytest.approx(5 * 45 + (1 + 2 + 3 + 4))  # Saturday open 09:00-13:00
+    result = simulate(scenario, replications=4, seed=2)  # what the engine offers
+    offered = result.channels.set_index(["channel", "kpi"]).loc[("email", "offered")]
+    assert offered["ci_low"] < expected["email"] < offered["ci_high"]
 
 
 def test_redials_after_saturday_close_come_back_on_monday():
@@ -282,3 +300,14 @@ def test_handle_time_means_errors():
     data["channels"]["calls"]["handle_time_means_seconds"] = [240.0] * 9 + [0.0]
     with pytest.raises(InputError, match=r"handle_time_means_seconds: every mean must be"):
         Scenario.from_dict(data)
+
+
+def test_interval_labels_name_weekday_and_date_with_a_start_date():
+    """With ``start_date`` the tables (targets' floors, the optimizer's plans) name a day as
+    the app does; without it days stay numbered from 0."""
+    dated = _saturday_short_sunday_closed()  # from Monday 7 December 2026
+    per_day = dated.horizon.intervals_per_day
+    assert dated.horizon.label(2 * per_day + 1) == "Wed 9 Dec 09:00"
+    assert Scenario.from_dict(_week()).horizon.label(2 * per_day + 1) == "d2 09:00"
+    result = simulate(dated, replications=1, seed=1)
+    assert result.kpi_summary.labels[per_day] == "Tue 8 Dec 08:00"

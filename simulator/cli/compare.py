@@ -9,11 +9,12 @@ Examples::
     staffsim compare scenarios/default.yaml \
         --variant "+15% volume: channels.*.arrivals.scale=1.15" --format csv --out compare.csv
 
-The scenario as written (after any ``--set``) is the base; every variant is the base with
-its edits (``PATH=VALUE``, ``PATH+=N``, ``PATH-=N``, ``PATH*=F``; see ``--set``). Every
-variant runs with the same seed, so they see the same customers (common random numbers):
-each difference comes with the 95% CI of the paired difference, replication by
-replication, which is much narrower than the two CIs side by side.
+The scenario as written (after any ``--set``, staffed by the ``--plan`` file when given) is
+the base; every variant is the base with its edits (``PATH=VALUE``, ``PATH+=N``,
+``PATH-=N``, ``PATH*=F``; see ``--set``). Every variant runs with the same seed, so they
+see the same customers (common random numbers): each difference comes with the 95% CI of
+the paired difference, replication by replication, which is much narrower than the two
+CIs side by side (paid hours and cost of a plan do not vary: their differences are exact).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_fte_option(parser)
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--out", help="write the result to this file instead of stdout")
+    parser.add_argument(
+        "--plan",
+        help="staffing plan YAML (from `staffsim optimize --out`): the base is the scenario "
+        "staffed by this plan, and every variant edits that",
+    )
     add_set_option(parser)
     add_progress_option(parser)
     parser.set_defaults(func=run)
@@ -85,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(problems)
     week_hours = full_time_hours(args)
     base = load_scenario(args.scenario, args.sets)
+    if args.plan:  # as `simulate --plan`: after --set, before the variants' edits
+        from simulator.plan import apply_plan_file
+
+        base = apply_plan_file(base, args.plan)
     variants = []
     problems: list[str] = []
     for text in args.variants:

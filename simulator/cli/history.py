@@ -59,6 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=(15, 30, 60),
         help="--kind contacts: planning interval the records are counted into (default 30)",
     )
+    fit.add_argument(
+        "--back-check-replications",
+        type=int,
+        default=10,
+        help="with an agents column: replications simulating the last history week with its "
+        "recorded agents, compared with its recorded service (default 10; 0 skips)",
+    )
+    fit.add_argument("--seed", type=int, default=1, help="seed of the back-check (default 1)")
     fit.set_defaults(func=run_fit)
     forecast = subparsers.add_parser(
         "forecast",
@@ -101,14 +109,13 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.kind == "contacts":
         from simulator.history.contacts import fit_contacts
 
-        if args.timezone:
-            raise InputError("--timezone: not supported with --kind contacts yet")
         contact_fit = fit_contacts(
             args.history,
             interval_minutes=args.interval_minutes,
             columns=columns,
             base=base,
             recent_weeks=args.recent_weeks,
+            timezone=args.timezone,
         )
         result = contact_fit.fit
         extra = [
@@ -122,6 +129,8 @@ def run_fit(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             base=base,
             recent_weeks=args.recent_weeks,
+            back_check_replications=args.back_check_replications,
+            seed=args.seed,
         )
     assert out is not None
     out.write_text(result.scenario.to_yaml(), encoding="utf-8")
@@ -139,6 +148,18 @@ def run_fit(args: argparse.Namespace) -> int:
         print()
         print(title)
         print(_table(table))
+    check = result.back_check
+    if check is not None:
+        from simulator.history.backcheck import readable, readable_days
+
+        print()
+        print(
+            f"back-check: {check.first} to {check.last} simulated with the recorded agents "
+            f"({check.replications} replications, seed {check.seed}), recorded vs simulated:"
+        )
+        print(_table(readable(check.table)))
+        print()
+        print(_table(readable_days(check.days)))
     for note in result.notes:
         print(f"note: {note}")
     print(f"wrote {out} (week from {result.scenario.horizon.start_date})")

@@ -164,7 +164,9 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
-def _local_times(raw: pd.Series, timezone: str | None) -> tuple[pd.Series, list[str]]:
+def local_times(
+    raw: pd.Series, timezone: str | None, field: str = "history.interval_start"
+) -> tuple[pd.Series, list[str]]:
     """Wall-clock times at the centre (naive), and notes on how they were read.
 
     Strings with UTC offsets are read as local times as written (the offset dropped) unless
@@ -196,7 +198,7 @@ def _local_times(raw: pd.Series, timezone: str | None) -> tuple[pd.Series, list[
             (i for i, v in enumerate(text) if pd.isna(pd.to_datetime(v, errors="coerce"))), 0
         )
         raise InputError(
-            f"history.interval_start: row {bad + 1}: {text.iloc[bad]!r} is not a date and "
+            f"{field}: row {bad + 1}: {text.iloc[bad]!r} is not a date and "
             f"time such as 2026-09-01 08:30 ({str(exc).splitlines()[0]})"
         ) from None
     except Exception as exc:  # unknown time zone names come as several exception types
@@ -204,7 +206,7 @@ def _local_times(raw: pd.Series, timezone: str | None) -> tuple[pd.Series, list[
     if local.isna().any():
         i = int(np.flatnonzero(local.isna().to_numpy())[0])
         raise InputError(
-            f"history.interval_start: row {i + 1}: {text.iloc[i]!r} does not exist or is "
+            f"{field}: row {i + 1}: {text.iloc[i]!r} does not exist or is "
             f"ambiguous in {timezone} (a daylight-saving change)"
         )
     return local, notes
@@ -259,7 +261,7 @@ def read_history(
             f"{len(over)} row(s) with answered + abandoned > offered (first: row "
             f"{int(over[0]) + 1}); kept as given"
         )
-    local, time_notes = _local_times(frame["interval_start"], timezone)
+    local, time_notes = local_times(frame["interval_start"], timezone)
     notes += time_notes
     dates = local.dt.normalize()
     seconds = (local - dates).dt.total_seconds().to_numpy()

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.errors import InputError
-from simulator.history.columns import DEFAULT_CHANNEL, read_csv, read_history
+from simulator.history.columns import DEFAULT_CHANNEL, local_times, read_csv, read_history
 from simulator.history.fit import FitResult, fit_history
 from simulator.scenario import Scenario
 
@@ -114,10 +114,14 @@ def fit_patience(waits: np.ndarray, abandoned: np.ndarray) -> PatienceFit:
 
 
 def read_contacts(
-    source: pd.DataFrame | str | Path, columns: Mapping[str, str] | None = None
+    source: pd.DataFrame | str | Path,
+    columns: Mapping[str, str] | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Validated contact records: arrival (naive local time), channel, wait, outcome,
-    handle (NaN for abandoned)."""
+    handle (NaN for abandoned). Arrival times with UTC offsets are read as the local times
+    written, or converted to ``timezone`` when given (as for interval exports); the notes
+    on how they were read are in ``frame.attrs["notes"]``."""
     frame = read_csv(source) if isinstance(source, str | Path) else source.reset_index(drop=True)
     if not len(frame):
         raise InputError("contacts: no rows")
@@ -167,18 +171,12 @@ def read_contacts(
     if no_handle.any():
         i = int(np.flatnonzero(no_handle)[0])
         raise InputError(f"contacts.handle_seconds: row {i + 1}: empty for an answered contact")
-    stamps = frame["arrival_time"].astype(str).str.strip()
-    naive = stamps.str.replace(r"(?:[+-]\d\d:?\d\d|Z)$", "", regex=True)
-    arrival = pd.to_datetime(naive, format="ISO8601", errors="coerce")
-    if arrival.isna().any():
-        i = int(np.flatnonzero(arrival.isna().to_numpy())[0])
-        raise InputError(
-            f"contacts.arrival_time: row {i + 1}: {stamps.iloc[i]!r} is not a date and time"
-        )
-    out["arrival"] = arrival
+    arrival, notes = local_times(frame["arrival_time"], timezone, "contacts.arrival_time")
+    out["arrival"] = arrival.to_numpy()
     out["channel"] = (
         frame["channel"].astype(str).str.strip() if "channel" in frame else DEFAULT_CHANNEL
     )
+    out.attrs["notes"] = notes
     return out
 
 
@@ -276,11 +274,15 @@ def fit_contacts(
     columns: Mapping[str, str] | None = None,
     base: Scenario | None = None,
     recent_weeks: int = 8,
+    timezone: str | None = None,
 ) -> ContactFit:
-    """A one-week scenario from per-contact records (see module docstring)."""
-    contacts = read_contacts(source, columns)
+    """A one-week scenario from per-contact records (see module docstring); ``timezone``
+    converts arrival times with UTC offsets to that zone's local time."""
+    contacts = read_contacts(source, columns, timezone)
     history = read_history(contacts_to_intervals(contacts, interval_minutes))
-    fitted = fit_history(history, base=base, recent_weeks=recent_weeks)
+    fitted = fit_history(
+        history, base=base, recent_weeks=recent_weeks, back_check_replications=0
+    )  # records have no agents column
     shape_rows, patience_rows, changes = [], [], {}
     for name, part in contacts.groupby("channel", sort=False):
         answered = part["outcome"] == "answered"
@@ -317,6 +319,7 @@ def fit_contacts(
         )
     scenario = fitted.scenario.with_changes(changes)
     notes = (
+        *contacts.attrs.get("notes", ()),
         *fitted.notes,
         "handle-time shape per channel: the smallest AIC among " + ", ".join(SHAPES),
     )

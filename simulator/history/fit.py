@@ -16,7 +16,16 @@ Per channel, from the last ``recent_weeks`` weeks of the history:
   abandoned``): the maximum-likelihood estimate for exponential patience, where answered
   customers' patience is censored at their wait;
 * **opening hours** per weekday: from the first to the last interval with contacts in at
-  least half of the weekday's days; a weekday without contacts is closed.
+  least half of the weekday's days; a weekday without contacts is closed. Only real-time
+  channels say when the centre is open (emails arrive around the clock); a history of
+  deferred channels alone takes the hours from its ``agents`` column, else from ``base``;
+* **deferred channels** (a channel that is ``email`` in ``base``): volumes per open
+  interval as above; the emails arriving outside the fitted hours become
+  ``arrivals.closed_hours_volume`` (their mean per day over the week: the scenario spreads
+  one number per day over each day's closed hours, so the weekly total is kept, its split
+  between weekdays is not); no patience (emails do not abandon); the response promise and
+  its target come from ``base``. Rows are filed by the interval the email *arrived* in,
+  as staffsim files them.
 
 The scenario starts on the Monday after the history (``horizon.start_date``). Agent groups,
 targets, routing and run settings come from ``base`` when given; otherwise one group of
@@ -26,6 +35,7 @@ the scenario runs at once (its cost per hour is a placeholder, said in the notes
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -36,7 +46,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.channels import KINDS
 from simulator.errors import InputError
+from simulator.history.backcheck import BackCheck, back_check, back_check_problem
 from simulator.history.columns import IntervalHistory, read_history, wape
 from simulator.scenario import WEEKDAYS, Scenario
 
@@ -56,6 +68,7 @@ class ChannelFit:
     patience_s: float | None
     outlier_days: tuple[dt.date, ...]
     days_used: int
+    deferred: bool = False  # email-like: arrives around the clock, never abandons
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class FitResult:
     notes: tuple[str, ...] = ()
     report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     weekday_report: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    back_check: BackCheck | None = field(default=None, repr=False)  # recorded vs simulated
 
 
 # ---- estimators ------------------------------------------------------------------------
@@ -169,7 +183,11 @@ def open_hours(
 
 
 def fit_channel(
-    history: IntervalHistory, name: str, dates: np.ndarray, outlier_factor: float
+    history: IntervalHistory,
+    name: str,
+    dates: np.ndarray,
+    outlier_factor: float,
+    deferred: bool = False,
 ) -> ChannelFit:
     arrays = history.data[name]
     weekdays = history.weekday_of()[dates]
@@ -192,7 +210,9 @@ def fit_channel(
             means[w] = np.where(n > 0, weighted[rows].sum(axis=0) / n, np.nan)
     cv = handle_cv(np.where(keep[:, None], aht, np.nan), answered, means, weekdays)
     patience = None
-    if "asa_seconds" in history.measures and "avg_abandon_seconds" in history.measures:
+    if deferred:
+        pass  # emails do not abandon: their waits are response times, not patience
+    elif "asa_seconds" in history.measures and "avg_abandon_seconds" in history.measures:
         abandoned = np.nan_to_num(arrays["abandoned"][dates])
         waited = (
             np.nan_to_num(arrays["asa_seconds"][dates]) * answered
@@ -209,7 +229,30 @@ def fit_channel(
         patience_s=patience,
         outlier_days=tuple(history.dates[int(dates[i])] for i in np.flatnonzero(outliers)),
         days_used=int((keep & ~np.isnan(totals)).sum()),
+        deferred=deferred,
     )
+
+
+def closed_per_day(
+    history: IntervalHistory,
+    volumes: np.ndarray,
+    start: dt.date,
+    hours: tuple[tuple[int, int] | None, ...],
+) -> float:
+    """Mean contacts per day arriving outside each day's opening ``hours`` (the whole day
+    when closed): ``volumes`` are (days, history grid intervals) from ``start``."""
+    step = history.interval_s
+    outside = []
+    for d, row in enumerate(volumes):
+        span = hours[(start.weekday() + d) % 7]
+        row = np.nan_to_num(np.asarray(row, dtype=float))
+        if span is None:
+            outside.append(float(row.sum()))
+            continue
+        lo = (span[0] - history.grid_open_s) // step
+        hi = (span[1] - history.grid_open_s) // step
+        outside.append(float(row[: max(lo, 0)].sum() + row[max(hi, 0) :].sum()))
+    return float(np.mean(outside)) if outside else 0.0
 
 
 # ---- the scenario ----------------------------------------------------------------------
@@ -328,12 +371,12 @@ def build_scenario(
         channel: dict[str, Any] = (
             dict(base_data["channels"][cname]) if base_data is not None else {"kind": "call"}
         )
-        if channel.get("kind") == "email":
-            raise InputError(
-                f"--base: channel {cname!r} is email; fitting email history (arrivals around "
-                "the clock) is not supported yet"
-            )
+        deferred = KINDS[channel.get("kind", "call")].deferred
         arrivals: dict[str, Any] = {"volumes": rows}
+        if deferred:
+            outside = closed_per_day(history, volumes[cname], start, hours)
+            if outside > 0:
+                arrivals["closed_hours_volume"] = round(outside, 3)
         if fit.day_cv is not None and fit.day_cv >= 1e-3:
             arrivals["day_multiplier"] = {"cv": round(min(fit.day_cv, 2.0), 4)}
         channel["arrivals"] = arrivals
@@ -349,7 +392,10 @@ def build_scenario(
             [round(float(v), 2) for v in row]
             for row in _days_grid(aht, history, grid, start, days, hours, fill=mean_aht)
         ]
-        if fit.patience_s is not None:
+        if deferred:
+            channel.pop("patience", None)  # the base's email has none; kept explicit
+            channel.pop("redial", None)
+        elif fit.patience_s is not None:
             channel["patience"] = {
                 "distribution": "exponential",
                 "mean_seconds": round(fit.patience_s, 2),
@@ -370,14 +416,13 @@ def build_scenario(
     if base_data is not None:
         data["description"] = base_data.get("description", "")
         groups = {}
+        listed = {
+            g: np.asarray(group["staffing"], dtype=float)
+            for g, group in base_data["agent_groups"].items()
+            if group.get("staffing") is not None and not isinstance(group["staffing"], int)
+        }
         for gname, group in base_data["agent_groups"].items():
             group = dict(group)
-            staffing = group.get("staffing")
-            if staffing is not None and not isinstance(staffing, int):
-                raise InputError(
-                    f"--base: agent_groups.{gname}.staffing is a per-interval list for another "
-                    "horizon; give the base constant headcounts or shifts"
-                )
             for i, shift in enumerate(group.get("shifts") or ()):
                 if any(d >= days for d in shift.get("days") or ()):
                     raise InputError(
@@ -385,6 +430,8 @@ def build_scenario(
                         "horizon"
                     )
             groups[gname] = group
+        if listed:
+            _restaff(groups, listed, base_data["agent_groups"], channels, history, notes)
         data["agent_groups"] = groups
         for key in ("routing", "run", "shift_types"):
             if key in base_data:
@@ -402,6 +449,65 @@ def build_scenario(
             f"20 s; cost_per_hour {PLACEHOLDER_COST_PER_HOUR:g} is a placeholder"
         )
     return Scenario.from_dict(data, source="fitted scenario")
+
+
+def _restaff(
+    groups: dict[str, Any],
+    listed: Mapping[str, np.ndarray],
+    base_groups: Mapping[str, Any],
+    channels: Mapping[str, Any],
+    history: IntervalHistory,
+    notes: list[str],
+) -> None:
+    """Base groups whose ``staffing`` is a per-interval list belong to the base's own horizon
+    (its days, hours and volumes), not to the fitted week. Each is given instead its share
+    of the fitted week's requirement — Erlang C for 80% in 20 s on the real-time channels
+    these groups serve, plus the offered load (volume × handle time) of their deferred
+    channels — in proportion to its agent-hours in the base, rounded up; the note names
+    them. Constant headcounts and shifts are kept as they are."""
+    served = sorted({c for g in listed for c in _skills(base_groups[g]) if c in channels})
+    first = next(iter(channels.values()))["arrivals"]["volumes"]
+    need = _requirement(
+        {c: channels[c] for c in served}, (len(first), len(first[0])), history.interval_minutes
+    )
+    total = sum(float(a.sum()) for a in listed.values())
+    for g, staffing in listed.items():
+        share = float(staffing.sum()) / total if total > 0 else 1 / len(listed)
+        groups[g]["staffing"] = [[math.ceil(v * share - 1e-9) for v in row] for row in need]
+        size = " x ".join(map(str, staffing.shape))
+        notes.append(
+            f"--base: agent_groups.{g}.staffing was a per-interval list ({size}) for the base's "
+            f"horizon; replaced by its share ({share:.0%}) of the fitted week's "
+            f"requirement (Erlang C 80/20; email: offered load) for {', '.join(served)}"
+        )
+
+
+def _skills(group: Mapping[str, Any]) -> list[str]:
+    skills = group.get("skills") or ()
+    return list(skills) if not isinstance(skills, Mapping) else list(skills.keys())
+
+
+def _requirement(
+    channels: Mapping[str, Any], shape: tuple[int, int], interval_minutes: int
+) -> np.ndarray:
+    """(days, intervals) agents: Erlang C for 80% in 20 s on real-time channels, the offered
+    load (contacts × handle time / interval length, closed-hours emails spread over the
+    day's open intervals) on deferred ones."""
+    need = np.zeros(shape)
+    realtime = {c: ch for c, ch in channels.items() if not KINDS[ch["kind"]].deferred}
+    if realtime:
+        need += np.asarray(_erlang_c_staffing(realtime, interval_minutes), dtype=float)
+    for ch in channels.values():
+        if not KINDS[ch["kind"]].deferred:
+            continue
+        volumes = np.asarray(ch["arrivals"]["volumes"], dtype=float)
+        aht = np.asarray(ch["handle_time_means_seconds"], dtype=float)
+        open_ = volumes > 0
+        per_open = ch["arrivals"].get("closed_hours_volume", 0.0) / np.maximum(
+            open_.sum(axis=1, keepdims=True), 1
+        )
+        need += (volumes + np.where(open_, per_open, 0.0)) * aht / (interval_minutes * 60)
+    return need
 
 
 def _erlang_c_staffing(channels: Mapping[str, Any], interval_minutes: int) -> list[list[int]]:
@@ -434,6 +540,8 @@ def fit_history(
     outlier_factor: float = 1.5,
     start_date: dt.date | None = None,
     name: str | None = None,
+    back_check_replications: int = 10,
+    seed: int = 1,
 ) -> FitResult:
     """A one-week scenario fitted to an interval export (see module docstring).
 
@@ -441,7 +549,12 @@ def fit_history(
     :mod:`simulator.history.columns` (``columns`` maps other names), or an already read
     :class:`IntervalHistory`. ``recent_weeks``: weeks averaged (counted back from the
     last date). ``outlier_factor``: a day off its weekday's median total by more than this
-    factor is left out of the average."""
+    factor is left out of the average. ``back_check_replications``: replications of the
+    back-check (:mod:`simulator.history.backcheck`: the last history week simulated with its
+    recorded agents, beside its recorded service) from ``seed`` when the history has an
+    ``agents`` column; 0 skips it."""
+    if back_check_replications < 0:
+        raise InputError(f"back_check_replications: must be >= 0, got {back_check_replications}")
     if recent_weeks < 1:
         raise InputError(f"recent_weeks: must be >= 1, got {recent_weeks}")
     if not outlier_factor > 1:
@@ -453,14 +566,12 @@ def fit_history(
     )
     dates = _recent(h, recent_weeks)
     notes = list(h.notes)
-    fits = {c: fit_channel(h, c, dates, outlier_factor) for c in h.channels}
-    offered_all = sum(np.nan_to_num(h.data[c]["offered"][dates]) for c in h.channels)
-    missing_all = np.all([np.isnan(h.data[c]["offered"][dates]) for c in h.channels], axis=0)
-    offered_all = np.where(missing_all, np.nan, offered_all)
+    deferred = deferred_channels(h, base)
+    fits = {c: fit_channel(h, c, dates, outlier_factor, c in deferred) for c in h.channels}
     outliers = np.zeros(len(dates), dtype=bool)
     for fit in fits.values():
         outliers |= np.isin(np.array([h.dates[i] for i in dates]), np.array(fit.outlier_days))
-    hours = open_hours(h, offered_all, h.weekday_of()[dates], ~outliers)
+    hours = _hours(h, dates, ~outliers, deferred, base, notes)
     start = start_date or next_monday(h.dates[-1])
     week = {
         c: np.array([f.volumes[(start.weekday() + d) % 7] for d in range(7)])
@@ -489,7 +600,7 @@ def fit_history(
         notes=notes,
     )
     report, weekday_report = _reports(h, fits, dates, hours)
-    return FitResult(
+    result = FitResult(
         scenario=scenario,
         history=h,
         channels=fits,
@@ -500,6 +611,55 @@ def fit_history(
         report=report,
         weekday_report=weekday_report,
     )
+    if back_check_replications == 0:
+        return result
+    problem = back_check_problem(result)
+    if problem is not None:
+        return dataclasses.replace(
+            result, notes=(*result.notes, f"{problem}: no comparison with recorded service")
+        )
+    check = back_check(result, replications=back_check_replications, seed=seed)
+    return dataclasses.replace(result, back_check=check, notes=(*result.notes, *check.notes))
+
+
+def deferred_channels(history: IntervalHistory, base: Scenario | None) -> frozenset[str]:
+    """Channels of the history that ``base`` makes deferred work (email): only the base
+    says which channel is which kind; without it every channel is fitted as a call."""
+    if base is None:
+        return frozenset()
+    return frozenset(
+        c for c in history.channels if c in base.channels and KINDS[base.channels[c].kind].deferred
+    )
+
+
+def _hours(
+    h: IntervalHistory,
+    dates: np.ndarray,
+    keep: np.ndarray,
+    deferred: frozenset[str],
+    base: Scenario | None,
+    notes: list[str],
+) -> tuple[tuple[int, int] | None, ...]:
+    """Opening hours per weekday: where the real-time channels' contacts arrive; with
+    deferred channels only (emails arrive around the clock), where agents were staffed
+    (``agents`` column), else the base scenario's hours."""
+    realtime = [c for c in h.channels if c not in deferred]
+    weekdays = h.weekday_of()[dates]
+    if realtime:
+        measure, channels = "offered", realtime
+    elif "agents" in h.measures:
+        measure, channels = "agents", list(h.channels)
+        notes.append("opening hours: where agents were staffed (deferred channels only)")
+    else:
+        assert base is not None  # deferred channels come from a base
+        notes.append(
+            "opening hours: the base scenario's (deferred channels only and no agents "
+            "column: arrivals around the clock do not say when the team works)"
+        )
+        return tuple(base.horizon.weekday_span(w) for w in range(7))
+    total = sum(np.nan_to_num(h.data[c][measure][dates]) for c in channels)
+    missing = np.all([np.isnan(h.data[c][measure][dates]) for c in channels], axis=0)
+    return open_hours(h, np.where(missing, np.nan, total), weekdays, keep)
 
 
 def _reports(
@@ -535,6 +695,11 @@ def _reports(
                 "patience_s": None if fit.patience_s is None else round(fit.patience_s, 1),
             }
         )
+        if any(f.deferred for f in fits.values()):  # the column only where it can matter
+            monday = next_monday(h.dates[-1])
+            rows[-1]["closed_hours_per_day"] = (
+                round(closed_per_day(h, fit.volumes, monday, hours), 1) if fit.deferred else None
+            )
         known = ~np.isnan(offered).all(axis=1)
         for w in range(7):
             mine = (weekdays == w) & known  # every day with data, outliers included

@@ -235,7 +235,13 @@ def forecast_history(
         .apply(lambda g: g.err.sum() / g.actual.sum(), include_groups=False)
     )
     chosen = model or str(overall.idxmin())
-    fitted = fit_history(h, base=base, recent_weeks=recent_weeks, outlier_factor=outlier_factor)
+    fitted = fit_history(
+        h,
+        base=base,
+        recent_weeks=recent_weeks,
+        outlier_factor=outlier_factor,
+        back_check_replications=0,  # a forecast is not judged against the past week
+    )
     start = next_monday(h.dates[-1])
     gap = (start - h.dates[-1]).days - 1
     days = 7 * weeks

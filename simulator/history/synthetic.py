@@ -12,7 +12,14 @@ The truth (what a perfect fit would recover), per channel:
   1 - P(wait), else exponential with a mean that grows with the interval's load): a caller
   abandons when patience runs out first. The export's ``asa_seconds`` and
   ``avg_abandon_seconds`` are the mean waits of answered and of abandoned contacts;
-* one holiday (a weekday with ``holiday_share`` of its normal volume).
+* one holiday (a weekday with ``holiday_share`` of its normal volume);
+* optionally (``email=True``) an ``email`` channel: arrivals around the clock (every
+  interval of every day, Sunday included, on a 24-hour grid), worked first in, first out
+  by a fixed team of ``email_agents`` in the opening hours only (each interval starts as
+  many emails as the team's time allows at the interval's mean handle time), never
+  abandoned. Rows are filed by the interval the email arrived in (as staffsim files
+  them): ``answered`` of them, their mean handle time, ``asa_seconds`` their mean response
+  wait, ``answered_within_target`` those started within the 24-hour promise.
 
 Timestamps carry the UTC offset of Europe/Berlin, so a history spanning late October
 crosses a daylight-saving change. Randomness: one ``SeedSequence`` spawned per channel and
@@ -23,7 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -44,6 +52,10 @@ _CHANNELS = {
     "calls": ((2400, 2100, 2000, 1950, 1850, 700, 0), 300.0, 180.0, 0.08, 0.15),
     "chat": ((600, 560, 540, 520, 500, 260, 0), 420.0, 120.0, 0.10, 0.05),
 }
+_EMAIL = ((800, 760, 740, 720, 680, 380, 300), 480.0, 0.12, 0.10)
+"""The email channel: daily volume Mon..Sun, mean AHT (s), day cv, AHT swing."""
+EMAIL_PROMISE_S = 24 * 3600
+"""The email channel's response promise (seconds) counted in ``answered_within_target``."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,19 @@ class HistoryTruth:
     holiday: dt.date
     first_date: dt.date
     weeks: int
+    closed_per_day: dict[str, float] = field(default_factory=dict)  # email: outside hours
+    email_agents: int = 0  # email team on duty in every open interval
+
+
+def _email_profile(clock_h: np.ndarray) -> np.ndarray:
+    """Emails over the 24 hours (interval midpoints ``clock_h``, hours), summing to 1: a
+    floor all night, a late-morning peak and an evening one."""
+    shape = (
+        0.2
+        + np.exp(-(((clock_h - 10.5) / 3.0) ** 2))
+        + 0.6 * np.exp(-(((clock_h - 19.0) / 2.5) ** 2))
+    )
+    return shape / shape.sum()
 
 
 def _profile(n: int, saturday: bool) -> np.ndarray:
@@ -85,13 +110,15 @@ def history_truth(
     interval_minutes: int = 30,
     handle_cv: float = 0.8,
     holiday_week: int | None = None,
+    email: bool = False,
 ) -> HistoryTruth:
-    """The truth of :func:`synthetic_history` (no randomness)."""
+    """The truth of :func:`synthetic_history` (no randomness). With ``email`` the grid
+    is the whole day (emails arrive at night) and an ``email`` channel is added."""
     if first_date.weekday() != 0:
         raise ValueError("first_date must be a Monday")
     step = interval_minutes * 60
-    grid_open = min(h[0] for h in WEEK_HOURS if h)
-    per_day = (max(h[1] for h in WEEK_HOURS if h) - grid_open) // step
+    grid_open = 0 if email else min(h[0] for h in WEEK_HOURS if h)
+    per_day = ((24 * 3600 if email else max(h[1] for h in WEEK_HOURS if h)) - grid_open) // step
     clock = grid_open + (np.arange(per_day) + 0.5) * step
     expected, aht = {}, {}
     for name, (daily, mean_aht, _, _, swing) in _CHANNELS.items():
@@ -106,6 +133,24 @@ def history_truth(
         hours = clock / 3600
         aht[name] = np.tile(mean_aht * (1 + swing * np.cos(np.pi * (hours - 8) / 12)), (7, 1))
     holiday_week = weeks - 3 if holiday_week is None else holiday_week
+    day_cvs = {n: v[3] for n, v in _CHANNELS.items()}
+    closed: dict[str, float] = {}
+    agents = 0
+    if email:
+        daily, mean_aht, cv, swing = _EMAIL
+        hours = clock / 3600
+        expected["email"] = np.array(daily, dtype=float)[:, None] * _email_profile(hours)
+        aht["email"] = np.tile(mean_aht * (1 + swing * np.cos(np.pi * (hours - 8) / 12)), (7, 1))
+        day_cvs["email"] = cv
+        outside = []
+        for w, span in enumerate(WEEK_HOURS):
+            shut = np.ones(per_day, dtype=bool)
+            if span is not None:
+                shut[(span[0] - grid_open) // step : (span[1] - grid_open) // step] = False
+            outside.append(float(expected["email"][w][shut].sum()))
+        closed["email"] = float(np.mean(outside))
+        open_s = sum(s[1] - s[0] for s in WEEK_HOURS if s is not None)
+        agents = math.ceil(1.4 * sum(daily) * mean_aht / open_s)  # 40% spare capacity
     return HistoryTruth(
         interval_minutes=interval_minutes,
         grid_open_s=grid_open,
@@ -113,11 +158,13 @@ def history_truth(
         aht_s=aht,
         handle_cv=handle_cv,
         patience_s={n: v[2] for n, v in _CHANNELS.items()},
-        day_cv={n: v[3] for n, v in _CHANNELS.items()},
+        day_cv=day_cvs,
         hours=WEEK_HOURS,
         holiday=first_date + dt.timedelta(weeks=holiday_week, days=2),  # a Wednesday
         first_date=first_date,
         weeks=weeks,
+        closed_per_day=closed,
+        email_agents=agents,
     )
 
 
@@ -130,11 +177,16 @@ def synthetic_history(
     holiday_share: float = 0.15,
     holiday_week: int | None = None,
     timezone: str = "Europe/Berlin",
+    email: bool = False,
 ) -> tuple[pd.DataFrame, HistoryTruth]:
     """An interval export (one row per open interval and channel) and its truth. The
     holiday is the Wednesday of ``holiday_week`` (from 0; default: the third week from the
-    end, the week seasonal-naive copies in a 2-week back-test)."""
-    truth = history_truth(weeks, first_date, interval_minutes, holiday_week=holiday_week)
+    end, the week seasonal-naive copies in a 2-week back-test). ``email``: add the email
+    channel (rows for every interval of the day; see the module docstring); the calls and
+    chat rows are the same numbers as without it."""
+    truth = history_truth(
+        weeks, first_date, interval_minutes, holiday_week=holiday_week, email=email
+    )
     step = interval_minutes * 60
     streams = iter(np.random.SeedSequence(seed).spawn(8 * len(_CHANNELS)))
     rows = []
@@ -188,8 +240,86 @@ def synthetic_history(
                         "answered_within_target": int((waits[~gone] <= 20).sum()),
                     }
                 )
+    if email:
+        email_seeds = np.random.SeedSequence(seed).spawn(8 * len(_CHANNELS) + 3)[-3:]
+        rows += _email_rows(
+            truth, *(np.random.default_rng(s) for s in email_seeds), holiday_share, timezone
+        )
     frame = pd.DataFrame(rows).sort_values(["interval_start", "channel"], kind="stable")
     return frame.reset_index(drop=True), truth
+
+
+def _email_rows(
+    truth: HistoryTruth,
+    day_rng: np.random.Generator,
+    count_rng: np.random.Generator,
+    handle_rng: np.random.Generator,
+    holiday_share: float,
+    timezone: str,
+) -> list[dict]:
+    """The email channel's rows: Poisson arrivals in every interval, a first-in-first-out
+    backlog worked in the opening hours by ``truth.email_agents`` agents."""
+    step = truth.interval_minutes * 60
+    days = truth.weeks * 7
+    cv = truth.day_cv["email"]
+    effects = day_rng.gamma(1 / cv**2, cv**2, days)
+    expected, means = truth.expected["email"], truth.aht_s["email"]
+    per_day = expected.shape[1]
+    counts = np.zeros((days, per_day), dtype=int)
+    arrivals: list[np.ndarray] = []  # arrival times (s from the first date) per interval
+    for d in range(days):
+        date = truth.first_date + dt.timedelta(days=d)
+        factor = effects[d] * (holiday_share if date == truth.holiday else 1.0)
+        counts[d] = count_rng.poisson(expected[date.weekday()] * factor)
+        for k in range(per_day):
+            begin = d * 86400 + truth.grid_open_s + k * step
+            arrivals.append(np.sort(begin + count_rng.random(counts[d, k]) * step))
+    waits: list[list[float]] = [[] for _ in arrivals]
+    backlog: deque[tuple[int, float]] = deque()  # (arrival interval, arrival time)
+    carry = 0.0
+    for g, times in enumerate(arrivals):
+        d, k = divmod(g, per_day)
+        backlog.extend((g, float(t)) for t in times)
+        span = truth.hours[(truth.first_date + dt.timedelta(days=d)).weekday()]
+        begin = d * 86400 + truth.grid_open_s + k * step
+        if span is None or not span[0] <= truth.grid_open_s + k * step < span[1]:
+            continue
+        capacity = truth.email_agents * step / means[0, k] + carry  # emails this interval
+        slots = int(capacity)
+        carry = capacity - slots
+        for j in range(min(slots, len(backlog))):
+            origin, arrived = backlog.popleft()
+            waits[origin].append(max(begin + j * step / slots, arrived) - arrived)
+    rows = []
+    for g, times in enumerate(arrivals):
+        d, k = divmod(g, per_day)
+        done = np.array(waits[g])
+        answered = len(done)
+        mu = means[0, k]
+        aht = (
+            handle_rng.gamma(answered / truth.handle_cv**2, mu * truth.handle_cv**2) / answered
+            if answered
+            else math.nan
+        )
+        date = truth.first_date + dt.timedelta(days=d)
+        start = pd.Timestamp(date) + pd.Timedelta(seconds=truth.grid_open_s + k * step)
+        rows.append(
+            {
+                # the repeated hour when clocks go back is written once (summer time)
+                "interval_start": start.tz_localize(
+                    timezone, ambiguous=True, nonexistent="shift_forward"
+                ).isoformat(),
+                "channel": "email",
+                "offered": len(times),
+                "answered": answered,
+                "abandoned": 0,
+                "aht_seconds": round(aht, 1) if answered else "",
+                "asa_seconds": round(float(done.mean()), 1) if answered else "",
+                "avg_abandon_seconds": "",
+                "answered_within_target": int((done <= EMAIL_PROMISE_S).sum()),
+            }
+        )
+    return rows
 
 
 def synthetic_contacts(
@@ -254,6 +384,7 @@ def synthetic_contacts(
 
 
 __all__ = [
+    "EMAIL_PROMISE_S",
     "WEEK_HOURS",
     "HistoryTruth",
     "history_truth",

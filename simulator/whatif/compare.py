@@ -45,8 +45,9 @@ def compare(
 
     Columns: variant, scope (channel/group/overall), entity, kpi, mean, ci_half_width,
     diff (mean − base mean; NaN for the base itself), diff_ci_half_width (95% CI
-    half-width of the paired difference, replication by replication: NaN where the
-    per-replication values are not kept, e.g. overall paid hours, which do not vary),
+    half-width of the paired difference, replication by replication; for an overall KPI,
+    whose per-replication values are not kept, 0 when it does not vary by replication in
+    either result (paid hours and cost of a plan: the difference is exact), else NaN),
     targets_met (count of the variant's targets met on the mean, on its
     ``overall``/``targets`` row). With ``days`` (the horizon's), an ``fte`` row follows
     each ``paid_hours`` row: paid hours per week / ``full_time_week_hours``
@@ -67,8 +68,14 @@ def compare(
     joined = frame.join(base_means.rename("base_mean"), on=key)
     frame["diff"] = np.where(frame.variant == base, np.nan, joined["mean"] - joined["base_mean"])
     frame["diff_ci_half_width"] = [
-        math.nan if variant == base else _paired_half_width(results[variant], results[base], e, k)
-        for variant, e, k in zip(frame.variant, frame.entity, frame.kpi, strict=True)
+        math.nan
+        if variant == base
+        else _exact_or_nan(results[variant], results[base], k)
+        if scope == "overall"
+        else _paired_half_width(results[variant], results[base], e, k)
+        for variant, scope, e, k in zip(
+            frame.variant, frame.scope, frame.entity, frame.kpi, strict=True
+        )
     ]
     if days is not None:
         if not full_time_week_hours > 0:
@@ -80,6 +87,21 @@ def compare(
             hours[column] = hours[column] * factor
         frame = pd.concat([frame, hours]).sort_index(kind="stable").reset_index(drop=True)
     return frame
+
+
+def _exact_or_nan(result: SimulationResult, base: SimulationResult, kpi: str) -> float:
+    """Paired CI half-width of an overall KPI: 0 when the KPI is the same in every
+    replication of both results (within rounding), so the difference is exact; NaN
+    otherwise (overall values are not kept per replication)."""
+
+    def fixed(r: SimulationResult) -> bool:
+        row = r.overall[r.overall.kpi == kpi]
+        if len(row) != 1:
+            return False
+        mean, half = float(row["mean"].iloc[0]), float(row["ci_half_width"].iloc[0])
+        return math.isclose(half, 0.0, abs_tol=1e-9 * max(1.0, abs(mean)))
+
+    return 0.0 if fixed(result) and fixed(base) else math.nan
 
 
 def _paired_half_width(
