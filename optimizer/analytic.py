@@ -11,10 +11,12 @@ the simulation evaluator is the judge. Per planning interval:
   (exponential patience with the channel's mean patience) or Erlang C (no patience) of that
   pool, interpolated linearly between whole numbers of servers (the simulator rounds
   shrunk headcounts at random, so this is its expectation). A walk-in counter with
-  ``balking`` uses the exact balking birth–death chain instead
-  (:func:`simulator.queueing.finite.balking_kpis`: M/M/c with balking by line length and
-  exponential patience of the channel's mean; see :func:`walk_in_table`). Redials inflate
-  the arrival rate to the fixed point ``lambda_total = lambda x sum_i (p_redial x P(abandon))^i``;
+  ``balking``, and a call channel with finite ``lines`` or a ``callback`` offer, use an
+  exact birth–death chain instead (:mod:`optimizer.chains`: balking by line length; the
+  M/M/c/K (+M) chain with busy signals; callers who accept a callback leave the line).
+  Redials inflate the arrival rate to the fixed point
+  ``lambda_total = lambda x sum_i (p_redial x P(lost))^i``, lost = abandoned, balked or
+  blocked;
 * the carried work is taken from the skilled groups in proportion to their share of the
   pool, which also sets the channel's FCR (the answering groups' FCRs weighted by share);
 * deferred channels (email) get the capacity left after real-time work, through the fluid
@@ -23,7 +25,12 @@ the simulation evaluator is the judge. Per planning interval:
   the phones were quiet is not there for the next call. A model *anchored* at a plan
   (:meth:`AnalyticModel.anchored`) takes the agents its email work occupies in each interval
   out of the real-time pool — at opening, with the night's mail waiting, that is most of the
-  email-skilled agents.
+  email-skilled agents;
+* accepted callbacks are deferred work too, with the callback promise as their deadline
+  (calendar time): served by the channel's skilled groups from the capacity left after
+  real-time work, before email (the simulator serves them right after the channel's live
+  callers), through the same fluid backlog model, their share within the promise
+  reported as the channel's ``callback_within_promise``.
 
 Intervals are independent (no carry-over of queues between them; the simulation-driven
 search corrects for it). Everything is vectorised over *columns* — one interval's headcount
@@ -38,11 +45,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.chains import ASA_CAP_S, MixedTable, Table, call_table, walk_in_table
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
 from simulator.clock import DAY_S
-from simulator.queueing.deferred import deferred_profile
-from simulator.queueing.finite import balking_kpis
+from simulator.queueing.deferred import DeferredProfile, deferred_profile
 from simulator.queueing.staffing import kpis_for_agents
 
 CHANNEL_FIELDS = (
@@ -53,9 +60,10 @@ CHANNEL_FIELDS = (
     "wait_sum",
     "resolved",
     "balked",  # walk-in counters with balking (0 elsewhere)
+    "blocked",  # call channels with finite lines: busy signals (0 elsewhere)
+    "callbacks",  # call channels with callbacks: callers who accepted one (0 elsewhere)
 )
 GROUP_FIELDS = ("busy_h", "deferred_h", "available_h")
-ASA_CAP_S = float(DAY_S)  # an unstable Erlang C queue reports ASA = inf; cap it at one day
 _SWEEPS = 6  # fixed-point sweeps when agents are shared by several real-time channels
 
 
@@ -91,11 +99,15 @@ def kpi_from_fields(
         return fields[..., layout.ch(entity, name)]
 
     if kpi == "service_level":
-        num, den = f("answered_within"), f("answered" if sl_over_answered else "offered")
+        # accepted callbacks are judged by their promise: out of the denominator
+        den = f("answered") if sl_over_answered else f("offered") - f("callbacks")
+        num = f("answered_within")
     elif kpi == "abandon_rate":
         num, den = f("abandoned"), f("offered")
     elif kpi == "balk_rate":
         num, den = f("balked"), f("offered")
+    elif kpi == "blocked_rate":
+        num, den = f("blocked"), f("offered")
     elif kpi == "asa_s":
         num, den = f("wait_sum"), f("answered")
     elif kpi == "fcr":
@@ -106,104 +118,6 @@ def kpi_from_fields(
         raise KeyError(kpi)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 1e-12, num / np.where(den > 1e-12, den, 1.0), np.nan)
-
-
-@dataclass(frozen=True)
-class _Table:
-    """Erlang values of one real-time channel per interval (rows) and servers (columns)."""
-
-    lam_total: np.ndarray  # contacts per hour, redials included
-    service_level: np.ndarray
-    p_abandon: np.ndarray
-    asa_s: np.ndarray
-    p_balk: np.ndarray | None = None  # walk-in counters with balking
-
-    def at(self, k: np.ndarray, servers: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(arrivals per hour, service level, P(abandon), ASA, P(balk)) at ``servers``."""
-        top = self.lam_total.shape[1] - 1
-        s = np.clip(servers, 0.0, float(top))
-        lo = np.minimum(np.floor(s).astype(int), top - 1) if top > 0 else np.zeros_like(k)
-        w = s - lo if top > 0 else np.zeros_like(s)
-        hi = np.minimum(lo + 1, top)
-        out = []
-        for table in (self.lam_total, self.service_level, self.p_abandon, self.asa_s):
-            out.append((1 - w) * table[k, lo] + w * table[k, hi])
-        if self.p_balk is None:
-            out.append(np.zeros_like(out[0]))
-        else:
-            out.append((1 - w) * self.p_balk[k, lo] + w * self.p_balk[k, hi])
-        return tuple(out)
-
-
-def walk_in_table(
-    base: np.ndarray,
-    aht: np.ndarray,
-    n: np.ndarray,
-    balk: tuple[float, ...],
-    patience: float | None,
-    within: float,
-    sl_over_answered: bool,
-    redial: object | None,
-) -> _Table:
-    """The table of a walk-in counter with balking: per interval (rows, ``base`` arrivals per
-    hour and ``aht`` seconds) and servers (columns ``n``, from 0), the balking chain's KPIs.
-    Customers who balked or reneged and come back (``redial``) add to the arrivals, as the
-    calls' redials do (fixed point over 4 sweeps). Where the chain has no steady state (no
-    patience, a last balk probability below 1 and more joiners than the servers serve) or
-    no server is present, nobody is served in time: service level 0, ASA capped; a chain
-    within 2% of that edge is treated the same (its line would run to thousands). Solved
-    one server count (column) at a time, so the chain's length follows that column's load."""
-    servers = np.broadcast_to(n, base.shape)
-    table = np.asarray(balk, dtype=float)
-    lam = base
-    out = {}
-    for _ in range(4 if redial is not None else 1):
-        mu = 1 / aht
-        stable = (servers >= 1) & (
-            (patience is not None)
-            | (table[-1] >= 1)
-            | (lam / 3600 * (1 - table[-1]) < 0.98 * servers * mu)
-        )
-        loaded = stable & (lam > 0)
-        sl = np.zeros(base.shape)
-        pab = np.zeros(base.shape)
-        pbk = np.where(servers >= 1, 0.0, 1.0)
-        asa = np.full(base.shape, ASA_CAP_S)
-        aht_all = np.broadcast_to(aht, base.shape)
-        for col in range(base.shape[1]):
-            rows = loaded[:, col]
-            if not rows.any():
-                continue
-            k = balking_kpis(
-                lam[rows, col], aht_all[rows, col], servers[rows, col], table, patience,
-                within_s=within,
-            )  # fmt: skip
-            answered = 1 - np.asarray(k.p_balk) - np.asarray(k.p_abandon)
-            within_share = np.asarray(k.service_level)
-            if sl_over_answered:
-                within_share = np.where(
-                    answered > 0, within_share / np.maximum(answered, 1e-300), 0
-                )
-            sl[rows, col] = within_share
-            pab[rows, col] = np.asarray(k.p_abandon)
-            pbk[rows, col] = np.asarray(k.p_balk)
-            asa[rows, col] = np.nan_to_num(np.asarray(k.asa_s), nan=0.0)
-        unstable = ~stable & (servers >= 1)
-        pbk = np.where(unstable, table[-1], pbk)
-        pab = np.where(unstable, 1 - table[-1], pab)  # the line grows: joiners are lost
-        out = {"sl": sl, "pab": pab, "pbk": pbk, "asa": asa}
-        if redial is None:
-            break
-        q = redial.probability * (pab + pbk)  # type: ignore[attr-defined]
-        lam = base * sum(q**i for i in range(redial.max_attempts))  # type: ignore[attr-defined]
-    idle = lam <= 0
-    return _Table(
-        lam_total=lam,
-        service_level=np.where(idle, 1.0, out["sl"]),
-        p_abandon=np.where(idle, 0.0, out["pab"]),
-        asa_s=np.minimum(np.where(idle, 0.0, out["asa"]), ASA_CAP_S),
-        p_balk=np.where(idle, 0.0, out["pbk"]),
-    )
 
 
 class AnalyticModel:
@@ -218,7 +132,7 @@ class AnalyticModel:
         problem: Problem,
         extra_rate_per_hour: np.ndarray | None = None,
         deferred_busy: np.ndarray | None = None,
-        tables: dict[int, _Table] | None = None,
+        tables: dict[int, Table | MixedTable] | None = None,
     ):
         self.p = problem
         self.deferred_busy = (
@@ -241,6 +155,13 @@ class AnalyticModel:
         self.balking = frozenset(
             c for c, name in enumerate(problem.channels) if sc.channels[name].balking is not None
         )  # walk-in counters with balking
+        self.lines = frozenset(
+            c for c, name in enumerate(problem.channels) if sc.channels[name].lines is not None
+        )  # call channels with finite lines
+        self.callbacks = sorted(
+            (c for c, name in enumerate(problem.channels) if sc.channels[name].callback),
+            key=lambda c: self._callback_priority(c),
+        )  # call channels offering callbacks, in the callback queues' routing order
         self.deferred = sorted(
             (c for c in range(problem.n_channels) if problem.kinds[c] not in REAL_TIME),
             key=lambda c: problem.priority[c],
@@ -255,7 +176,7 @@ class AnalyticModel:
         self.tables = tables if tables is not None else {c: self._table(c) for c in self.real_time}
 
     # ---- construction -------------------------------------------------------------------
-    def _table(self, c: int) -> _Table:
+    def _table(self, c: int) -> Table | MixedTable:
         p = self.p
         name = p.channels[c]
         ch = p.scenario.channels[name]
@@ -281,6 +202,16 @@ class AnalyticModel:
             return walk_in_table(
                 base, aht, n, ch.balking.table(), patience, within, self.sl_over_answered, redial
             )
+        if ch.lines is not None or ch.callback is not None:
+            # Lines and the callback offer count people (in service, present), not
+            # factor-1.0 servers: one table per handle-time factor of the skilled groups,
+            # over people, each person that many times slower (see MixedTable).
+            factors = sorted({float(f) for f in p.factor[p.skilled[:, c], c]}) or [1.0]
+            people = np.arange(math.ceil(servers_max * factors[-1]) + 2, dtype=float)[None, :]
+            wide = (p.rate_per_hour[c] + self.extra[c])[:, None] * np.ones_like(people)
+            rule = (ch.lines, ch.callback, patience, within, self.sl_over_answered, redial)
+            tables = tuple(call_table(wide, aht * f, people, *rule) for f in factors)
+            return MixedTable(tuple(factors), tables)
         lam = base
         for _ in range(4 if redial is not None else 1):
             kp = kpis_for_agents(
@@ -303,7 +234,7 @@ class AnalyticModel:
         sl = np.where(loaded, np.where(empty, 0.0, sl), 1.0)
         pab = np.where(loaded & empty, 1.0 if patience is not None else 0.0, np.nan_to_num(pab))
         asa = np.where(loaded & empty, ASA_CAP_S, np.nan_to_num(asa, nan=0.0, posinf=ASA_CAP_S))
-        return _Table(
+        return Table(
             lam_total=lam,
             service_level=sl,
             p_abandon=np.where(loaded, pab, 0.0),
@@ -337,12 +268,12 @@ class AnalyticModel:
 
     def anchored(self, x: np.ndarray, sweeps: int = 2) -> AnalyticModel:
         """The model around plan ``x`` (G, K): its repeat contacts as extra load
-        (:meth:`with_repeats`) and the agents its email work occupies taken out of the
-        real-time pool, refined over ``sweeps`` rounds (email work depends on the capacity
+        (:meth:`with_repeats`) and the agents its email and callback work occupies taken out
+        of the real-time pool, refined over ``sweeps`` rounds (email work depends on the capacity
         real-time work leaves, and the other way round)."""
         x = np.asarray(x, dtype=float)
         model = self.with_repeats(x)
-        if not self.deferred:
+        if not self.deferred and not self.callbacks:
             return model
         h = self.p.interval_hours
         for _ in range(sweeps):
@@ -375,9 +306,14 @@ class AnalyticModel:
                 others = busy.sum(axis=2) - busy[:, :, c]
                 rem = np.maximum(avail_rt - others, 0.0)[:, skilled]
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-                lam, sl, pab, asa, balk = self.tables[c].at(ks, pool * self.concurrency[c])
+                table = self.tables[c]
+                if isinstance(table, MixedTable):  # call channels with lines or callbacks
+                    values = table.at(ks, pool, rem.sum(axis=1))
+                else:
+                    values = table.at(ks, pool * self.concurrency[c])
+                lam, sl, pab, asa, balk, block, cb = values
                 offered = lam * h
-                answered = offered * (1 - pab - balk)
+                answered = offered * (1 - pab - balk - block - cb)
                 aht = p.aht_grid_s[c, ks]
                 need = answered / h * aht * self.slowdown[c] / 3600 / self.concurrency[c]
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -392,11 +328,14 @@ class AnalyticModel:
                         pool[:, None] > 0, rem / p.factor[skilled, c] / pool[:, None], 0
                     )
                 fcr = (served * p.fcr[skilled, c][None, :]).sum(axis=1)
-                kpis[c] = (offered, answered, sl, asa, fcr, offered * balk)
-        for c, (offered, answered, sl, asa, fcr, balked) in kpis.items():
+                lost = (offered * balk, offered * block, offered * cb)
+                kpis[c] = (offered, answered, sl, asa, fcr, *lost)
+        for c, (offered, answered, sl, asa, fcr, balked, blocked, called) in kpis.items():
             out[:, lay.ch(c, "offered")] = offered
-            out[:, lay.ch(c, "abandoned")] = offered - answered - balked
+            out[:, lay.ch(c, "abandoned")] = offered - answered - balked - blocked - called
             out[:, lay.ch(c, "balked")] = balked
+            out[:, lay.ch(c, "blocked")] = blocked
+            out[:, lay.ch(c, "callbacks")] = called
             out[:, lay.ch(c, "answered")] = answered
             out[:, lay.ch(c, "answered_within")] = sl * (
                 answered if self.sl_over_answered else offered
@@ -413,13 +352,14 @@ class AnalyticModel:
         return out
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, dict[int, float]]:
-        """Fields of every interval (K, layout.size) of plan ``x`` (G, K), deferred channels
-        served with the capacity left (their busy time added to the groups), and each
-        deferred channel's share answered within its promise (NaN without a promise)."""
+        """Fields of every interval (K, layout.size) of plan ``x`` (G, K), deferred work
+        (accepted callbacks, then deferred channels) served with the capacity left (its busy
+        time added to the groups), and the share answered within the promise of each
+        deferred channel (NaN without a promise) and of each call channel's callbacks."""
         p, lay = self.p, self.layout
         fields = self.columns(np.asarray(x, dtype=float).T, np.arange(p.n_intervals))
         within: dict[int, float] = {}
-        if not self.deferred:
+        if not self.deferred and not self.callbacks:
             return fields, within
         h = p.interval_hours
         remaining = (
@@ -432,7 +372,8 @@ class AnalyticModel:
             )
             / h
         )  # (K, G) agents not on real-time work
-        # The email reserve keeps R agents skilled for real-time work out of email's reach.
+        # The email reserve keeps R agents skilled for real-time work out of email's reach
+        # (and out of the callback queues', which sit behind it in the simulator).
         reserve = float(p.scenario.routing.email_reserve_agents)
         realtime = p.skilled[:, [c for c in range(p.n_channels) if c in self.real_time]].any(axis=1)
         if reserve > 0 and realtime.any():
@@ -442,37 +383,38 @@ class AnalyticModel:
                 cut = np.where(total > 0, rt_free / total, 0.0) * np.minimum(total, reserve)
             remaining[:, realtime] = rt_free - cut
         usable = remaining.copy()
-        for c in self.deferred:
+        for c in self.callbacks + self.deferred:
             skilled = p.skilled[:, c]
             rem = np.maximum(remaining[:, skilled], 0.0)
             pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
-            profile, slots = self.deferred_profile(c, pool)
+            if c in self.deferred:
+                profile, slots = self.deferred_profile(c, pool)
+            else:
+                profile, slots = self.callback_profile(c, fields[:, lay.ch(c, "callbacks")], pool)
             handled = profile.handled[slots]  # items handled in each open interval
             busy_agents = handled * p.aht_grid_s[c] / 3600 / h  # factor-1.0 agents
             with np.errstate(divide="ignore", invalid="ignore"):
                 take = np.where(pool[:, None] > 0, rem / pool[:, None], 0.0) * busy_agents[:, None]
             remaining[:, skilled] = np.maximum(rem - np.minimum(take, rem), 0.0)
+            within[c] = profile.share_within_promise
+            if c not in self.deferred:
+                continue  # callbacks made: the live call's fields stay as they are
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(pool[:, None] > 0, rem / p.factor[skilled, c] / pool[:, None], 0.0)
             fields[:, lay.ch(c, "answered")] = handled
             fields[:, lay.ch(c, "resolved")] = handled * (share * p.fcr[skilled, c]).sum(axis=1)
-            within[c] = profile.share_within_promise
         for g in range(p.n_groups):
             fields[:, lay.grp(g, "deferred_h")] = (usable[:, g] - remaining[:, g]) * h
         return fields, within
 
-    def deferred_profile(self, c: int, pool: np.ndarray):
+    def deferred_profile(self, c: int, pool: np.ndarray) -> tuple[DeferredProfile, np.ndarray]:
         """Fluid backlog of deferred channel ``c`` over the horizon as one cycle of
-        calendar slots (closed hours included, where mail still arrives)."""
+        calendar slots (closed hours included, where mail still arrives), with ``pool``
+        factor-1.0 agents in each open interval; and the open intervals' slots."""
         p = self.p
         sc = p.scenario
         ch = sc.channels[p.channels[c]]
-        hz = sc.horizon
-        per_day = DAY_S // hz.interval_s
-        first = hz.open_s // hz.interval_s
-        open_slots = np.array(
-            [d * per_day + first + i for d in range(p.days) for i in range(p.intervals_per_day)]
-        )
+        per_day, open_slots = self._slots()
         volumes = np.zeros(p.days * per_day)
         closed = per_day - p.intervals_per_day
         if closed > 0 and ch.arrivals.closed_hours_volume:
@@ -487,19 +429,66 @@ class AnalyticModel:
                 day = slice(d * per_day, (d + 1) * per_day)
                 shut = ~is_open[day]
                 volumes[day][shut] = daily / max(int(shut.sum()), 1)
+        return self._fluid(c, volumes, pool, ch.promise_hours, ch.promise_clock), open_slots
+
+    def callback_profile(
+        self, c: int, accepted: np.ndarray, pool: np.ndarray
+    ) -> tuple[DeferredProfile, np.ndarray]:
+        """Fluid backlog of the callback queue of call channel ``c``: ``accepted`` callbacks
+        per open interval (K,), ``pool`` factor-1.0 agents left for them per open interval,
+        the promise (``callback.promise_minutes``, at least one interval: the fluid model
+        checks deadlines at interval ends) on the calendar; and the open intervals' slots."""
+        p = self.p
+        callback = p.scenario.channels[p.channels[c]].callback
+        assert callback is not None
+        per_day, open_slots = self._slots()
+        volumes = np.zeros(p.days * per_day)
+        volumes[open_slots] = np.maximum(accepted, 0.0)
+        promise_h = max(callback.promise_minutes / 60, p.interval_hours)
+        return self._fluid(c, volumes, pool, promise_h, "calendar"), open_slots
+
+    def _slots(self) -> tuple[int, np.ndarray]:
+        """Calendar slots per day, and the slot of every planning interval."""
+        p = self.p
+        hz = p.scenario.horizon
+        per_day = DAY_S // hz.interval_s
+        first = hz.open_s // hz.interval_s
+        open_slots = np.array(
+            [d * per_day + first + i for d in range(p.days) for i in range(p.intervals_per_day)]
+        )
+        return per_day, open_slots
+
+    def _fluid(
+        self,
+        c: int,
+        volumes: np.ndarray,
+        pool: np.ndarray,
+        promise_hours: float | None,
+        clock: str,
+    ) -> DeferredProfile:
+        """:func:`simulator.queueing.deferred.deferred_profile` of ``volumes`` per calendar
+        slot, worked by ``pool`` agents in the open intervals, at channel ``c``'s handle
+        times."""
+        p = self.p
+        _, open_slots = self._slots()
         agents = np.zeros_like(volumes)
         agents[open_slots] = np.maximum(pool, 0.0)
         aht = np.full(len(volumes), p.aht_s[c])
         aht[open_slots] = p.aht_grid_s[c]
-        profile = deferred_profile(
+        return deferred_profile(
             volumes,
             aht,
             agents,
-            interval_minutes=hz.interval_minutes,
-            promise_hours=ch.promise_hours,
-            promise_clock=ch.promise_clock,
+            interval_minutes=p.scenario.horizon.interval_minutes,
+            promise_hours=promise_hours,
+            promise_clock=clock,  # type: ignore[arg-type]
         )
-        return profile, open_slots
+
+    def _callback_priority(self, c: int) -> int:
+        """Routing priority of channel ``c``'s callback queue (its own, or the channel's)."""
+        callback = self.p.scenario.channels[self.p.channels[c]].callback
+        assert callback is not None
+        return int(callback.priority or self.p.priority[c])
 
 
 __all__ = [
@@ -508,5 +497,4 @@ __all__ = [
     "AnalyticModel",
     "Layout",
     "kpi_from_fields",
-    "walk_in_table",
 ]

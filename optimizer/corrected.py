@@ -4,7 +4,8 @@ The analytic model (:mod:`optimizer.analytic`) is instant but approximate: it mi
 carry-over between intervals, routing details, non-exponential handle times. After a plan
 ``y`` is simulated, :meth:`Corrections.fit` records, per channel, KPI and interval, how far
 the simulation is from the analytic value *at y* — a ratio on the "bad side" of the KPI
-(1 − service level, abandonment, ASA: ``sim = (analytic + eps) × r − eps``), a difference for
+(1 − service level, abandonment, ASA, balking, busy signals:
+``sim = (analytic + eps) × r − eps``), a difference for
 FCR and occupancy, and one residual per KPI over the horizon — so the corrected model
 reproduces the simulation at ``y`` and keeps the analytic model's *shape* (how KPIs move with
 headcount) around it. Only values come from simulation; slopes come from the formulas.
@@ -24,7 +25,13 @@ from optimizer.analytic import AnalyticModel, kpi_from_fields
 from optimizer.problem import Problem
 from simulator.targets import KpiSummary
 
-_EPS = {"service_level": 0.005, "abandon_rate": 0.005, "asa_s": 1.0, "balk_rate": 0.005}
+_EPS = {
+    "service_level": 0.005,
+    "abandon_rate": 0.005,
+    "asa_s": 1.0,
+    "balk_rate": 0.005,
+    "blocked_rate": 0.005,
+}
 _RATIO_CLIP = (0.2, 10.0)
 _INTERVAL_SPREAD = 2.0
 
@@ -40,8 +47,8 @@ class Corrections:
     """Simulation-minus-analytic corrections (see module docstring). ``ratio[kpi]`` is
     (C, K); ``fcr_shift`` (C,) is added to every interval; ``occupancy_shift`` is (G, K);
     ``overall[(entity, kpi)]`` is what remains between the corrected model and the
-    simulation over the horizon; ``capacity_factor[c]`` how much less (< 1) or more
-    effective the simulation found the capacity left for deferred channel ``c``."""
+    simulation over the horizon; ``simulated_within[c]`` the simulated share within the
+    promise of deferred channel ``c`` (of a call channel ``c``: of its callbacks)."""
 
     ratio: dict[str, np.ndarray] = field(default_factory=dict)
     fcr_shift: np.ndarray | None = None
@@ -104,14 +111,20 @@ class CorrectedModel:
             ans = f[:, lay.ch(c, "answered")]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ab = np.where(off > 0, f[:, lay.ch(c, "abandoned")] / off, 0.0)
-                den_old = ans if model.sl_over_answered else off
+                cb = np.where(off > 0, f[:, lay.ch(c, "callbacks")] / off, 0.0)
+                live = off - f[:, lay.ch(c, "callbacks")]  # accepted callbacks leave the SL
+                den_old = ans if model.sl_over_answered else live
                 sl = np.where(den_old > 0, f[:, lay.ch(c, "answered_within")] / den_old, 1.0)
                 asa = np.where(ans > 0, f[:, lay.ch(c, "wait_sum")] / ans, 0.0)
                 fcr = np.where(ans > 0, f[:, lay.ch(c, "resolved")] / ans, 0.0)
                 bk = np.where(off > 0, f[:, lay.ch(c, "balked")] / off, 0.0)
+                bl = np.where(off > 0, f[:, lay.ch(c, "blocked")] / off, 0.0)
             if "balk_rate" in corr.ratio and c in model.balking:
                 e = _EPS["balk_rate"]
                 bk = np.clip((bk + e) * corr.ratio["balk_rate"][c, ks] - e, 0.0, 1.0)
+            if "blocked_rate" in corr.ratio and c in model.lines:
+                e = _EPS["blocked_rate"]
+                bl = np.clip((bl + e) * corr.ratio["blocked_rate"][c, ks] - e, 0.0, 1.0)
             if "abandon_rate" in corr.ratio:
                 e = _EPS["abandon_rate"]
                 ab = np.clip((ab + e) * corr.ratio["abandon_rate"][c, ks] - e, 0.0, 1.0)
@@ -123,15 +136,18 @@ class CorrectedModel:
                 asa = np.maximum((asa + e) * corr.ratio["asa_s"][c, ks] - e, 0.0)
             if corr.fcr_shift is not None:
                 fcr = np.clip(fcr + corr.fcr_shift[c], 0.0, 1.0)
-            if c in model.balking:  # walk-in: customers lost by balking or reneging
-                ab = np.minimum(ab, 1.0 - bk)
-                ans = off * (1.0 - ab - bk)
+            if c in model.balking or c in model.lines or c in model.callbacks:
+                # walk-in: customers lost by balking or reneging; lines: busy signals too;
+                # callbacks: callers who left the line (the model's share, uncorrected)
+                ab = np.minimum(ab, 1.0 - bk - bl - cb)
+                ans = off * (1.0 - ab - bk - bl - cb)
                 f[:, lay.ch(c, "balked")] = off * bk
+                f[:, lay.ch(c, "blocked")] = off * bl
             else:
                 ans = off * (1.0 - ab)
             f[:, lay.ch(c, "abandoned")] = off * ab
             f[:, lay.ch(c, "answered")] = ans
-            f[:, lay.ch(c, "answered_within")] = sl * (ans if model.sl_over_answered else off)
+            f[:, lay.ch(c, "answered_within")] = sl * (ans if model.sl_over_answered else live)
             f[:, lay.ch(c, "wait_sum")] = asa * ans
             f[:, lay.ch(c, "resolved")] = fcr * ans
         if corr.occupancy_shift is not None:
@@ -159,11 +175,19 @@ class CorrectedModel:
                 out = out + np.maximum(left, 0.0) / p.factor[g, c]
         return out
 
-    def within_promise(self, c: int, pool_per_interval: np.ndarray) -> float:
-        """Share of deferred channel ``c`` answered within its promise, by the fluid backlog
-        model, when ``pool_per_interval`` agent-hours (factor-1.0) are left for it."""
+    def within_promise(
+        self, c: int, pool_per_interval: np.ndarray, accepted: np.ndarray | None = None
+    ) -> float:
+        """Share of deferred channel ``c`` answered within its promise — or, given the
+        ``accepted`` callbacks per interval of call channel ``c``, of its callbacks made
+        within theirs — by the fluid backlog model, when ``pool_per_interval`` agent-hours
+        (factor-1.0) are left for it."""
         agents = np.asarray(pool_per_interval, dtype=float) / self.p.interval_hours
-        return float(self.analytic.deferred_profile(c, agents)[0].share_within_promise)
+        if accepted is not None:
+            profile = self.analytic.callback_profile(c, accepted, agents)[0]
+        else:
+            profile = self.analytic.deferred_profile(c, agents)[0]
+        return float(profile.share_within_promise)
 
 
 def fit_corrections(
@@ -211,8 +235,9 @@ def fit_corrections(
             an = raw.kpi(fields, g, "occupancy")
             out.occupancy_shift[g] = np.where(np.isfinite(sim) & np.isfinite(an), sim - an, 0.0)
     for c, name in enumerate(p.channels):
-        if c in analytic.deferred:
-            sim = kpis.overall.get((name, "within_promise"), (math.nan, 0))[0]
+        kpi = "within_promise" if c in analytic.deferred else "callback_within_promise"
+        if c in analytic.deferred or c in analytic.callbacks:
+            sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
             if np.isfinite(sim):
                 out.simulated_within[c] = float(sim)
     model = CorrectedModel(p, analytic, out, np.asarray(y, dtype=float))
@@ -221,7 +246,7 @@ def fit_corrections(
     for c, name in enumerate(p.channels):
         if c not in analytic.real_time:
             continue
-        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr", "balk_rate"):
+        for kpi in ("service_level", "abandon_rate", "asa_s", "fcr", "balk_rate", "blocked_rate"):
             sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
             value = float(model.kpi(corrected_total, c, kpi))
             if np.isfinite(sim) and np.isfinite(value):

@@ -95,10 +95,13 @@ class AnalyticEvaluator:
                 )
                 per = kpi_from_fields(fields, lay, c, kpi, over_answered)
                 intervals[(name, kpi)] = (per, zeros)
-            if p.scenario.channels[name].balking is not None:
-                kpi = "balk_rate"
-                overall[(name, kpi)] = (float(kpi_from_fields(total, lay, c, kpi)), 0.0)
-                intervals[(name, kpi)] = (kpi_from_fields(fields, lay, c, kpi), zeros)
+            ch = p.scenario.channels[name]
+            if ch.callback is not None:
+                overall[(name, "callback_within_promise")] = (within.get(c, math.nan), 0.0)
+            for kpi, present in (("balk_rate", ch.balking), ("blocked_rate", ch.lines)):
+                if present is not None:
+                    overall[(name, kpi)] = (float(kpi_from_fields(total, lay, c, kpi)), 0.0)
+                    intervals[(name, kpi)] = (kpi_from_fields(fields, lay, c, kpi), zeros)
             intervals[(name, "offered")] = (fields[:, lay.ch(c, "offered")], zeros)
         for g, name in enumerate(p.groups):
             overall[(name, "occupancy")] = (float(kpi_from_fields(total, lay, g, "occupancy")), 0.0)

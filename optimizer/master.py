@@ -5,9 +5,11 @@ Every target instance is a constraint ``Σ_{k in K_i} h_{i,k}(y_k) >= R_i`` wher
 the column of agents on duty in interval ``k`` (all groups — groups substitute for each other)
 and ``h_{i,k} = w_i · F_k(y_k)`` is a fixed linear combination of the corrected model's fields
 in that interval: for "service level >= g", ``w`` picks ``answered_within − g × offered``; for
-"abandonment <= g", ``g × offered − abandoned``; for email, the agent-hours left for it after
-real-time work, against the capacity its promise needs. So one model evaluation per column
-serves every target.
+"abandonment <= g", ``g × offered − abandoned`` (busy signals, balking alike); for email
+and for a call channel's callbacks, the agent-hours left for them after real-time work,
+against the capacity their promise needs. Accepted callbacks leave the service level's
+offered denominator (``answered_within − g × (offered − callbacks)``). So one model
+evaluation per column serves every target.
 
 ``h`` is (roughly) concave in ``y_k`` above the knee of the Erlang curves, so the tangent plane
 at any point over-estimates it and ``tangent_p(y_k) >= ...`` is a valid outer approximation.
@@ -47,6 +49,7 @@ _NUM_DEN = {
     "service_level": ("answered_within", None),
     "abandon_rate": ("abandoned", "offered"),
     "balk_rate": ("balked", "offered"),
+    "blocked_rate": ("blocked", "offered"),
     "asa_s": ("wait_sum", "answered"),
     "fcr": ("resolved", "answered"),
     "occupancy": ("busy_h", "available_h"),
@@ -108,14 +111,19 @@ def build_constraints(
     offered = (p.rate_per_hour + model.analytic.extra) * p.interval_hours
     out: list[Constraint] = []
     for i, t in enumerate(targets):
+        if t.kpi == "callback_within_promise":
+            # The callback queue's capacity: what the skilled groups have left after
+            # real-time work, over the horizon, against what the promise needs.
+            c = p.channels.index(t.entity)
+            anchor = model.anchor if model.anchor is not None else p.upper.astype(float)
+            need, _ = callback_need(model, c, float(goals[i]), anchor)
+            out.append(Constraint(f"{t.entity} callbacks", i, k_all, _left_for(p, lay, c), need,
+                                  False))  # fmt: skip
+            continue
         if t.kpi == "within_promise":
             c = p.channels.index(t.entity)
             need, due_share = deferred_need[c]
-            w = np.zeros(lay.size)
-            for g in range(p.n_groups):
-                if p.skilled[g, c]:
-                    w[lay.grp(g, "available_h")] += 1.0 / p.factor[g, c]
-                    w[lay.grp(g, "busy_h")] -= 1.0 / p.factor[g, c]
+            w = _left_for(p, lay, c)
             out.append(Constraint(f"{t.entity} capacity", i, k_all, w, need, False))
             per_day = p.intervals_per_day
             for d in range(p.days - 1):
@@ -146,10 +154,14 @@ def build_constraints(
             out.append(Constraint(f"{t.entity} fcr", i, k_all, w, 0.0, False))
             continue
         idx = lay.grp if is_group else lay.ch
+        # accepted callbacks leave the service level's offered denominator
+        live = t.kpi == "service_level" and den == "offered"
         if t.scope == "overall":
             w = np.zeros(lay.size)
             w[idx(e, num)] += sign
             w[idx(e, den)] -= sign * float(goal)
+            if live:
+                w[idx(e, "callbacks")] += sign * float(goal)
             out.append(Constraint(f"{t.entity} {t.kpi}", i, k_all, w, 0.0, False))
             continue
         goal_k = np.broadcast_to(np.asarray(goal, dtype=float), (p.n_intervals,))
@@ -162,8 +174,21 @@ def build_constraints(
             w = np.zeros(lay.size)
             w[idx(e, num)] += sign
             w[idx(e, den)] -= sign * float(goal_k[k])
+            if live:
+                w[idx(e, "callbacks")] += sign * float(goal_k[k])
             out.append(Constraint(f"{t.entity} {t.kpi} @{k}", i, np.array([k]), w, 0.0, True))
     return out
+
+
+def _left_for(p, lay, c: int) -> np.ndarray:
+    """Weights of the agent-hours (factor-1.0) channel ``c``'s skilled groups have left
+    after real-time work, in one interval."""
+    w = np.zeros(lay.size)
+    for g in range(p.n_groups):
+        if p.skilled[g, c]:
+            w[lay.grp(g, "available_h")] += 1.0 / p.factor[g, c]
+            w[lay.grp(g, "busy_h")] -= 1.0 / p.factor[g, c]
+    return w
 
 
 # --------------------------------------------------------------------------------------
@@ -553,8 +578,16 @@ def search_goals(
     return goals
 
 
-def deferred_need(
+def callback_need(
     model: CorrectedModel, c: int, goal: float, y_anchor: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """:func:`deferred_need` of the callback queue of call channel ``c``: its accepted
+    callbacks at the anchor plan as the volumes, the callback promise as the deadline."""
+    return deferred_need(model, c, goal, y_anchor, callbacks=True)
+
+
+def deferred_need(
+    model: CorrectedModel, c: int, goal: float, y_anchor: np.ndarray, *, callbacks: bool = False
 ) -> tuple[float, np.ndarray]:
     """Agent-hours (factor-1.0) of capacity left for deferred channel ``c`` that its promise
     needs over the horizon, and the share of it due by the end of each day.
@@ -569,9 +602,10 @@ def deferred_need(
     if profile.sum() <= 0:
         profile = np.full(p.n_intervals, p.interval_hours)
     base = float(profile.sum())
+    accepted = f[:, model.lay.ch(c, "callbacks")] if callbacks else None
 
     def within(scale: float) -> float:
-        return model.within_promise(c, profile * scale)
+        return model.within_promise(c, profile * scale, accepted)
 
     need = _bisect(within, min(goal, 0.999)) * base
     simulated = model.corr.simulated_within.get(c)
@@ -582,6 +616,8 @@ def deferred_need(
             need = min(need, base)
         else:
             need = max(need, base * (1.0 + (goal - float(simulated))))
+    if accepted is not None:  # callback promises are short: no daily milestones
+        return need, np.zeros(p.days)
     # Share due by the end of each day: the fluid model's cumulative answers at the goal.
     prof, slots = model.analytic.deferred_profile(c, profile * need / base / p.interval_hours)
     handled = prof.handled[slots]
@@ -615,6 +651,7 @@ __all__ = [
     "MasterSolution",
     "add_cuts",
     "build_constraints",
+    "callback_need",
     "constraint_values",
     "cover",
     "deferred_need",

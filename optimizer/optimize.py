@@ -34,14 +34,14 @@ from optimizer.evaluators import AnalyticEvaluator, SimulationEvaluator
 from optimizer.master import CutPool, solve_master
 from optimizer.options import OptimizeOptions
 from optimizer.patterns import Decisions, build_decisions, shift_types_of
-from optimizer.problem import Problem
+from optimizer.problem import Problem, optimizer_targets
 from optimizer.result import OptimizationResult
 from optimizer.search import Budget, Candidate, Progress, Search
 from optimizer.verify import Verification, fresh_seeds, verify
 from simulator.errors import InputError
 from simulator.runner import local_pool
 from simulator.scenario import Scenario
-from simulator.targets import Target, check_table, scenario_targets, verdicts
+from simulator.targets import Target, check_table, verdicts
 
 LOWER_BOUND_SHARE = 0.35  # of the evaluation budget, for the per-interval plan
 
@@ -97,7 +97,7 @@ class _Run:
         self.scenario = scenario
         self.options = options
         self.problem = Problem.from_scenario(scenario)
-        self.targets: list[Target] = scenario_targets(scenario)
+        self.targets: list[Target] = optimizer_targets(scenario)  # implied ones included
         self.types_source = shift_types_of(scenario)[1]
         self.decisions = build_decisions(self.problem, options.plan)
         self.seed = options.seed if options.seed is not None else scenario.run.seed

@@ -19,15 +19,58 @@ from simulator.channels import KINDS
 from simulator.clock import day_grid
 from simulator.errors import InputError
 from simulator.scenario import Scenario
+from simulator.targets import Target, scenario_targets
 
 REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
 """Channel kinds whose customers wait on the line (the others are deferred backlog work)."""
 
 
-SIMULATION_ONLY_TARGETS = ("max_blocked_rate", "callback_within_promise")
-"""Channel targets the simulation judges but the optimizer cannot search for yet (its
-analytic model has no finite lines or callbacks): optimizing a scenario that sets one is
-refused with a message naming the field."""
+SIMULATION_ONLY_TARGETS: tuple[str, ...] = ()
+"""Channel targets the simulation judges but the optimizer cannot search for (none today:
+finite lines and callbacks are in its model, :mod:`optimizer.chains`): optimizing a
+scenario that sets one is refused with a message naming the field."""
+
+
+IMPLIED_CALLBACK_WITHIN_PROMISE = 0.9
+"""Least share of callbacks made within their promise the optimizer holds a channel to when
+the scenario sets none (see :func:`implied_targets`)."""
+
+
+def implied_targets(scenario: Scenario) -> list[Target]:
+    """Targets the optimizer adds to the scenario's own: a call channel that offers
+    callbacks and has a live-queue target (service level, abandonment or ASA) but no
+    ``callback_within_promise`` gets one of ``max(0.9, its service-level goal)``.
+
+    Why: a caller who accepts a callback leaves the live queue — out of the service level's
+    denominator, never abandoning, never waiting on hold — so a plan could meet every
+    live-queue target by pushing callers to callbacks it never makes in time. The promise
+    told to the caller is kept at least 9 times in 10, and at least as often as the live
+    queue answers in time. Its label says it is implied; set the target in the scenario to
+    choose another goal."""
+    out: list[Target] = []
+    for name, ch in scenario.channels.items():
+        t = ch.targets
+        live = (t.service_level, t.max_abandon_rate, t.max_asa_seconds)
+        if ch.callback is None or t.callback_within_promise is not None:
+            continue
+        if all(v is None for v in live):
+            continue
+        goal = max(IMPLIED_CALLBACK_WITHIN_PROMISE, t.service_level or 0.0)
+        label = (
+            f"callbacks within {ch.callback.promise_minutes:g} min >= {goal:.0%} (implied by "
+            "optimize: the channel offers callbacks; set targets.callback_within_promise to "
+            "change it)"
+        )
+        field = f"channels.{name}.targets.callback_within_promise"
+        out.append(Target(name, "callback_within_promise", ">=", goal, "overall", field, label))
+    return out
+
+
+def optimizer_targets(scenario: Scenario) -> list[Target]:
+    """The targets :func:`optimizer.optimize` searches for and judges: the scenario's own
+    (:func:`simulator.targets.scenario_targets`), then the implied ones
+    (:func:`implied_targets`)."""
+    return scenario_targets(scenario) + implied_targets(scenario)
 
 
 @dataclass(frozen=True)
@@ -73,8 +116,7 @@ class Problem:
                 if getattr(ch.targets, field) is not None:
                     raise InputError(
                         f"channels.{name}.targets.{field}: the optimizer cannot search for "
-                        "this target yet (its queueing model has no busy signals or "
-                        "callbacks); remove it to optimize, `staffsim simulate` judges it"
+                        "this target; remove it to optimize, `staffsim simulate` judges it"
                     )
         for name, spec in (scenario.outbound or {}).items():
             for field, value in spec.targets.model_dump(exclude_none=True).items():
@@ -218,4 +260,11 @@ def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) ->
     return out
 
 
-__all__ = ["REAL_TIME", "SIMULATION_ONLY_TARGETS", "Problem"]
+__all__ = [
+    "IMPLIED_CALLBACK_WITHIN_PROMISE",
+    "REAL_TIME",
+    "SIMULATION_ONLY_TARGETS",
+    "Problem",
+    "implied_targets",
+    "optimizer_targets",
+]

@@ -123,6 +123,7 @@ class BalkingKpis:
     asa_s: np.ndarray  # mean wait of answered customers, seconds
     mean_queue_length: np.ndarray  # time-average customers waiting
     occupancy: np.ndarray  # busy agents / agents
+    p_full: np.ndarray  # found the line at its limit (the first length everybody leaves)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return dict(self.__dict__)
@@ -204,7 +205,8 @@ def balking_kpis(
     # at the truncation line everybody balks (the table's own 1, or a negligible tail)
     b_at = np.where(waiting >= line, 1.0, b[np.minimum(waiting, line)])
     birth = np.where(n < cc, lam[:, None], lam[:, None] * (1 - b_at))
-    birth = np.where(waiting >= line, 0.0, birth)  # the truncation: nobody joins beyond
+    # the truncation: nobody joins beyond (a line of 0 still lets arrivals reach idle agents)
+    birth = np.where((waiting >= line) & (n >= cc), 0.0, birth)
     death = np.minimum(n, cc) * mu[:, None] + waiting * theta[:, None]
     with np.errstate(divide="ignore"):
         steps = np.log(birth[:, :-1]) - np.log(death[:, 1:])
@@ -243,6 +245,7 @@ def balking_kpis(
         asa_s=asa,
         mean_queue_length=(p * waiting).sum(axis=1),
         occupancy=(p * np.minimum(n, cc)).sum(axis=1) / c,
+        p_full=(p * (busy_all & (waiting >= line))).sum(axis=1),
     )
     idle = lam == 0  # nobody arrives: nothing to measure, nothing missed
     values = {}
