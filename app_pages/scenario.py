@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _hours, _shared
+from app_pages import _editors, _hours, _lines, _shared
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -38,6 +38,7 @@ def render() -> None:
             "Arrivals",
             "Handle time & patience",
             "Targets",
+            "Lines & callbacks",
             "Agent groups",
             "Staffing",
             "Opening hours",
@@ -53,14 +54,16 @@ def render() -> None:
     with tabs[2]:
         _editors.targets(scenario, version)
     with tabs[3]:
-        _editors.groups(scenario, version)
+        _lines.editor(scenario, version)
     with tabs[4]:
-        _editors.staffing(scenario, version)
+        _editors.groups(scenario, version)
     with tabs[5]:
-        _hours.editor(scenario, version)
+        _editors.staffing(scenario, version)
     with tabs[6]:
-        _run_settings(scenario, version)
+        _hours.editor(scenario, version)
     with tabs[7]:
+        _run_settings(scenario, version)
+    with tabs[8]:
         _yaml(version)
 
 
