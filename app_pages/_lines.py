@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _editors, _shared
-from simulator import Scenario, SimulationResult
+from simulator import Scenario
 from simulator.channels import KINDS
 
 # Columns of the form: (column, scenario field inside the channel, factor from the shown
@@ -224,12 +224,6 @@ def card_note(kpi: str, table: pd.DataFrame, config: Any) -> tuple[str | None, s
         )
         return None, f"Attempts that found {' and '.join(limits)} full / offered.{count}"
     return None, ""
-
-
-def has_lines_or_callback(result: SimulationResult, channel: str) -> bool:
-    """Whether the channel reports busy signals or callbacks (it has lines or callback)."""
-    kpis = set(result.channels[result.channels.channel == channel].kpi)
-    return bool(kpis & {"blocked_rate", "callbacks_offered"})
 
 
 __all__ = [
