@@ -210,7 +210,12 @@ def service_level(
                     title="dashed: target",
                     sort=names,
                     scale=alt.Scale(domain=names, range=[[6, 4]] * len(names)),
-                    legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#555"),
+                    legend=alt.Legend(
+                        symbolType="stroke",
+                        symbolStrokeColor="#555",
+                        symbolSize=400,
+                        symbolStrokeWidth=2,
+                    ),
                 ),
                 tooltip=["channel", "label"],
             )

@@ -33,12 +33,16 @@ CALLBACK_COLUMNS = (
     ("offer at expected wait (s)", "callback.offer_at_expected_wait_seconds", 1),
     ("uptake (%)", "callback.uptake", 100),
     ("promise (min)", "callback.promise_minutes", 1),
-    ("callback priority", "callback.priority", 1),
+    ("priority", "callback.priority", 1),
 )
 TARGET_COLUMNS = (
-    ("max busy signals (%)", "targets.max_blocked_rate", 100),
-    ("callbacks within promise (%)", "targets.callback_within_promise", 100),
+    ("target: max busy signals (%)", "targets.max_blocked_rate", 100),
+    ("target: within promise (%)", "targets.callback_within_promise", 100),
 )
+LINES_TABLE = ("max on hold", "max lines (on hold + talking)", "target: max busy signals (%)")
+"""The form's first table: lines and their target."""
+CALLBACK_TABLE = (*(c for c, _, _ in CALLBACK_COLUMNS), "target: within promise (%)")
+"""The form's second table: the callback offer and its target."""
 WHOLE = {"lines.max_waiting", "lines.max_in_system", "callback.offer_at_position",
          "callback.priority"}  # fmt: skip
 """Fields the schema wants as integers (a whole number typed as 12.0 is sent as 12)."""
@@ -128,33 +132,60 @@ def editor(scenario: Scenario, version: int) -> None:
         return
     current = table(scenario)
     number = st.column_config.NumberColumn
+    share = {"min_value": 0.0, "max_value": 100.0}
     config: dict[str, Any] = {
         "max on hold": number(min_value=0, step=1, format="%d", help="Queue capacity."),
         "max lines (on hold + talking)": number(
             min_value=1, step=1, format="%d", help="Trunk lines of the channel's number."
         ),
+        "target: max busy signals (%)": number(
+            **share, format="%.1f", help="Busy signals / attempts (redials included), at most."
+        ),
         "offer at queue position": number(
             min_value=0, step=1, format="%d", help="Callers already on hold when offered."
         ),
-        "offer at expected wait (s)": number(min_value=0.0, format="%.0f"),
-        "uptake (%)": number(min_value=0.0, max_value=100.0, format="%.0f"),
-        "promise (min)": number(min_value=0.0, format="%.0f", help="Call back within this."),
-        "callback priority": number(
-            min_value=1, max_value=99, step=1, format="%d", help="Lower is served first."
+        "offer at expected wait (s)": number(
+            min_value=0.0,
+            format="%.0f",
+            help="(On hold ahead + 1) × mean handle time / skilled agents present.",
         ),
-        "max busy signals (%)": number(min_value=0.0, max_value=100.0, format="%.1f"),
-        "callbacks within promise (%)": number(min_value=0.0, max_value=100.0, format="%.0f"),
+        "uptake (%)": number(**share, format="%.0f", help="Offered callers who accept."),
+        "promise (min)": number(min_value=0.0, format="%.0f", help="Call back within this."),
+        "priority": number(
+            min_value=1,
+            max_value=99,
+            step=1,
+            format="%d",
+            help="Of the callback queue among the channels; lower is served first.",
+        ),
+        "target: within promise (%)": number(
+            **share, format="%.0f", help="Callbacks made by the promise / callbacks due."
+        ),
     }
     with st.form("lines-form", border=False):
-        edited = st.data_editor(
-            current,
+        st.markdown("**Lines** (busy signals)")
+        lines = st.data_editor(
+            current[["channel", *LINES_TABLE]],
             key=f"lines-{version}",
             hide_index=True,
             disabled=["channel"],
             column_config=config,
             width="stretch",
         )
+        st.markdown("**Callbacks** (virtual hold)")
+        callbacks = st.data_editor(
+            current[["channel", *CALLBACK_TABLE]],
+            key=f"callbacks-{version}",
+            hide_index=True,
+            disabled=["channel"],
+            column_config=config,
+            width="stretch",
+        )
         submitted = st.form_submit_button("Apply lines & callbacks", type="primary")
+    edited = pd.concat(
+        [lines.reset_index(drop=True), callbacks.drop(columns="channel").reset_index(drop=True)],
+        axis=1,
+    )
     redials = [
         f"{name}: {scenario.channels[name].redial.probability:.0%} redial"
         for name in names
@@ -228,6 +259,8 @@ def card_note(kpi: str, table: pd.DataFrame, config: Any) -> tuple[str | None, s
 
 __all__ = [
     "CALLBACK_COLUMNS",
+    "CALLBACK_TABLE",
+    "LINES_TABLE",
     "LINE_COLUMNS",
     "TARGET_COLUMNS",
     "card_label",

@@ -255,9 +255,10 @@ def duration(seconds: float, half: float | None = None) -> str:
 
 
 def minutes(seconds: float, half: float | None = None) -> str:
-    """A time in minutes whatever its size: ``34.7 min ± 4.2``, ``0.8 min``, ``135 min``."""
+    """A time in minutes whatever its size: ``4.7 min ± 1.2``, ``34 min ± 24``, ``135 min``
+    (whole minutes from 10 on, so a card shows it whole)."""
     value = seconds / 60
-    digits = 1 if abs(value) < 100 else 0
+    digits = 1 if abs(value) < 10 else 0
     text = f"{value:,.{digits}f} min"
     if half is None or math.isnan(half) or half == 0:
         return text

@@ -211,6 +211,7 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
             "cost": st.column_config.NumberColumn(format="localized"),
             "cost_per_point": st.column_config.TextColumn(
                 "cost per point",
+                alignment="right",  # a number column's side, beside the costs
                 help="Extra cost per percentage point of target over the next lower point "
                 "(– for the lowest point: nothing to compare it with).",
             ),
