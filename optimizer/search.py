@@ -453,7 +453,12 @@ class Search:
     def _moves(self, base: Candidate) -> list[np.ndarray]:
         """Cheaper neighbours of ``base`` not simulated yet and within the rules: first those
         the model pinned at ``base`` expects to meet every target at the search margin,
-        biggest saving first, then those it expects to meet them on the mean."""
+        biggest saving first, then those it expects to meet them on the mean, then the
+        doubtful ones, nearest first. The doubtful ones are only reached when the round's
+        first ``POLISH_TRIES`` hold fewer model-approved moves: on the week the model
+        approved no single move or exchange from the plan the search stopped at, and the
+        polish ended with most of the budget unspent — the model is approximate, the
+        simulation decides."""
         d, p = self.d, self.p
         model = self.model_at(base)
         kpis = base.evaluation.kpis
@@ -471,7 +476,7 @@ class Search:
             checks.append((constraints, scale_of(constraints, model)))
         ranked: list[tuple[int, float, np.ndarray]] = []
         listed: set[bytes] = set()
-        for x in _neighbours(d, base.x) + _exchanges(d, base.x):
+        for x in _neighbours(d, base.x) + _exchanges(d, base.x) + _tour_moves(d, base.x):
             key = x.astype(np.int64).tobytes()
             if key in self.seen or key in listed or not _within_rules(d, x):
                 continue
@@ -482,9 +487,12 @@ class Search:
                 continue
             y = d.coverage_of(x)
             for level, (constraints, scale) in enumerate(checks):
-                if (constraint_values(constraints, model, y) >= -scale).all():
+                values = constraint_values(constraints, model, y)
+                if (values >= -scale).all():
                     ranked.append((level, -saving, x))
                     break
+            else:  # doubtful: ranked by how far the model puts it short on the mean
+                ranked.append((len(checks), float((np.maximum(-values, 0) / scale).sum()), x))
         ranked.sort(key=lambda item: (item[0], item[1]))
         return [x for _, _, x in ranked]
 
@@ -574,6 +582,40 @@ def _exchanges(d: Decisions, x: np.ndarray) -> list[np.ndarray]:
                     z[k] += 1
                     z[m] += 1
                     out.append(z)
+    return out
+
+
+def _tour_moves(d: Decisions, x: np.ndarray) -> list[np.ndarray]:
+    """One agent fewer on a weekly tour, which takes one shift off each day the tour works
+    (the linking rows make every single move break the week: on ``week.yaml``'s 5-on/2-off
+    tours the polish had no move at all). Which shift goes each day: the earliest start,
+    the latest, or — for a start worked on every one of those days — that one, so the
+    candidates stay few and the model ranks them."""
+    days_shifts: dict[tuple[int, int], list[int]] = {}
+    for j in np.flatnonzero(x > d.lower + 1e-9):
+        v = d.variables[j]
+        if v.kind == "shift":
+            days_shifts.setdefault((v.group, v.day), []).append(j)
+    out: list[np.ndarray] = []
+    for t in np.flatnonzero(x > d.lower + 1e-9):
+        tour = d.variables[t]
+        if tour.kind != "tour":
+            continue
+        per_day = [
+            sorted(days_shifts.get((tour.group, day), []), key=lambda j: d.variables[j].start_s)
+            for day in tour.days
+        ]
+        if not all(per_day):
+            continue
+        common = set.intersection(*({d.variables[j].start_s for j in js} for js in per_day))
+        picks = [[js[0] for js in per_day], [js[-1] for js in per_day]]
+        for start in sorted(common):
+            picks.append([next(j for j in js if d.variables[j].start_s == start) for js in per_day])
+        for pick in picks:
+            z = x.copy()
+            z[t] -= 1
+            z[pick] -= 1
+            out.append(z)
     return out
 
 

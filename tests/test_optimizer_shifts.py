@@ -14,6 +14,7 @@ from optimizer import optimize
 from optimizer.master import cover
 from optimizer.patterns import build_decisions, shift_types_of
 from optimizer.problem import Problem
+from optimizer.search import _neighbours, _tour_moves, _within_rules
 from simulator.errors import InputError
 from simulator.model import compile_scenario
 from simulator.scenario import Scenario
@@ -259,3 +260,24 @@ def test_the_two_group_optimum_needs_a_long_shift_split_into_short_cheaper_ones(
     ]
     assert min(shift_plans) == pytest.approx(1392.0), result.schedule
     assert result.feasible and result.cost == pytest.approx(1392.0), result.message
+
+
+def test_polish_moves_on_weekly_tours_keep_the_week_whole() -> None:
+    # On 5-on/2-off tours every single move (one shift fewer on one day) breaks the link
+    # between a day's shifts and the tours working it; the polish's tour moves take one
+    # agent off a tour and one shift off each of its days, so they obey every rule and
+    # save the tour's five paid shifts.
+    eight = {"name": "8h", "hours": 8, "earliest_start": "08:00", "latest_start": "08:00"}
+    four = {"name": "4h", "hours": 4, "earliest_start": "08:00", "start_step_minutes": 240}
+    types = [{**eight, "days_per_week": 5}, {**four, "name": "4h", "days_per_week": 5}]
+    d, sol = solve(centre(days=7, types=types), [[3] * 8 * 7])
+    x = np.rint(sol.x)
+    singles = [z for z in _neighbours(d, x) if _within_rules(d, z)]
+    assert not [z for z in singles if d.cost_of(z) < d.cost_of(x) - 1e-9]
+    moves = _tour_moves(d, x)
+    tours_on = sum(1 for j in np.flatnonzero(x) if d.variables[j].kind == "tour")
+    assert len(moves) >= tours_on
+    for z in moves:
+        assert _within_rules(d, z)
+        saved = d.cost_of(x) - d.cost_of(z)
+        assert saved in (pytest.approx(5 * 8 * 20), pytest.approx(5 * 4 * 20))
