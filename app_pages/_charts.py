@@ -195,18 +195,30 @@ def service_level(
     )
     layers: list[alt.Chart] = [band, line]
     if len(goals):
+        # each target line named in a legend of its own, beside the channels' (text on the
+        # plot sat on the first intervals' points): a dashed line in the channel's colour
+        goals["target_line"] = goals["channel"] + " " + goals["label"]
+        names = list(goals["target_line"])
         layers.append(
             alt.Chart(goals)
-            .mark_rule(strokeDash=[6, 4], size=2)
-            .encode(y="target:Q", color=color, tooltip=["channel", "label"])
-        )
-        # each target line named where it starts, so it needs no legend entry of its own
-        # (channels with the same target share one line of text)
-        names = (goals["channel"] + " " + goals["label"]).groupby(goals["target"]).agg("; ".join)
-        layers.append(
-            alt.Chart(names.rename("name").reset_index())
-            .mark_text(align="left", baseline="bottom", dx=4, dy=-2, fontSize=11, color="#444")
-            .encode(x=alt.value(0), y="target:Q", text="name:N")
+            .mark_rule(size=2)
+            .encode(
+                y="target:Q",
+                color=color,
+                strokeDash=alt.StrokeDash(
+                    "target_line:N",
+                    title="dashed: target",
+                    sort=names,
+                    scale=alt.Scale(domain=names, range=[[6, 4]] * len(names)),
+                    legend=alt.Legend(
+                        symbolType="stroke",
+                        symbolStrokeColor="#555",
+                        symbolSize=400,
+                        symbolStrokeWidth=2,
+                    ),
+                ),
+                tooltip=["channel", "label"],
+            )
         )
     return alt.layer(*layers).properties(height=HEIGHT)
 
@@ -454,21 +466,31 @@ HEATMAP_NUMBERS_UP_TO = 48
 beyond, numbers would overprint and only the colour and the tooltip tell."""
 
 
-def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
+def staffing_heatmap(staffing: pd.DataFrame, days: Days = None) -> alt.LayerChart:
     """Agents on duty per group and interval as a heat map: one row per group, or, on a
-    multi-day plan (columns ``dN HH:MM``), one row per group and day with the time of day
-    across, so a week stays readable; numbers in the cells while they fit."""
+    multi-day plan (columns ``d1 08:30``, or ``Tue 8 Dec 08:30`` with a start date), one row
+    per group and day with the time of day across, so a week stays readable; days named as
+    :func:`day_name` names them (by weekday with ``days``, the scenario's horizon with a
+    start date); numbers in the cells while they fit."""
     data = staffing.copy()
     data.index.name = "group"
     long = data.reset_index().melt(id_vars="group", var_name="interval", value_name="agents")
     long["interval"] = long["interval"].astype(str)
-    multi = long["interval"].str.match(r"^d\d+ ").all() if len(long) else False
+    parts = long["interval"].str.extract(r"^(.+) (\d\d:\d\d)$")
+    multi = bool(len(long)) and not parts[0].isna().any()
     if multi:
-        parts = long["interval"].str.split(" ", n=1)
-        long["day"] = parts.str[0].str[1:].astype(int)
-        long["time"] = parts.str[1]
-        long["row"] = long["group"].astype(str) + " · day " + long["day"].astype(str)
-        rows = [f"{g} · day {d}" for g in staffing.index for d in sorted(long["day"].unique())]
+        horizon = days if days is not None else 2  # no horizon: days numbered from 0
+
+        def named(day: str) -> str:  # "d1" as day_name names day 1; a dated day as it is
+            return day_name(int(day[1:]), horizon) if re.fullmatch(r"d\d+", day) else day
+
+        names = parts[0].map({d: named(d) for d in parts[0].unique()})
+        long["day"] = names
+        long["time"] = parts[1]
+        long["interval"] = long["day"] + " " + long["time"]  # the tooltip names the day too
+        long["row"] = long["group"].astype(str) + " · " + long["day"]
+        day_order = list(dict.fromkeys(names))
+        rows = [f"{g} · {d}" for g in staffing.index for d in day_order]
         columns = list(dict.fromkeys(long["time"]))
     else:
         long["time"] = long["interval"]
@@ -502,11 +524,14 @@ def staffing_heatmap(staffing: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(cells, labels).properties(height=height)
 
 
-def starts_by_day(schedule: pd.DataFrame) -> alt.Chart:
-    """Agents starting at each time, per day (columns) and group (colour): the schedule a
-    planner posts."""
+def starts_by_day(schedule: pd.DataFrame, days: Days = None) -> alt.Chart:
+    """Agents starting at each time, per day (columns, named as :func:`day_name` names them:
+    by weekday when ``days`` is a horizon with a start date) and group (colour): the
+    schedule a planner posts."""
     data = schedule.groupby(["day", "start", "group"], as_index=False)["agents"].sum()
-    data["day"] = "day " + data["day"].astype(str)
+    horizon = days if days is not None else 2
+    order = [day_name(int(d), horizon) for d in sorted(data["day"].unique())]
+    data["day"] = [day_name(int(d), horizon) for d in data["day"]]
     return (
         alt.Chart(data)
         .mark_bar()
@@ -514,7 +539,7 @@ def starts_by_day(schedule: pd.DataFrame) -> alt.Chart:
             x=alt.X("start:O", title="shift start", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("agents:Q", title="agents starting", stack=True),
             color=_color("group", "group"),
-            column=alt.Column("day:N", title=None),
+            column=alt.Column("day:N", title=None, sort=order),  # in horizon order
             tooltip=["day", "start", "group", "agents"],
         )
         .properties(width=alt.Step(14), height=160)

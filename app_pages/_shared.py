@@ -37,6 +37,10 @@ MAX_CONTACTS = 500_000
 The engine handles ~25,000 contacts per second on one core, so the cap keeps a click under
 about 20-30 seconds on a shared server; larger runs belong to the CLI, which uses all cores."""
 
+MINUTE_KPIS = frozenset({"callback_delay_s"})
+"""Times always shown in minutes: a callback's delay is read against its promise, which
+the scenario gives in minutes."""
+
 WARN_CONTACTS = 100_000
 """Above this many expected contacts the page says the run will take a few seconds."""
 
@@ -53,6 +57,11 @@ KPI_LABELS = {
     "within_promise": "Answered within promise",
     "response_p90_s": "90th pct response",
     "backlog_at_end": "Backlog at the end",
+    "blocked_rate": "Busy signals",
+    "callbacks_offered": "Callbacks offered",
+    "callbacks_accepted": "Callbacks accepted",
+    "callback_within_promise": "Callbacks within promise",
+    "callback_delay_s": "Callback delay",
     "fte": "FTE",
     "occupancy": "Occupancy",
     "cost": "Cost",
@@ -222,6 +231,8 @@ def fmt(kpi: str, mean: float, half: float | None = None) -> str:
         return f"{text} ± {half * 100:.1f}" if has_half else text
     if kpi == "cost":
         return f"{mean:,.0f}"
+    if kpi in MINUTE_KPIS:
+        return minutes(mean, half if has_half else None)
     if kpi.endswith("_s"):
         return duration(mean, half if has_half else None)
     digits = 1 if abs(mean) < 100 else 0
@@ -243,6 +254,17 @@ def duration(seconds: float, half: float | None = None) -> str:
     return f"{text} ± {half / scale:,.{digits}f}"
 
 
+def minutes(seconds: float, half: float | None = None) -> str:
+    """A time in minutes whatever its size: ``4.7 min ± 1.2``, ``34 min ± 24``, ``135 min``
+    (whole minutes from 10 on, so a card shows it whole)."""
+    value = seconds / 60
+    digits = 1 if abs(value) < 10 else 0
+    text = f"{value:,.{digits}f} min"
+    if half is None or math.isnan(half) or half == 0:
+        return text
+    return f"{text} ± {half / 60:,.{digits}f}"
+
+
 def fmt_diff(kpi: str, diff: float, half: float | None = None) -> str:
     """A difference against the base: percentage points for shares, times in the unit a
     person reads; ``± half`` (the paired 95% CI half-width) when given."""
@@ -253,7 +275,8 @@ def fmt_diff(kpi: str, diff: float, half: float | None = None) -> str:
         text = f"{diff * 100:+.1f} pts"
         return f"{text} ± {half * 100:.1f}" if has_half else text
     if kpi.endswith("_s"):
-        text = duration(diff, half if has_half else None)
+        show = minutes if kpi in MINUTE_KPIS else duration
+        text = show(diff, half if has_half else None)
         return text if text.startswith("-") else "+" + text
     digits = 0 if kpi in ("cost", "count") or abs(diff) >= 100 else 1
     text = f"{diff:+,.{digits}f}"
@@ -261,10 +284,15 @@ def fmt_diff(kpi: str, diff: float, half: float | None = None) -> str:
 
 
 def goal_text(target: str, goal: float, within: float | None = None) -> str:
-    """The goal of a target in words: ``≥ 80% in 20 s``, ``≤ 5%``, ``≥ 90% in 24 h``."""
+    """The goal of a target in words: ``≥ 80% in 20 s``, ``≤ 5%``, ``≥ 90% in 24 h``,
+    ``≤ 2.5%`` (busy signals), ``≥ 90% in 120 min`` (callbacks: the promise in minutes)."""
+    if target == "callback_within_promise" and within is not None:
+        return f"≥ {goal:.0%} in {within / 60:g} min"
     if target in ("service_level", "within_promise"):
         return f"≥ {goal:.0%} in {duration(within)}" if within is not None else f"≥ {goal:.0%}"
-    if target in ("max_abandon_rate", "max_occupancy", "max_blocked_rate", "max_balk_rate"):
+    if target == "max_blocked_rate":
+        return f"≤ {goal:.1%}".replace(".0%", "%")
+    if target in ("max_abandon_rate", "max_occupancy", "max_balk_rate"):
         return f"≤ {goal:.0%}"
     if target == "max_asa_seconds":
         return f"≤ {duration(goal)}"

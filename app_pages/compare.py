@@ -211,7 +211,7 @@ def _show(results: dict[str, SimulationResult], described: dict[str, list[str]],
         "per week / 37.5 h. Every target of every channel closes the table with its verdict. "
         + " · ".join(f"**{n}**: {', '.join(d) or 'no edits'}" for n, d in described.items())
     )
-    wide = pd.concat([_wide(table, variants), _target_rows(results, variants)])
+    wide = pd.concat([_wide(table, variants), _target_rows(results, variants, days)])
     st.dataframe(
         wide,
         width="stretch",
@@ -273,15 +273,19 @@ def _wide(table: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
     return frame[[any(v != "n/a" for v in row[variants]) for _, row in frame.iterrows()]]
 
 
-def _target_rows(results: dict[str, SimulationResult], variants: list[str]) -> pd.DataFrame:
-    """One row per target of every channel (and group): each variant's value and verdict."""
+def _target_rows(
+    results: dict[str, SimulationResult], variants: list[str], horizon: Any
+) -> pd.DataFrame:
+    """One row per target of every channel (and group): each variant's value and verdict;
+    a per-interval target's worst interval named as the Simulate page names it."""
     rows: dict[str, dict[str, str]] = {}
     for name, result in results.items():
         for check in target_checks(result).itertuples():
             key = f"{check.channel} · target: {check.label}"
             value = _shared.fmt(check.kpi, check.mean)
             verdict = "n/a" if check.mean != check.mean else "met" if check.met else "MISSED"
-            where = f" (worst {check.worst_interval})" if check.worst_interval else ""
+            worst = check.worst_interval
+            where = f" (worst {_charts.interval_name(worst, horizon)})" if worst else ""
             rows.setdefault(key, {})[name] = f"{verdict}: {value}{where}"
     order = [BASE] + [c for v in variants if v != BASE for c in (v, f"Δ {v}")]
     frame = pd.DataFrame.from_dict(rows, orient="index", dtype=object).reindex(columns=order)

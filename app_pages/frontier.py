@@ -170,6 +170,16 @@ def _watch(job: _shared.Job) -> None:
         job.stop.set()
 
 
+def per_point_text(cost_per_point: pd.Series, point: pd.Series) -> list[str]:
+    """Cost per point as people read it (``1,234``), ``–`` at the lowest point and wherever
+    it is undefined (a number column would show "None" there)."""
+    lowest = point.min()
+    return [
+        "–" if p == lowest or c != c else f"{c:,.0f}"
+        for c, p in zip(cost_per_point, point, strict=True)
+    ]
+
+
 def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
     kpi = st.radio(
         "Against cost",
@@ -190,7 +200,7 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
         .pivot_table(index=fixed, columns="channel", values=kpi)
         .reset_index()
     )
-    table["cost_per_point"] = table["cost_per_point"].where(table["point"] != table["point"].min())
+    table["cost_per_point"] = per_point_text(table["cost_per_point"], table["point"])
     kpi_format = "percent" if percent else "%.1f"
     st.dataframe(
         table,
@@ -199,10 +209,11 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
         column_config={
             "point": st.column_config.NumberColumn("service-level target", format="percent"),
             "cost": st.column_config.NumberColumn(format="localized"),
-            "cost_per_point": st.column_config.NumberColumn(
+            "cost_per_point": st.column_config.TextColumn(
                 "cost per point",
-                format="localized",
-                help="Extra cost per percentage point of target over the next lower point.",
+                alignment="right",  # a number column's side, beside the costs
+                help="Extra cost per percentage point of target over the next lower point "
+                "(– for the lowest point: nothing to compare it with).",
             ),
             "binding": st.column_config.TextColumn(
                 "binding target",

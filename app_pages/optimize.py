@@ -263,22 +263,24 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
         st.caption("Binding: " + "; ".join(f"{r.entity} {r.target}" for r in binding.itertuples()))
 
     if len(result.schedule):
-        _schedule(result)
+        _schedule(result, scenario.horizon)
     else:
         st.markdown("#### Agents on duty per interval")
-        st.altair_chart(_charts.staffing_heatmap(result.staffing), width="stretch")
+        heatmap = _charts.staffing_heatmap(result.staffing, scenario.horizon)
+        st.altair_chart(heatmap, width="stretch")
     with st.expander("Two-step baseline: agents per interval"):
         baseline_staffing = pd.DataFrame(
             base.plan.staffing, index=list(base.plan.groups), columns=result.staffing.columns
         )
-        st.altair_chart(_charts.staffing_heatmap(baseline_staffing), width="stretch")
+        heatmap = _charts.staffing_heatmap(baseline_staffing, scenario.horizon)
+        st.altair_chart(heatmap, width="stretch")
     _downloads(result, scenario)
 
 
-def _schedule(result: Any) -> None:
+def _schedule(result: Any, horizon: Any) -> None:
     """Starts by day, coverage against the per-interval requirement, the table."""
     st.markdown("#### Shift schedule")
-    st.altair_chart(_charts.starts_by_day(result.schedule), width="stretch")
+    st.altair_chart(_charts.starts_by_day(result.schedule, horizon), width="stretch")
     bound = result.lower_bound
     if bound is not None and bound.get("staffing") and bound.get("cheaper_found", True):
         requirement = pd.DataFrame(

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 import streamlit as st
 
-from app_pages import _editors, _hours, _outbound, _shared, _walk_in
+from app_pages import _editors, _hours, _lines, _outbound, _shared, _walk_in
 from simulator import InputError, Scenario
 from simulator.scenario import AgentSelection, ServiceLevelDefinition
 from simulator.whatif import expected_contacts
@@ -38,6 +38,7 @@ def render() -> None:
             "Arrivals",
             "Handle time & patience",
             "Targets",
+            "Lines & callbacks",
             "Agent groups",
             "Staffing",
             "Opening hours",
@@ -55,18 +56,20 @@ def render() -> None:
     with tabs[2]:
         _editors.targets(scenario, version)
     with tabs[3]:
-        _editors.groups(scenario, version)
+        _lines.editor(scenario, version)
     with tabs[4]:
-        _editors.staffing(scenario, version)
+        _editors.groups(scenario, version)
     with tabs[5]:
-        _hours.editor(scenario, version)
+        _editors.staffing(scenario, version)
     with tabs[6]:
-        _outbound.editor(scenario, version)
+        _hours.editor(scenario, version)
     with tabs[7]:
-        _run_settings(scenario, version)
+        _outbound.editor(scenario, version)
     with tabs[8]:
-        _walk_in.render(scenario, version)
+        _run_settings(scenario, version)
     with tabs[9]:
+        _walk_in.render(scenario, version)
+    with tabs[10]:
         _yaml(version)
 
 

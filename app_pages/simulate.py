@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import _background, _charts, _outbound, _shared
+from app_pages import _background, _charts, _lines, _outbound, _shared
 from simulator import InputError, SimulationResult
 from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
@@ -287,8 +287,17 @@ CARD_KPIS = (
     ("response_mean_s", "Mean response time"),
     ("abandon_rate", "Abandoned"),
     ("balk_rate", "Balked (left the line at once)"),
+    ("blocked_rate", "Busy signals"),
     ("backlog_at_end", "Backlog at the end"),
     ("fcr", "First-contact resolution"),
+    ("callbacks_offered", "Callbacks offered"),
+    ("callbacks_accepted", "Callbacks accepted"),
+    ("callback_within_promise", "Callbacks within promise"),
+    ("callback_delay_s", "Callback delay"),
+)
+# A channel's callback cards come last, in a row of their own.
+CALLBACK_CARDS = frozenset(
+    {"callbacks_offered", "callbacks_accepted", "callback_within_promise", "callback_delay_s"}
 )
 
 
@@ -319,17 +328,14 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
         if kpi == "within_promise" and promise is not None:
             label = f"Answered within {_shared.duration(promise * 3600)}"
         goal_within = promise * 3600 if kpi == "within_promise" and promise else within
+        if kpi == "callback_within_promise" and config is not None and config.callback:
+            goal_within = config.callback.promise_minutes * 60
+        label = _lines.card_label(kpi, config) or label
         delta, color = _verdict(result, channel, kpi, check, goal_within)
-        cards.append(
-            (
-                label,
-                _shared.fmt(kpi, row["mean"], row["ci_half_width"]),
-                delta,
-                color,
-                _ci_text(kpi, row["ci_low"], row["ci_high"], row["ci_half_width"]),
-                kpi,
-            )
-        )
+        note, why = _lines.card_note(kpi, table, config)  # uptake, promise, offer rule
+        ci = _ci_text(kpi, row["ci_low"], row["ci_high"], row["ci_half_width"])
+        value = _shared.fmt(kpi, row["mean"], row["ci_half_width"])
+        cards.append((label, value, delta or note, color, f"{why} {ci}".strip(), kpi))
     for check in checks.itertuples():
         if check.target in used:
             continue  # shown on its KPI card
@@ -351,8 +357,7 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
                 check.kpi,
             )
         )
-    for start in range(0, len(cards), 4):
-        row_cards = cards[start : start + 4]
+    for row_cards in _card_rows(cards):
         for col, (label, value, delta, color, help_text, _kpi) in zip(
             st.columns(4), row_cards, strict=False
         ):
@@ -373,6 +378,9 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
         ("response_p90_s", "90th percentile response"),
         ("aht_s", "average handle time"),
         ("mean_queue_length", "mean queue"),
+        ("blocked", "busy signals"),
+        ("callbacks_made", "callbacks made"),
+        ("callbacks_waiting_at_end", "callbacks not yet made at the end"),
     ]
     parts = [
         f"{label} **{_shared.fmt(kpi, table.loc[kpi, 'mean'], table.loc[kpi, 'ci_half_width'])}**"
@@ -380,6 +388,14 @@ def _cards(result: SimulationResult, channel: str, checks: pd.DataFrame, scenari
         if kpi in table.index and not math.isnan(table.loc[kpi, "mean"])
     ]
     st.caption(" · ".join(parts))
+
+
+def _card_rows(cards: list) -> list[list]:
+    """Cards in rows of four (each card's KPI last); callback cards after the others, from
+    a new row."""
+    main = [c for c in cards if c[-1] not in CALLBACK_CARDS]
+    callback = [c for c in cards if c[-1] in CALLBACK_CARDS]
+    return [part[i : i + 4] for part in (main, callback) for i in range(0, len(part), 4)]
 
 
 def _reports(table: pd.DataFrame, kpi: str) -> bool:

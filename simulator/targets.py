@@ -354,6 +354,8 @@ def undefined_reason(summary: KpiSummary, t: Target) -> str:
         return "no contacts offered"
     if t.kpi == "within_promise":
         return "no email due within the horizon (the promise ends after it)"
+    if t.kpi == "callback_within_promise":
+        return "no callback due within the horizon (none accepted, or the promise ends after it)"
     answered = summary.overall.get((t.entity, "answered"), (math.nan, 0.0))[0]
     if t.kpi in ("asa_s", "fcr") and not answered > 0:
         return "no contacts answered"

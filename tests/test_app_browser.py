@@ -443,3 +443,58 @@ def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
             assert page.get_by_test_id("stException").count() == 0
         finally:
             browser.close()
+
+
+def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> None:
+    """The bundled storm scenario: the Lines & callbacks tab shows the claims line's 42 lines
+    and its callback offer; a 4-replication run shows busy signals and callbacks offered
+    with ``simulate()``'s numbers for the file's seed, and the callback delay in minutes."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from simulator import Scenario, simulate
+
+    storm = ROOT / "scenarios" / "storm_callbacks.yaml"
+    scenario = Scenario.from_yaml(storm)
+    reps = 4
+    expected = simulate(scenario, reps, scenario.run.seed)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            expect.set_options(timeout=STEP_TIMEOUT_MS)
+            page.goto(app_url)
+            _settle(page)
+            _choose(page, "Bundled scenario", storm.name)
+            page.get_by_role("button", name="Load bundled scenario").click()
+            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+            page.get_by_role("tab", name="Lines & callbacks").click()
+            form = page.get_by_test_id("stDataFrame").filter(has_text="claims").first
+            expect(form).to_be_visible()
+            row = _table_cell(form, "claims", "max lines (on hold + talking)")
+            assert row == "42", row
+            _shot(page, screenshots, "lines.png")
+
+            page.get_by_role("link", name="Simulate").click()
+            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+            _set_number(page, "Replications", reps)
+            page.get_by_role("button", name="Run simulation").click()
+            expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
+            cards = page.get_by_test_id("stMetric")
+            low, high = expected.ci("claims", "blocked_rate")
+            busy = cards.filter(has_text="Busy signals").first
+            expect(busy).to_contain_text(
+                _card_value(expected.kpi("claims", "blocked_rate"), (high - low) / 2)
+            )
+            offered = cards.filter(has_text="Callbacks offered").first
+            count = expected.kpi("claims", "callbacks_offered")  # 130 with this seed
+            expect(offered).to_contain_text(f"{count:,.{1 if count < 100 else 0}f} ± ")
+            delay = cards.filter(has_text="Callback delay").first
+            expect(delay).to_contain_text(re.compile(r"\d min ± "))
+            expect(delay).to_contain_text("promise 120 min")
+            assert page.get_by_test_id("stException").count() == 0
+            _shot(page, screenshots, "callbacks.png")
+        finally:
+            browser.close()

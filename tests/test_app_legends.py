@@ -97,17 +97,32 @@ def test_per_interval_lines_have_a_legend(charts, result) -> None:
     assert _legends(occupancy) == {"group"}
 
 
+def _target_legend(chart) -> list[str]:
+    """The entries of the service-level chart's legend of dashed target lines."""
+    for unit in _layers(chart.to_dict()):
+        dash = unit.get("encoding", {}).get("strokeDash")
+        if isinstance(dash, dict) and dash.get("field") == "target_line":
+            return list(dash["scale"]["domain"])
+    return []
+
+
 def test_service_level_names_its_channels_and_each_target_line(charts, result) -> None:
     chart = charts.service_level(result.intervals, result.targets, 1)
-    assert _legends(chart) == {"channel"}
-    assert _texts(chart) == ["general target 80% in 20 s", "cards target 90% in 30 s"]
+    assert _legends(chart) == {"channel", "target_line"}
+    assert _target_legend(chart) == ["general target 80% in 20 s", "cards target 90% in 30 s"]
 
 
-def test_channels_with_one_target_share_its_label(charts, result) -> None:
+def test_target_lines_are_named_off_the_plot_so_no_label_covers_a_point(charts, result) -> None:
+    """The target lines were named by text at the plot's left edge, over the first
+    intervals' points (issue 15); now the legend names them and no text is drawn."""
     same = {c: {"service_level": 0.8, "within_seconds": 20.0} for c in result.targets}
-    assert _texts(charts.service_level(result.intervals, same, 1)) == [
-        "general target 80% in 20 s; cards target 80% in 20 s"
-    ]
+    chart = charts.service_level(result.intervals, same, 1)
+    assert _texts(chart) == []
+    assert _target_legend(chart) == ["general target 80% in 20 s", "cards target 80% in 20 s"]
+    rules = [u for u in _layers(chart.to_dict()) if _mark(u) == "rule"]
+    assert len(rules) == 1 and rules[0]["encoding"]["color"]["field"] == "channel"
+    dashes = rules[0]["encoding"]["strokeDash"]["scale"]["range"]
+    assert all(d == [6, 4] for d in dashes)  # every target line dashed, the data lines solid
 
 
 def test_wait_distribution_names_each_channels_T(charts, result) -> None:

@@ -50,6 +50,8 @@ def undefined_reason(result: SimulationResult, channel: str, kpi: str) -> str:
         return "no contacts offered"
     if kpi == "within_promise":
         return "no email due within the horizon (the promise ends after it)"
+    if kpi == "callback_within_promise":
+        return "no callback due within the horizon (none accepted, or the promise ends after it)"
     if kpi == "asa_s" and result.kpi(channel, "answered") == 0:
         return "no contacts answered"
     return "not measured in any replication"
