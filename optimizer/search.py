@@ -12,9 +12,11 @@ One round:
    go back to 1, until the plan repeats (the model, pinned to the simulation, finds nothing
    cheaper) or the evaluation budget is spent.
 
-Then :meth:`Search.polish` tries single moves the model ranks best (one agent fewer on a
-shift or in an interval; a shift started a step earlier or later; an agent of a dearer group
-swapped for a cheaper one), each simulated, keeping what the simulation accepts.
+Then :meth:`Search.polish` tries moves the model ranks best (one agent fewer on a shift or
+in an interval; a shift started a step earlier or later; an agent of a dearer group swapped
+for a cheaper one; one agent's pattern traded for one or two cheaper ones within its hours;
+one agent fewer on a weekly tour), each simulated, keeping what the simulation accepts —
+and when the model approves too few, the ones it doubts, nearest first.
 
 The budget is a number of simulations, so the same scenario and seed give the same plan on
 any machine; a wall-clock limit may cut the search short, and the result then says so.

@@ -194,12 +194,16 @@ def test_refusals_name_the_field_and_keep_the_scenario(at) -> None:
 def test_clearing_every_cell_removes_lines_and_callback(at) -> None:
     from app_pages import _lines
 
-    lines = dict.fromkeys(c for c, _, _ in _lines.LINE_COLUMNS)
-    callbacks = dict.fromkeys(c for c, _, _ in _lines.CALLBACK_COLUMNS)
+    # every cell of both tables, the targets too (storm_callbacks.yaml sets both targets,
+    # and a busy-signal target without lines is refused)
+    lines = dict.fromkeys(_lines.LINES_TABLE)
+    callbacks = dict.fromkeys(_lines.CALLBACK_TABLE)
     _edit_form(at, {"lines": {0: lines}, "callbacks": {0: callbacks}})
     assert not at.error, _errors(at)
     claims = _scenario(at).channels["claims"]
     assert claims.lines is None and claims.callback is None
+    assert claims.targets.max_blocked_rate is None
+    assert claims.targets.callback_within_promise is None
     assert claims.redial is not None  # patience remains, so redials of abandoned callers stay
 
 
