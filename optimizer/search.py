@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from optimizer.analytic import AnalyticModel
 from optimizer.corrected import CorrectedModel, fit_corrections
@@ -555,18 +556,21 @@ def _exchanges(d: Decisions, x: np.ndarray) -> list[np.ndarray]:
     2-hour generalists). Pairs are formed only while a pattern has at most
     ``EXCHANGE_PARTNERS`` cheaper patterns inside its hours (weekly tours have hundreds:
     single exchanges only there)."""
-    p = d.problem
-    k_n = p.n_intervals
-    cov = d.coverage.tocsc()
-    inside_hours = np.zeros((d.n, k_n), dtype=bool)
-    for j in range(d.n):
-        rows = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
-        values = cov.data[cov.indptr[j] : cov.indptr[j + 1]]
-        inside_hours[j, rows[values != 0] % k_n] = True
-    room = x < d.upper - 1e-9
+    k_n = d.problem.n_intervals
+    cov = d.coverage.tocoo()
+    on = cov.data != 0
+    # hours[j, k] = 1 where variable j puts someone on duty in interval k (any group)
+    hours = sparse.csr_matrix(
+        (np.ones(int(on.sum())), (cov.col[on], cov.row[on] % k_n)), shape=(d.n, k_n)
+    )
+    hours.sum_duplicates()
+    hours.data[:] = 1.0  # several groups in one interval: the interval counts once
+    length = np.asarray(hours.sum(axis=1)).ravel()
+    room = (x < d.upper - 1e-9) & (length > 0)  # tours cover nothing by themselves
     out: list[np.ndarray] = []
-    for j in np.flatnonzero(x > d.lower + 1e-9):
-        inside = ~(inside_hours & ~inside_hours[j]).any(axis=1) & room
+    for j in np.flatnonzero((x > d.lower + 1e-9) & (length > 0)):
+        overlap = hours @ hours.getrow(j).T.toarray().ravel()
+        inside = (overlap >= length - 1e-9) & room
         inside[j] = False
         partners = np.flatnonzero(inside & (d.cost < d.cost[j] - 1e-9))
         base = x.copy()
