@@ -281,3 +281,15 @@ def test_polish_moves_on_weekly_tours_keep_the_week_whole() -> None:
         assert _within_rules(d, z)
         saved = d.cost_of(x) - d.cost_of(z)
         assert saved in (pytest.approx(5 * 8 * 20), pytest.approx(5 * 4 * 20))
+
+
+def test_a_bound_search_that_finds_nothing_cheaper_says_the_gap_is_not_measured() -> None:
+    # The per-interval search only re-confirmed the shift plan's own coverage (the nearest
+    # cheaper plan missed): reporting "gap +0.0%" would claim the shift rules cost nothing.
+    from optimizer.result import bound_text
+
+    found = {"cost": 76028.25, "met": True, "cheaper_found": True, "gap": 0.0472, "evaluations": 14}
+    assert bound_text(found) == "per-interval plan (lower bound) 76,028.25, gap +4.7%"
+    none = {**found, "cost": 73675.5, "met": False, "cheaper_found": False, "gap": float("nan")}
+    text = bound_text(none)
+    assert "not measured" in text and "gap +" not in text and "73,675.50, missed" in text
