@@ -110,7 +110,8 @@ def render() -> None:
         results[name] = _shared.run_simulation(text, reps, run_seed, name)
     if texts[0][1] != _shared.scenario_yaml():
         st.warning("The base scenario changed since this comparison. Run it again to update.")
-    _show(results, described, _shared.parse_scenario(texts[0][1]).horizon)
+    scenarios = {name: _shared.parse_scenario(text) for name, text in texts}
+    _show(results, described, scenarios)
 
 
 def _presets(scenario: Scenario) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -201,7 +202,14 @@ def _parse_value(raw: Any, where: str) -> tuple[Any, list[str]]:
         return None, [f"{where}: {raw!r} is not a number or a YAML list"]
 
 
-def _show(results: dict[str, SimulationResult], described: dict[str, list[str]], days) -> None:
+def _show(
+    results: dict[str, SimulationResult],
+    described: dict[str, list[str]],
+    scenarios: dict[str, Scenario],
+) -> None:
+    """The comparison: KPIs side by side, bars, per-interval lines (each variant's closed
+    hours, by its own channel ``hours``, as gaps as on the Simulate page)."""
+    days = scenarios[BASE].horizon
     table = compare(results, BASE, days=days.days)
     variants = list(results)
     st.subheader("KPIs side by side")
@@ -226,7 +234,10 @@ def _show(results: dict[str, SimulationResult], described: dict[str, list[str]],
     right.altair_chart(_charts.compare_bars(cost, "cost", percent=False), width="stretch")
     channel = st.radio("Per interval, channel", channels, horizontal=True, key="compare-channel")
     frames = [
-        r.intervals[r.intervals.channel == channel].assign(variant=n) for n, r in results.items()
+        _shared.closed_as_gaps(r.intervals[r.intervals.channel == channel], scenarios[n]).assign(
+            variant=n
+        )
+        for n, r in results.items()
     ]
     per_interval = pd.concat(frames)
     a, b = st.columns(2)

@@ -145,3 +145,30 @@ def test_the_simulate_page_shows_a_balked_card(app) -> None:
     assert "Balked (left the line at once)" in labels
     card = next(m for m in app.metric if m.label == "Balked (left the line at once)")
     assert "target ≤ 4%" in str(card.delta)
+
+
+def test_compare_draws_a_counters_closed_hours_as_gaps(app, monkeypatch) -> None:
+    # Compare drew the counter's closed hours as a line at 0 (Simulate drew gaps): its
+    # queue chart showed "0 waiting" at 08:30 and after 17:00, when nobody can queue.
+    from app_pages import _charts
+
+    drawn = []
+    original = _charts.compare_intervals
+
+    def spy(frame, *args, **kwargs):
+        drawn.append(frame)
+        return original(frame, *args, **kwargs)
+
+    monkeypatch.setattr(_charts, "compare_intervals", spy)
+    app.switch_page("app_pages/compare.py").run()
+    app.number_input(key="compare-reps").set_value(2)
+    _button(app, "Run comparison").click().run()
+    app.radio(key="compare-channel").set_value("counter").run()
+    assert not app.exception, [e.value for e in app.exception]
+    frame = drawn[-1]
+    monday = frame[
+        (frame.kpi == "mean_queue_length") & (frame.day == 0) & (frame.variant == "Base")
+    ]
+    by_start = monday.set_index("start")["mean"]
+    assert np.isnan(by_start["08:30"]) and np.isnan(by_start["17:00"])  # counter closed
+    assert not np.isnan(by_start["10:00"])
