@@ -48,13 +48,17 @@ class Corrections:
     (C, K); ``fcr_shift`` (C,) is added to every interval; ``occupancy_shift`` is (G, K);
     ``overall[(entity, kpi)]`` is what remains between the corrected model and the
     simulation over the horizon; ``simulated_within[c]`` the simulated share within the
-    promise of deferred channel ``c`` (of a call channel ``c``: of its callbacks)."""
+    promise of deferred channel ``c`` (of a call channel ``c``: of its callbacks);
+    ``simulated_outbound[(list, kpi)]`` the simulated list completion and connects per
+    dialing hour of each outbound list (the ratio :func:`optimizer.outbound.outbound_need`
+    scales by)."""
 
     ratio: dict[str, np.ndarray] = field(default_factory=dict)
     fcr_shift: np.ndarray | None = None
     occupancy_shift: np.ndarray | None = None
     overall: dict[tuple[str, str], float] = field(default_factory=dict)
     simulated_within: dict[int, float] = field(default_factory=dict)
+    simulated_outbound: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 class CorrectedModel:
@@ -190,6 +194,21 @@ class CorrectedModel:
         return float(profile.share_within_promise)
 
 
+def _outbound_occupancy(problem: Problem, g: int, kpis: KpiSummary) -> np.ndarray:
+    """(K,) simulated share of group ``g``'s present time spent on outbound lists it dials
+    (each list's ``outbound_occupancy``, over all its dialing groups; 0 where undefined).
+    The analytic model's ``busy_h`` is inbound work only: the dialer fills idle time, so
+    outbound time taken into the occupancy correction would hide the very capacity an
+    outbound target needs (:mod:`optimizer.outbound`)."""
+    out = np.zeros(problem.n_intervals)
+    for name, spec in (problem.scenario.outbound or {}).items():
+        if problem.groups[g] in spec.groups:
+            nan = np.full(problem.n_intervals, np.nan)
+            occ = kpis.intervals.get((name, "outbound_occupancy"), (nan, None))[0]
+            out = out + np.nan_to_num(np.asarray(occ, dtype=float))
+    return out
+
+
 def fit_corrections(
     problem: Problem, analytic: AnalyticModel, y: np.ndarray, kpis: KpiSummary
 ) -> CorrectedModel:
@@ -232,6 +251,7 @@ def fit_corrections(
     for g, name in enumerate(p.groups):
         sim = kpis.intervals.get((name, "occupancy"), (None, None))[0]
         if sim is not None:
+            sim = sim - _outbound_occupancy(p, g, kpis)
             an = raw.kpi(fields, g, "occupancy")
             out.occupancy_shift[g] = np.where(np.isfinite(sim) & np.isfinite(an), sim - an, 0.0)
     for c, name in enumerate(p.channels):
@@ -240,6 +260,11 @@ def fit_corrections(
             sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
             if np.isfinite(sim):
                 out.simulated_within[c] = float(sim)
+    for name in p.scenario.outbound or {}:
+        for kpi in ("list_completion", "connects_per_hour"):
+            sim = kpis.overall.get((name, kpi), (math.nan, 0))[0]
+            if np.isfinite(sim):
+                out.simulated_outbound[(name, kpi)] = float(sim)
     model = CorrectedModel(p, analytic, out, np.asarray(y, dtype=float))
     # What remains over the horizon, so the corrected model equals the simulation at y.
     corrected_total = model.fields_of(y).sum(axis=0)

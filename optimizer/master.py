@@ -7,7 +7,9 @@ and ``h_{i,k} = w_i · F_k(y_k)`` is a fixed linear combination of the corrected
 in that interval: for "service level >= g", ``w`` picks ``answered_within − g × offered``; for
 "abandonment <= g", ``g × offered − abandoned`` (busy signals, balking alike); for email
 and for a call channel's callbacks, the agent-hours left for them after real-time work,
-against the capacity their promise needs. Accepted callbacks leave the service level's
+against the capacity their promise needs; for an outbound list's targets, the dialing
+groups' idle agent-hours in its dialing hours against the work the target needs
+(:mod:`optimizer.outbound`). Accepted callbacks leave the service level's
 offered denominator (``answered_within − g × (offered − callbacks)``). So one model
 evaluation per column serves every target.
 
@@ -40,6 +42,14 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimizer.analytic import CHANNEL_FIELDS
 from optimizer.corrected import CorrectedModel
+from optimizer.outbound import (
+    OUTBOUND_KPIS,
+    capacity_weights,
+    dialing_intervals,
+    interval_caps,
+    outbound_list,
+    outbound_need,
+)
 from optimizer.patterns import Decisions
 from simulator.targets import FLOOR_MIN_CONTACTS, KpiSummary, Target
 
@@ -68,6 +78,7 @@ class Constraint:
     weights: np.ndarray  # (F,)
     rhs: float
     per_interval: bool  # one interval: a plain cut; several: auxiliary variables
+    cap: np.ndarray | None = None  # (len(intervals),) most each interval may count, or None
 
 
 @dataclass
@@ -111,6 +122,16 @@ def build_constraints(
     offered = (p.rate_per_hour + model.analytic.extra) * p.interval_hours
     out: list[Constraint] = []
     for i, t in enumerate(targets):
+        if t.kpi in OUTBOUND_KPIS:
+            # The dialing groups' idle agent-hours in the dialing intervals, against the
+            # work the target needs (optimizer.outbound).
+            spec = outbound_list(p.scenario, t.entity)
+            simulated = model.corr.simulated_outbound.get((t.entity, t.kpi))
+            need = outbound_need(model, spec, t.kpi, float(goals[i]), simulated)
+            ks = dialing_intervals(spec)
+            out.append(Constraint(f"{t.entity} {t.kpi}", i, ks, capacity_weights(model, spec),
+                                  need, False, interval_caps(spec, need)))  # fmt: skip
+            continue
         if t.kpi == "callback_within_promise":
             # The callback queue's capacity: what the skilled groups have left after
             # real-time work, over the horizon, against what the promise needs.
@@ -326,7 +347,13 @@ def constraint_values(
 ) -> np.ndarray:
     """``Σ_k w · F_k(y_k) − rhs`` of every constraint at plan ``y`` (>= 0: met)."""
     f = model.fields_of(y)
-    return np.array([float((f[c.intervals] @ c.weights).sum()) - c.rhs for c in constraints])
+    out = []
+    for c in constraints:
+        h = f[c.intervals] @ c.weights
+        if c.cap is not None:
+            h = np.minimum(h, c.cap)
+        out.append(float(h.sum()) - c.rhs)
+    return np.array(out)
 
 
 def scale_of(constraints: list[Constraint], model: CorrectedModel) -> np.ndarray:
@@ -384,10 +411,13 @@ def solve_master(
     n_y = g_n * k_n
     aux_of: dict[int, int] = {}  # constraint index -> first aux column
     n_aux = 0
+    aux_hi: list[np.ndarray] = []
     for i, con in enumerate(constraints):
         if not con.per_interval:
             aux_of[i] = j_n + n_y + n_aux
             n_aux += len(con.intervals)
+            cap = np.full(len(con.intervals), np.inf) if con.cap is None else con.cap
+            aux_hi.append(np.asarray(cap, dtype=float))
     # Headcount-per-interval groups: a small price on every change of headcount from one
     # interval to the next (within a day) breaks the ties between groups that substitute
     # for each other towards steady staffing, instead of all juniors one half-hour and all
@@ -487,7 +517,7 @@ def solve_master(
         y_hi = np.maximum(y_hi, y_lo)
     lo = np.concatenate([x_lo, y_lo.ravel(), np.full(n_aux, -np.inf), np.zeros(n_smooth)])
     x_hi = d.upper if x_upper is None else np.minimum(d.upper, np.maximum(x_upper, x_lo))
-    hi = np.concatenate([x_hi, y_hi.ravel(), np.full(n_aux + n_smooth, np.inf)])
+    hi = np.concatenate([x_hi, y_hi.ravel(), *aux_hi, np.full(n_smooth, np.inf)])
     integrality = np.zeros(n_var)
     if integer:
         integrality[:j_n] = 1
@@ -572,7 +602,9 @@ def search_goals(
                 nan = np.full(model.p.n_intervals, np.nan)
                 half_k = np.nan_to_num(kpis.intervals.get((t.entity, t.kpi), (nan, nan))[1])
             goal = t.value + sign * margin * half_k
-        if t.kpi != "asa_s":
+        if t.kpi == "connects_per_hour":
+            goal = np.maximum(goal, 0.0)
+        elif t.kpi != "asa_s":
             goal = np.clip(goal, 0.0, 0.995)
         goals[i] = goal
     return goals

@@ -18,6 +18,7 @@ import numpy as np
 from simulator.channels import KINDS
 from simulator.clock import day_grid
 from simulator.errors import InputError
+from simulator.outbound.model import compile_outbound
 from simulator.scenario import Scenario
 from simulator.targets import Target, scenario_targets
 
@@ -111,6 +112,11 @@ class Problem:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Problem:
+        """The problem of a validated ``scenario``. Raises :class:`InputError` naming the
+        field for targets the optimizer cannot search for (an outbound connects-per-hour
+        goal the list's records cannot give)."""
+        from optimizer.outbound import check_reachable
+
         for name, ch in scenario.channels.items():
             for field in SIMULATION_ONLY_TARGETS:
                 if getattr(ch.targets, field) is not None:
@@ -118,14 +124,7 @@ class Problem:
                         f"channels.{name}.targets.{field}: the optimizer cannot search for "
                         "this target; remove it to optimize, `staffsim simulate` judges it"
                     )
-        for name, spec in (scenario.outbound or {}).items():
-            for field, value in spec.targets.model_dump(exclude_none=True).items():
-                raise InputError(
-                    f"outbound.{name}.targets.{field}: the optimizer cannot search for outbound "
-                    f"targets yet (it plans for inbound targets and lets the simulation judge "
-                    f"the dialer); remove it to optimize (got {value:g}), `staffsim simulate` "
-                    "judges it"
-                )
+        check_reachable(scenario)
         h = scenario.horizon
         groups = tuple(scenario.agent_groups)
         channels = tuple(scenario.channels)
@@ -162,6 +161,7 @@ class Problem:
             rates * (aht_grid if aht_grid is not None else aht[:, None]) / 3600
         )  # (G, K) Erlangs
         cap = np.ceil(3 * load.max(axis=1) / (1 - shrink)) + 10
+        cap = cap + _dialing_agents(scenario, groups, shrink)
         upper = np.empty_like(lower)
         given = np.zeros(len(groups), dtype=bool)
         for gi, g in enumerate(groups):
@@ -243,6 +243,31 @@ class Problem:
             [np.rint(g.paid_hours_per_interval / self.interval_hours) for g in model.groups],
             dtype=int,
         )
+
+
+def _dialing_agents(scenario: Scenario, groups: tuple[str, ...], shrink: np.ndarray) -> np.ndarray:
+    """(G,) agents each group could need on top of its inbound load to reach its outbound
+    lists' targets: twice the work they need (agent-hours,
+    :func:`optimizer.outbound.work_hours`; twice, as the dialer cannot use all idle time)
+    spread over the dialing hours, shrinkage and the dialer's idle agents added. Raises the
+    search's headcount cap of groups without ``max_headcount`` (never a requirement)."""
+    from optimizer.outbound import dialing_hours, work_hours
+
+    extra = np.zeros(len(groups))
+    for spec in compile_outbound(scenario):
+        targets = scenario.outbound[spec.name].targets
+        hours = dialing_hours(spec)
+        if hours <= 0:
+            continue
+        work = 0.0
+        if targets.min_list_completion is not None:
+            work = max(work, work_hours(spec, "list_completion", targets.min_list_completion))
+        if targets.min_connects_per_hour is not None:
+            work = max(work, work_hours(spec, "connects_per_hour", targets.min_connects_per_hour))
+        if work > 0:
+            for g in spec.groups:
+                extra[g] += np.ceil(2 * work / hours / (1 - shrink[g])) + spec.threshold
+    return extra
 
 
 def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) -> np.ndarray | None:

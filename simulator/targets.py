@@ -11,7 +11,7 @@ everywhere. Targets come from the scenario only:
   20 points; see :attr:`simulator.scenario.Targets.interval_floor`);
 * per agent group (``agent_groups.<g>.max_occupancy``);
 * per outbound list (``outbound.<l>.targets``): ``min_connects_per_hour``,
-  ``min_list_completion`` (judged by the simulation; the optimizer refuses them).
+  ``min_list_completion`` (judged by the simulation; the optimizer searches for them).
 
 A target expands into *instances*: one over the horizon (``scope: overall``) or one per
 interval (``scope: per_interval`` and the floor). Intervals where the KPI is undefined

@@ -1,8 +1,12 @@
 """The optimizer with outbound lists: it plans for the inbound targets while the dialer runs
 (the simulation judges, so dialing agents are never counted as free inbound capacity), and
-refuses what it cannot do (outbound targets; the analytic evaluator) naming the field."""
+searches for the outbound targets (dialing capacity in its master program,
+:mod:`optimizer.outbound`), and refuses what it cannot do (an unreachable connects target;
+the analytic evaluator) naming the field."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -30,11 +34,39 @@ def test_a_verified_plan_meets_the_inbound_targets_with_the_dialer_running() -> 
     assert without.kpi("accounts", sl) > with_list.kpi("accounts", sl)
 
 
-def test_outbound_targets_are_refused_naming_the_field() -> None:
+def test_a_list_completion_target_is_searched_for_and_met_on_fresh_seeds() -> None:
+    # The file's staffing completes about 59% of the list: the optimizer must find more
+    # dialing capacity, and no more than the target needs.
     scenario = Scenario.from_yaml(BLENDED).with_changes(
-        {"outbound.overdue.targets.min_list_completion": 0.5}
+        {"outbound.overdue.targets.min_list_completion": 0.8}
     )
-    with pytest.raises(InputError, match=r"outbound\.overdue\.targets\.min_list_completion"):
+    assert simulate(scenario, 6, 99).outbound_kpi("overdue", "list_completion") < 0.8
+    result = optimize(scenario, max_evaluations=24, replications=6, workers=1, seed=3)
+    assert result.feasible, result.message
+    planned = result.plan.apply(scenario)
+    fresh = simulate(planned, 10, 99)
+    assert fresh.verdicts().met.all(), fresh.verdicts()  # inbound targets and the list's
+    assert fresh.outbound_kpi("overdue", "list_completion") >= 0.8
+    # Cheaper than the file's staffing with one more collector (the dialing group) in
+    # every interval, which still misses the list; and not padded: the list's completion
+    # is near its target, and one collector fewer in every dialing interval misses it.
+    g = result.plan.groups.index("collectors")
+    padded = scenario.with_changes({"agent_groups.collectors.staffing": 13})
+    assert not simulate(padded, 10, 99).verdicts().met.all()
+    assert result.cost < 13 * 28 * 10 + 4 * 36 * 10  # the padded file staffing: 5,080
+    assert fresh.outbound_kpi("overdue", "list_completion") < 0.9
+    fewer = result.plan.staffing.copy()
+    fewer[g, 2:18] -= 1  # 09:00-17:00
+    thin = simulate(dataclasses.replace(result.plan, staffing=fewer).apply(scenario), 10, 99)
+    assert not thin.verdicts().met.all()
+
+
+def test_an_unreachable_connects_target_is_refused_naming_the_field() -> None:
+    # 400 records x (1 - 0.7^3) = 263 connects at most, 8 dialing hours: 40/h cannot be.
+    scenario = Scenario.from_yaml(BLENDED).with_changes(
+        {"outbound.overdue.targets.min_connects_per_hour": 40}
+    )
+    with pytest.raises(InputError, match=r"outbound\.overdue\.targets\.min_connects_per_hour"):
         optimize(scenario, max_evaluations=2, workers=1)
 
 

@@ -41,8 +41,9 @@ class Dialer(FrozenModel):
 
 
 class OutboundTargets(FrozenModel):
-    """Outbound goals, judged by ``staffsim simulate`` over the horizon (the optimizer
-    refuses them: it plans for inbound and lets the simulation judge the dialer)."""
+    """Outbound goals, judged by ``staffsim simulate`` over the horizon; ``staffsim
+    optimize`` searches for them (dialing capacity in its master program,
+    :mod:`optimizer.outbound`)."""
 
     min_connects_per_hour: float | None = Field(
         None, gt=0, le=1e6, description="Right-party connects per hour of dialing window."
