@@ -10,7 +10,7 @@ from typing import Any, get_args
 import pandas as pd
 import streamlit as st
 
-from app_pages import _editors, _shared
+from app_pages import _charts, _editors, _shared
 from simulator import Scenario
 from simulator.outbound.spec import DialerPolicy
 from simulator.results import SimulationResult
@@ -161,6 +161,35 @@ def cards(result: SimulationResult) -> None:
         )
 
 
+def interval_charts(frame: pd.DataFrame, days: Any) -> None:
+    """Connects per interval and the share of the dialing agents' time on outbound, a line
+    per list (``frame``: the result's ``outbound_intervals``, maybe one day's view), so a
+    planner sees *when* the list gets worked — in the quiet hours, as the dialer means to."""
+    if not len(frame):
+        return
+    st.markdown("**Outbound lists per interval**")
+    left, right = st.columns(2)
+    left.altair_chart(
+        _charts.per_interval(frame, "connects", "outbound", "connects per interval", days),
+        width="stretch",
+    )
+    right.altair_chart(
+        _charts.per_interval(
+            frame,
+            "outbound_occupancy",
+            "outbound",
+            "dialing agents' time on outbound",
+            days,
+            percent=True,
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "Right-party connects in each interval and the share of the dialing groups' present "
+        "time spent on outbound attempts (attempts are filed under the interval they start in)."
+    )
+
+
 def table(result: SimulationResult) -> None:
     """The outbound KPIs (list x KPI) on the simulate page's tables tab."""
     if not len(result.outbound):
@@ -174,4 +203,4 @@ def table(result: SimulationResult) -> None:
     st.dataframe(shown.pivot(index="kpi", columns="outbound", values="value"), width="stretch")
 
 
-__all__ = ["cards", "changes", "editor", "table"]
+__all__ = ["cards", "changes", "editor", "interval_charts", "table"]

@@ -366,7 +366,9 @@ def day_view(frame: pd.DataFrame, horizon: Any, choice: str) -> pd.DataFrame:
     weekday = next(w for w, n in enumerate(names) if choice == f"every {n} (average)")
     days = [d for d in range(horizon.days) if horizon.weekday(d) == weekday]
     rows = frame[frame["day"].isin(days)]
-    keys = [c for c in ("channel", "group", "kpi", "interval", "start") if c in rows.columns]
+    keys = [
+        c for c in ("channel", "group", "outbound", "kpi", "interval", "start") if c in rows.columns
+    ]
     out = rows.groupby(keys, as_index=False, sort=False)["mean"].mean()
     return out.assign(day=0, ci_half_width=np.nan)
 

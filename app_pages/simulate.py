@@ -203,6 +203,7 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
     days: object = horizon
     intervals = _shared.closed_as_gaps(result.intervals, scenario)
     group_intervals = result.group_intervals
+    outbound_intervals = result.outbound_intervals
     if horizon.days > 1:
         choice = st.selectbox(
             "Days shown",
@@ -213,6 +214,8 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
         if choice != _shared.WHOLE_HORIZON:
             intervals = _shared.day_view(intervals, horizon, choice)
             group_intervals = _shared.day_view(group_intervals, horizon, choice)
+            if len(outbound_intervals):
+                outbound_intervals = _shared.day_view(outbound_intervals, horizon, choice)
             days = 1
     tabs = st.tabs(
         [
@@ -232,6 +235,7 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
         channels = list(result.channels.channel.unique())
         channel = st.radio("Channel", channels, horizontal=True, key="volumes-channel")
         st.altair_chart(_charts.volumes(intervals, channel, days), width="stretch")
+        _outbound.interval_charts(outbound_intervals, days)
     with tabs[2]:
         st.altair_chart(
             _charts.per_interval(

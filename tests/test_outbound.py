@@ -289,3 +289,34 @@ def test_shifts_breaks_and_two_lists_keep_the_books_straight() -> None:
         return table["offered"] - table["redials"] - table["repeats"]
 
     assert fresh(a).equals(fresh(b))
+
+
+def test_the_simulate_page_charts_each_lists_connects_per_interval(
+    blended_app, monkeypatch
+) -> None:
+    # The per-interval connects drawn add up to the list's connects over the horizon (the
+    # chart shows when the list is worked, and loses none of it).
+    from app_pages import _charts
+    from simulator import simulate
+
+    drawn: list[tuple[str, str, pd.DataFrame]] = []
+    original = _charts.per_interval
+
+    def spy(frame, kpi, entity, *args, **kwargs):
+        drawn.append((kpi, entity, frame))
+        return original(frame, kpi, entity, *args, **kwargs)
+
+    monkeypatch.setattr(_charts, "per_interval", spy)
+    app = blended_app
+    app.switch_page("app_pages/simulate.py").run()
+    app.number_input[0].set_value(2)
+    next(b for b in app.button if b.label == "Run simulation").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    charts = [f for kpi, entity, f in drawn if (kpi, entity) == ("connects", "outbound")]
+    assert charts, [(k, e) for k, e, _ in drawn]
+    scenario = Scenario.from_yaml("scenarios/blended_collections.yaml")
+    result = simulate(scenario, 2, scenario.run.seed)
+    total = result.outbound.set_index(["outbound", "kpi"]).loc[("overdue", "connects"), "mean"]
+    frame = charts[-1]
+    shown = frame[frame.kpi == "connects"]["mean"].sum()
+    assert shown == pytest.approx(total, rel=1e-9)
