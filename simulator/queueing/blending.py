@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import spsolve
+
+from simulator.queueing.finite import stationary_distribution
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,7 @@ def threshold_dialer_kpis(
                     rows.append(i)
                     cols.append(j)
                     vals.append(rate * p)
-    size = len(states)
-    q_matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(size, size))
-    q_matrix = q_matrix - sparse.diags(np.asarray(q_matrix.sum(axis=1)).ravel())
-    a = q_matrix.T.tolil()
-    a[0, :] = 1.0  # replace one balance equation by the normalisation
-    rhs = np.zeros(size)
-    rhs[0] = 1.0
-    pi = spsolve(a.tocsr(), rhs)
+    pi = stationary_distribution(rows, cols, vals, len(states))
     arr = np.array(states)
     n, f, o = arr[:, 0], arr[:, 1], arr[:, 2]
     b = np.minimum(n, c - f - o)

@@ -339,6 +339,23 @@ def erlang_b_retrial(
     )
 
 
+def stationary_distribution(
+    rows: list[int], cols: list[int], rates: list[float], size: int
+) -> np.ndarray:
+    """The stationary distribution of a continuous-time Markov chain on states ``0 …
+    size-1`` given its transition rates as triplets (``rates[i]`` from ``rows[i]`` to
+    ``cols[i]``, per unit time; repeated pairs add up): solves ``pi Q = 0`` with one balance
+    equation replaced by ``sum(pi) = 1`` (sparse LU). The chains behind callbacks here and
+    the threshold dialer in :mod:`simulator.queueing.blending` are solved this way."""
+    gen = sparse.csr_matrix((rates, (rows, cols)), shape=(size, size))
+    gen = gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())
+    system = gen.T.tolil()
+    system[0, :] = 1.0  # replace one balance equation by the normalisation
+    rhs = np.zeros(size)
+    rhs[0] = 1.0
+    return spsolve(system.tocsc(), rhs)
+
+
 def callback_chain_kpis(
     agents: int,
     arrival_rate_per_hour: float,
@@ -397,14 +414,7 @@ def callback_chain_kpis(
             add(s, freed(a, b - 1, q, r), b * mu)
         if q:
             add(s, (a, b, q - 1, r), q * theta)
-    n = len(states)
-    gen = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
-    gen = gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())
-    system = gen.T.tolil()
-    system[0, :] = 1.0  # replace one balance equation by the normalisation
-    rhs = np.zeros(n)
-    rhs[0] = 1.0
-    pi = spsolve(system.tocsc(), rhs)
+    pi = stationary_distribution(rows, cols, vals, len(states))
     arr = np.array(states)
     if pi[arr[:, 3] == r_max].sum() > 1e-9:
         raise ValueError("max_callbacks is too small for this load: raise it")
@@ -430,4 +440,5 @@ __all__ = [
     "callback_chain_kpis",
     "erlang_b_retrial",
     "mmck_kpis",
+    "stationary_distribution",
 ]
