@@ -194,13 +194,8 @@ def table(result: SimulationResult) -> None:
     """The outbound KPIs (list x KPI) on the simulate page's tables tab."""
     if not len(result.outbound):
         return
-    shown = result.outbound.copy()
-    shown["value"] = [
-        _shared.fmt(k, m, h)
-        for k, m, h in zip(shown.kpi, shown["mean"], shown["ci_half_width"], strict=True)
-    ]
     st.markdown("**Outbound lists**")
-    st.dataframe(shown.pivot(index="kpi", columns="outbound", values="value"), width="stretch")
+    st.dataframe(_shared.kpi_table(result.outbound, "outbound"), width="stretch")
 
 
 __all__ = ["cards", "changes", "editor", "interval_charts", "table"]

@@ -313,6 +313,19 @@ def results_csv(result: SimulationResult) -> str:
     return pd.concat(frames).to_csv(index=False)
 
 
+def kpi_table(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
+    """KPI rows (``entity``, ``kpi``, ``mean``, ``ci_half_width``) as a readable table: a row
+    per KPI, a column per ``entity`` (group, outbound list), each cell the mean ± CI in the
+    KPI's unit (:func:`fmt`)."""
+    shown = frame.assign(
+        value=[
+            fmt(k, m, h)
+            for k, m, h in zip(frame.kpi, frame["mean"], frame["ci_half_width"], strict=True)
+        ]
+    )
+    return shown.pivot(index="kpi", columns=entity, values="value")
+
+
 def closed_as_gaps(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The per-interval channel rows with no value (NaN) where the channel is closed by its
     own ``hours``, so charts draw gaps there instead of a line at 0."""

@@ -495,13 +495,8 @@ def _waits(result: SimulationResult) -> None:
 def _tables(result: SimulationResult) -> None:
     st.markdown("**Channels**")
     st.dataframe(result.summary(), width="stretch")
-    groups = result.groups.copy()
-    groups["value"] = [
-        _shared.fmt(k, m, h)
-        for k, m, h in zip(groups.kpi, groups["mean"], groups["ci_half_width"], strict=True)
-    ]
     st.markdown("**Agent groups**")
-    st.dataframe(groups.pivot(index="kpi", columns="group", values="value"), width="stretch")
+    st.dataframe(_shared.kpi_table(result.groups, "group"), width="stretch")
     _outbound.table(result)
     stem = "".join(c if c.isalnum() else "-" for c in result.scenario_name.lower()).strip("-")
     c1, c2, c3 = st.columns(3)
