@@ -189,3 +189,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
         red=True,
     )
     terminalreporter.write_sep("!", red=True, bold=True)
+
+
+# ---------------------------------------------------------------------------- app tests
+def app_ok(app) -> None:
+    """An AppTest run raised nothing (the page's exceptions listed otherwise)."""
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def app_button(app, label: str):
+    """The AppTest button labelled ``label`` (the page's labels listed when it is missing)."""
+    matches = [b for b in app.button if b.label == label]
+    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
+    return matches[0]

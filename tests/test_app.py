@@ -14,6 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import app_button as _button
+from conftest import app_ok as _ok
 
 from simulator import InputError, Scenario, simulate
 from simulator.whatif import (
@@ -252,16 +254,6 @@ def at():
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
-
-
-def _ok(app) -> None:
-    assert not app.exception, [e.value for e in app.exception]
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
-    return matches[0]
 
 
 def _metric(app, label: str) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import app_button as _button
+from conftest import app_ok as _ok
 
 from simulator import Scenario, runner, simulate
 
@@ -77,16 +79,6 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], Gate]]:
     yield make
     for g in gates:  # never leave a worker thread waiting
         g.release()
-
-
-def _ok(app) -> None:
-    assert not app.exception, [e.value for e in app.exception]
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
-    return matches[0]
 
 
 def _metric(app, label: str):

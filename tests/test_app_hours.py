@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import app_button as _button
 
 from simulator import Scenario
 from simulator.history.fit import fit_history
@@ -36,12 +37,6 @@ def at(fitted_yaml):
     app.switch_page("app_pages/scenario.py").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, [b.label for b in app.button]
-    return matches[0]
 
 
 def _scenario(app) -> Scenario:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import app_button as _button
 
 from simulator import Scenario
 
@@ -23,12 +24,6 @@ def at():
     app.switch_page(PAGE).run()
     assert not app.exception, [e.value for e in app.exception]
     return app
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, [b.label for b in app.button]
-    return matches[0]
 
 
 def test_sample_fitted_and_taken_into_the_app(at):

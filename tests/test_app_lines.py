@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import app_button as _button
+from conftest import app_ok as _ok
 
 from simulator import Scenario, simulate
 from simulator.whatif import target_checks
@@ -51,16 +53,6 @@ def at():
     _ok(app)
     assert app.subheader[0].value.startswith("Home insurer")
     return app
-
-
-def _ok(app) -> None:
-    assert not app.exception, [e.value for e in app.exception]
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
-    return matches[0]
 
 
 def _metrics(app) -> dict[str, object]:

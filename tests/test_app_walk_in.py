@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import app_button as _button
 
 from app_pages import _walk_in
 from app_pages._shared import closed_as_gaps
@@ -111,12 +112,6 @@ def app():
     at.switch_page("app_pages/scenario.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def _button(app, label: str):
-    matches = [b for b in app.button if b.label == label]
-    assert matches, f"no button {label!r}: {[b.label for b in app.button]}"
-    return matches[0]
 
 
 def test_the_counter_forms_apply_and_add_a_counter(app) -> None:
