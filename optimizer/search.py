@@ -160,7 +160,7 @@ class Search:
     def evaluate(self, x: np.ndarray, phase: str) -> Candidate:
         """Simulate counts ``x`` on the search seeds (one evaluation of the budget)."""
         x = np.rint(np.asarray(x, dtype=float))
-        key = x.astype(np.int64).tobytes()
+        key = plan_key(x)
         if key in self.seen:
             return self.seen[key]
         plan = self.d.plan_of(x)
@@ -390,7 +390,7 @@ class Search:
             if sol is None or sol.cost >= below - 1e-9:
                 continue
             nxt = np.rint(sol.x)
-            if nxt.astype(np.int64).tobytes() not in self.seen:
+            if plan_key(nxt) not in self.seen:
                 return nxt
         return None
 
@@ -410,7 +410,7 @@ class Search:
         if sol is None:
             return None
         nxt = np.rint(sol.x)
-        return None if nxt.astype(np.int64).tobytes() in self.seen else nxt
+        return None if plan_key(nxt) in self.seen else nxt
 
     def _push(self, centre: Candidate) -> np.ndarray | None:
         """Last resort when the model pinned at a centre that misses a target finds no new
@@ -426,7 +426,7 @@ class Search:
             if sol is None:
                 continue
             nxt = np.rint(sol.x)
-            if nxt.astype(np.int64).tobytes() not in self.seen:
+            if plan_key(nxt) not in self.seen:
                 return nxt
         return None
 
@@ -480,7 +480,7 @@ class Search:
         ranked: list[tuple[int, float, np.ndarray]] = []
         listed: set[bytes] = set()
         for x in _neighbours(d, base.x) + _exchanges(d, base.x) + _tour_moves(d, base.x):
-            key = x.astype(np.int64).tobytes()
+            key = plan_key(x)
             if key in self.seen or key in listed or not _within_rules(d, x):
                 continue
             listed.add(key)
@@ -498,6 +498,12 @@ class Search:
                 ranked.append((len(checks), float((np.maximum(-values, 0) / scale).sum()), x))
         ranked.sort(key=lambda item: (item[0], item[1]))
         return [x for _, _, x in ranked]
+
+
+def plan_key(x: np.ndarray) -> bytes:
+    """The identity of counts ``x`` (rounded to whole agents) in the sets of plans already
+    simulated or tried."""
+    return np.rint(np.asarray(x, dtype=float)).astype(np.int64).tobytes()
 
 
 def _better(a: Candidate, b: Candidate) -> bool:
@@ -641,4 +647,4 @@ def normalised(value: float) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-__all__ = ["Budget", "Candidate", "Progress", "Search", "SearchLog", "judge"]
+__all__ = ["Budget", "Candidate", "Progress", "Search", "SearchLog", "judge", "plan_key"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from optimizer.corrected import fit_corrections
 from optimizer.evaluators import Evaluation
-from optimizer.search import Search, judge
+from optimizer.search import Search, judge, plan_key
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def verify(
     evaluator = search.evaluator
     d = search.d
     rounds: list[dict[str, Any]] = []
-    tried = {np.rint(x).astype(np.int64).tobytes()}
+    tried = {plan_key(x)}
     evaluation: Evaluation | None = None
     for n, seed in enumerate(seeds):
         plan = d.plan_of(x)
@@ -93,7 +93,7 @@ def verify(
         )
         if sol is not None:
             nxt = np.maximum(np.rint(sol.x), 0)
-            key = nxt.astype(np.int64).tobytes()
+            key = plan_key(nxt)
             if key not in tried:
                 tried.add(key)
                 rounds[-1]["repair_cost"] = round(d.cost_of(nxt), 2)
