@@ -105,7 +105,7 @@ def arrivals(scenario: Scenario, version: int) -> None:
     with st.form("arrivals-form", border=False):
         left, right = st.columns([3, 1])
         with left:
-            edited = st.data_editor(
+            edited = _shared.data_editor(
                 table,
                 key=f"volumes-{version}",
                 hide_index=True,
@@ -118,7 +118,7 @@ def arrivals(scenario: Scenario, version: int) -> None:
                 width="stretch",
             )
         with right:
-            new_scales = st.data_editor(
+            new_scales = _shared.data_editor(
                 scales,
                 key=f"scales-{version}",
                 hide_index=True,
@@ -224,7 +224,7 @@ def _handling_form(scenario: Scenario, version: int) -> None:
         "*cv* = standard deviation / mean (lognormal and gamma)."
     )
     with st.form("handling-form", border=False):
-        edited = st.data_editor(
+        edited = _shared.data_editor(
             table,
             key=f"handling-{version}",
             hide_index=True,
@@ -338,7 +338,7 @@ def targets(scenario: Scenario, version: int) -> None:
         "over the whole horizon or in every interval."
     )
     with st.form("targets-form", border=False):
-        edited = st.data_editor(
+        edited = _shared.data_editor(
             table,
             key=f"targets-{version}",
             hide_index=True,
@@ -412,7 +412,7 @@ def groups(scenario: Scenario, version: int) -> None:
         "the issue. Add or remove groups and skills in the YAML tab."
     )
     with st.form("groups-form", border=False):
-        new_groups = st.data_editor(
+        new_groups = _shared.data_editor(
             groups,
             key=f"groups-{version}",
             hide_index=True,
@@ -425,7 +425,7 @@ def groups(scenario: Scenario, version: int) -> None:
             },
             width="stretch",
         )
-        new_skills = st.data_editor(
+        new_skills = _shared.data_editor(
             skills,
             key=f"skills-{version}",
             hide_index=True,
@@ -481,7 +481,7 @@ def staffing(scenario: Scenario, version: int) -> None:
             table = _interval_rows(scenario, per_day)
             for name, g in by_interval.items():
                 table[name] = _grid(g.staffing, scenario, per_day).astype(int)
-            edited = st.data_editor(
+            edited = _shared.data_editor(
                 table,
                 key=f"staffing-{version}",
                 hide_index=True,
@@ -511,7 +511,7 @@ def staffing(scenario: Scenario, version: int) -> None:
             )
             shift_tables[name] = (
                 table,
-                st.data_editor(
+                _shared.data_editor(
                     table,
                     key=f"shifts-{name}-{version}",
                     hide_index=True,

@@ -104,7 +104,7 @@ def editor(scenario: Scenario, version: int) -> None:
         left, right = st.columns([3, 1])
         with left:
             table = _table(scenario)
-            edited = st.data_editor(
+            edited = _shared.data_editor(
                 table,
                 key=f"hours-{version}",
                 hide_index=True,

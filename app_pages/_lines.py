@@ -164,7 +164,7 @@ def editor(scenario: Scenario, version: int) -> None:
     }
     with st.form("lines-form", border=False):
         st.markdown("**Lines** (busy signals)")
-        lines = st.data_editor(
+        lines = _shared.data_editor(
             current[["channel", *LINES_TABLE]],
             key=f"lines-{version}",
             hide_index=True,
@@ -173,7 +173,7 @@ def editor(scenario: Scenario, version: int) -> None:
             width="stretch",
         )
         st.markdown("**Callbacks** (virtual hold)")
-        callbacks = st.data_editor(
+        callbacks = _shared.data_editor(
             current[["channel", *CALLBACK_TABLE]],
             key=f"callbacks-{version}",
             hide_index=True,

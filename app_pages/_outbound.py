@@ -66,7 +66,7 @@ def editor(scenario: Scenario, version: int) -> None:
         return
     table = pd.DataFrame([_row(name, spec, scenario) for name, spec in lists.items()])
     with st.form("outbound-form", border=False):
-        edited = st.data_editor(
+        edited = _shared.data_editor(
             table,
             key=f"outbound-{version}",
             hide_index=True,

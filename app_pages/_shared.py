@@ -97,6 +97,13 @@ def current_scenario() -> Scenario:
     return parse_scenario(scenario_yaml())
 
 
+def data_editor(data: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """``st.data_editor`` for the scenario forms, where an empty cell means "not set" (no
+    line limit, no callback, the centre's hours): shown blank, not as Streamlit's grey
+    "None", which a planner reads as a value."""
+    return st.data_editor(data, placeholder="", **kwargs)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def parse_scenario(text: str) -> Scenario:
     """Validate YAML text (``yaml.safe_load``); raises :class:`InputError`, never caches it."""

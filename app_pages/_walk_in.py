@@ -232,7 +232,7 @@ def render(scenario: Scenario, version: int) -> None:
     )
     table = hours_table(scenario)
     with st.form("channel-hours-form", border=False):
-        edited = st.data_editor(
+        edited = _shared.data_editor(
             table,
             key=f"channel-hours-{version}",
             hide_index=True,
@@ -257,7 +257,7 @@ def render(scenario: Scenario, version: int) -> None:
         st.caption("This scenario has no walk-in counter: add one below.")
     else:
         with st.form("balking-form", border=False):
-            edited_b = st.data_editor(
+            edited_b = _shared.data_editor(
                 counters,
                 key=f"balking-{version}",
                 hide_index=True,

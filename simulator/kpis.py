@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 Unit = Literal[
     "contacts", "share", "seconds", "chats", "agents", "agent-hours", "currency", "per hour"
 ]
@@ -333,6 +335,26 @@ SHARE_KPIS = frozenset(k.name for k in _CATALOGUE if k.is_share)
 """KPIs that are fractions, shown as percentages."""
 
 
+def ci_bounds(kpi: Any, mean: Any, half: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% confidence interval ``mean ∓ half``, clipped to the values the KPI can take.
+
+    Every KPI is a count, a share, a time, a level or money, so none is below 0, and a share
+    is at most 1. The symmetric t-interval of a rate near 0 (abandonment at 0.6% ± 0.8)
+    would otherwise read "-0.2% – 1.4%": the true mean cannot be there, and a planner reads
+    it as a bug. ``kpi`` is one name or one per ``mean``; the half-width itself stays
+    symmetric (``ci_half_width``).
+    """
+    mean, half = np.asarray(mean, dtype=float), np.asarray(half, dtype=float)
+    share = (
+        np.isin(np.asarray(kpi, dtype=object), list(SHARE_KPIS))
+        if not isinstance(kpi, str)
+        else np.full(mean.shape, kpi in SHARE_KPIS)
+    )
+    low = np.maximum(mean - half, 0.0)
+    high = np.where(share, np.minimum(mean + half, 1.0), mean + half)
+    return low, high
+
+
 __all__ = [
     "CHANNEL_INTERVAL_KPIS",
     "CHANNEL_KPIS",
@@ -344,4 +366,5 @@ __all__ = [
     "OVERALL_KPIS",
     "SHARE_KPIS",
     "Kpi",
+    "ci_bounds",
 ]

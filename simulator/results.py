@@ -23,7 +23,7 @@ from scipy import stats as sps
 
 from simulator.channels import KINDS
 from simulator.clock import clock_label, first_counted_interval, interval_label
-from simulator.kpis import CHANNEL_INTERVAL_KPIS, CHANNEL_KPIS, KPIS, SHARE_KPIS
+from simulator.kpis import CHANNEL_INTERVAL_KPIS, CHANNEL_KPIS, KPIS, SHARE_KPIS, ci_bounds
 from simulator.model import ChannelModel, CompiledModel, GroupModel
 from simulator.outbound.results import OutboundValues, add_outbound_rows, outbound_values
 from simulator.stats import ReplicationStats, histogram_quantile, ratio
@@ -512,14 +512,14 @@ def aggregate(
     def frame(records: list[tuple], key: str) -> pd.DataFrame:
         df = pd.DataFrame(records, columns=["_", key, "kpi", "mean", "ci_half_width", "n"])
         df = df.drop(columns="_")
-        df["ci_low"] = df["mean"] - df["ci_half_width"]
-        df["ci_high"] = df["mean"] + df["ci_half_width"]
+        df["ci_low"], df["ci_high"] = ci_bounds(df.kpi, df["mean"], df["ci_half_width"])
         return df
 
     interval_cols = ["day", "interval", "start", "kpi", "mean", "ci_half_width", "n", "warmup"]
     overall = pd.DataFrame(overall_rows, columns=["kpi", "mean", "ci_half_width", "n"])
-    overall["ci_low"] = overall["mean"] - overall["ci_half_width"]
-    overall["ci_high"] = overall["mean"] + overall["ci_half_width"]
+    overall["ci_low"], overall["ci_high"] = ci_bounds(
+        overall.kpi, overall["mean"], overall["ci_half_width"]
+    )
     labels = tuple(
         interval_label(int(grid.days[k]), grid.starts[k], model.days, model.start_date)
         for k in range(model.n_intervals)

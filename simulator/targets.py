@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from simulator.kpis import KPIS
+from simulator.kpis import KPIS, ci_bounds
 from simulator.scenario import Scenario
 
 Sense = Literal[">=", "<="]
@@ -246,8 +246,7 @@ def check_table(summary: KpiSummary, targets: list[Target], *, margin: float = 0
     inst = instances(summary, targets)
     short = inst.shortfall(margin)
     met = inst.met(margin)
-    low = inst.mean - inst.half
-    high = inst.mean + inst.half
+    low, high = ci_bounds([targets[i].kpi for i in inst.target], inst.mean, inst.half)
     rows = []
     for j in range(len(inst.target)):
         t = targets[inst.target[j]]

@@ -249,3 +249,15 @@ def test_compare_has_rows_for_the_new_kpis_and_targets(at) -> None:
     ):
         verdict = "met" if checks.loc[target, "met"] else "MISSED"
         assert wide.loc[key, "Base"].startswith(f"{verdict}: "), wide.loc[key, "Base"]
+
+
+def test_empty_cells_of_the_scenario_forms_show_blank_not_none(at) -> None:
+    """An empty cell means "not set" (no queue limit on claims, no callbacks on policy):
+    every editable table of the Scenario page shows it blank; Streamlit's default is a grey
+    "None", which a planner reads as a value."""
+    editors = [d for d in at.dataframe if d.proto.editing_mode != 0]  # 0: read-only
+    assert len(editors) >= 5  # lines, callbacks, channels, groups, skills, ...
+    lines = next(d for d in editors if "max on hold" in d.value.columns)
+    assert lines.value["max on hold"].isna().any()  # the case: claims has no queue limit
+    for d in editors:
+        assert d.proto.HasField("placeholder") and d.proto.placeholder == "", d.value.columns

@@ -11,6 +11,7 @@ import pytest
 from conftest import mmc_scenario, run_with_stats
 from scipy import stats as sps
 
+from simulator.kpis import SHARE_KPIS
 from simulator.results import summarise
 from simulator.runner import simulate
 
@@ -87,7 +88,8 @@ def test_per_interval_cis_are_the_intervals_of_each_interval() -> None:
 
 def test_reported_cis_are_the_intervals_of_the_per_replication_values() -> None:
     """Every channel KPI of a real result: ``ci_low``/``ci_high`` are scipy's 95% t
-    interval over the per-replication values that the result also reports."""
+    interval over the per-replication values that the result also reports, clipped to the
+    values the KPI can take (none below 0, no share above 1)."""
     scenario = mmc_scenario(300, 180, 16, days=1, warmup_minutes=60, patience_s=200)
     result = simulate(scenario, replications=6, seed=4)
     rep = result.per_replication
@@ -99,7 +101,24 @@ def test_reported_cis_are_the_intervals_of_the_per_replication_values() -> None:
             continue
         mean, half, n = _scipy_interval(values)
         assert row.n == n, row.kpi
-        assert row.ci_low == pytest.approx(mean - half, rel=1e-12, abs=1e-12), row.kpi
-        assert row.ci_high == pytest.approx(mean + half, rel=1e-12, abs=1e-12), row.kpi
+        high = min(mean + half, 1.0) if row.kpi in SHARE_KPIS else mean + half
+        assert row.ci_low == pytest.approx(max(mean - half, 0.0), rel=1e-12, abs=1e-12), row.kpi
+        assert row.ci_high == pytest.approx(high, rel=1e-12, abs=1e-12), row.kpi
         checked += 1
     assert checked >= 10
+
+
+def test_a_rare_rate_near_zero_has_no_negative_ci_bound() -> None:
+    """A light queue abandons rarely: the symmetric t-interval of its abandonment runs
+    below 0, which no rate can be. Every reported bound is inside the KPI's range and the
+    half-width stays the symmetric one."""
+    scenario = mmc_scenario(120, 180, 13, days=1, warmup_minutes=60, patience_s=300)
+    result = simulate(scenario, replications=3, seed=11)
+    row = result.channels[result.channels.kpi == "abandon_rate"].iloc[0]
+    assert row["mean"] - row.ci_half_width < 0  # the case this test is about
+    assert row.ci_low == 0.0
+    assert row.ci_high == pytest.approx(row["mean"] + row.ci_half_width)
+    for table in (result.channels, result.groups, result.overall):
+        bounded = table.dropna(subset=["mean", "ci_half_width"])
+        assert (bounded.ci_low >= 0).all()
+        assert (bounded[bounded.kpi.isin(SHARE_KPIS)].ci_high <= 1).all()

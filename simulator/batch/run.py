@@ -43,6 +43,7 @@ from simulator.batch.store import (
 from simulator.batch.sweep import Point, Sweep, SweepSpec, sweep_from_scenarios
 from simulator.batch.worker import OVERALL_ENTITY, ChunkOutput, describe_error, run_chunk
 from simulator.errors import InputError
+from simulator.kpis import ci_bounds
 from simulator.results import summarise
 from simulator.runner import Progress
 from simulator.scenario import Scenario
@@ -350,8 +351,7 @@ def summary_table(replications: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     stats = pd.DataFrame(list(groups), columns=keys)
     stats["mean"] = mean
     stats["ci_half_width"] = half
-    stats["ci_low"] = mean - half
-    stats["ci_high"] = mean + half
+    stats["ci_low"], stats["ci_high"] = ci_bounds(stats.kpi, mean, half)
     stats["n"] = n.astype("int64")
     frame = stats.merge(points, on="point", how="left")
     return frame[columns].reset_index(drop=True)

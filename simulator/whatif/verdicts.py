@@ -69,7 +69,8 @@ def with_slack(targets: pd.DataFrame) -> pd.DataFrame:
     out = targets.copy()
     higher = np.array([bool(KPIS[k].higher_is_better) for k in out["kpi"]], dtype=bool)
     out["slack"] = np.where(higher, out["mean"] - out["goal"], out["goal"] - out["mean"])
-    half = ((out["ci_high"] - out["ci_low"]) / 2).fillna(0)
+    # the wider side: a CI clipped at 0 or 100% (simulator.kpis.ci_bounds) keeps the other
+    half = np.maximum(out["ci_high"] - out["mean"], out["mean"] - out["ci_low"]).fillna(0)
     tolerance = np.where(out["kpi"].isin(SHARE_KPIS), 0.01, 0.05 * out["goal"].abs())
     out["binding"] = out["met"].astype(bool) & (out["slack"] <= np.maximum(half, tolerance))
     return out
