@@ -270,6 +270,7 @@ def build_decisions(problem: Problem, plan: Literal["auto", "shifts", "per_inter
     coverage = sparse.csc_matrix(
         (np.concatenate(weights), np.concatenate(columns), indptr), shape=(g_n * k_n, j_n)
     )
+    side_rows += _open_channel_rows(problem, coverage)
     r_data, r_rows, r_cols = [], [], []
     for i, (entries, _, _, _) in enumerate(side_rows):
         for j, v in entries.items():
@@ -297,6 +298,38 @@ def build_decisions(problem: Problem, plan: Literal["auto", "shifts", "per_inter
         shift_groups,
         types,
     )
+
+
+def _open_channel_rows(
+    problem: Problem, coverage: sparse.csc_matrix
+) -> list[tuple[dict[int, float], float, float, str]]:
+    """Side rows "agents skilled for channel c on duty in interval k >= its
+    ``min_agents_while_open``" (:attr:`Problem.min_open`), one per interval and set of
+    skilled groups (channels served by the same groups share the larger minimum). A row is
+    left out when the groups' ``min_headcount`` already meets it, so plans of scenarios
+    whose every open interval is busy keep the program they had."""
+    need = problem.min_open
+    if need is None or not need.any():
+        return []
+    k_n = problem.n_intervals
+    rows = coverage.tocsr()
+    out: list[tuple[dict[int, float], float, float, str]] = []
+    for k in np.flatnonzero(need.any(axis=0)):
+        wanted: dict[tuple[int, ...], tuple[int, str]] = {}
+        for c in np.flatnonzero(need[:, k]):
+            groups = tuple(int(g) for g in np.flatnonzero(problem.skilled[:, c]))
+            if need[c, k] > wanted.get(groups, (0, ""))[0]:
+                wanted[groups] = (int(need[c, k]), problem.channels[c])
+        for groups, (m, name) in wanted.items():
+            if problem.lower[list(groups), k].sum() >= m:
+                continue
+            line = rows[[g * k_n + int(k) for g in groups]].sum(axis=0).A1
+            entries = {int(j): float(line[j]) for j in np.flatnonzero(line)}
+            label = problem.scenario.horizon.label(int(k))
+            out.append(
+                (entries, float(m), np.inf, f"channels.{name}.min_agents_while_open {label}")
+            )
+    return out
 
 
 def shift_types_of(scenario) -> tuple[tuple[ShiftType, ...], str]:

@@ -18,6 +18,7 @@ import numpy as np
 from simulator.channels import KINDS
 from simulator.clock import day_grid
 from simulator.errors import InputError
+from simulator.horizon import Horizon
 from simulator.outbound.model import compile_outbound
 from simulator.scenario import Scenario
 from simulator.targets import Target, scenario_targets
@@ -101,6 +102,7 @@ class Problem:
     interval_starts: np.ndarray  # (K,) seconds from day 0 00:00
     aht_by_interval_s: np.ndarray | None = None  # (C, K) mean handle time per interval
     open_mask: np.ndarray | None = None  # (K,) bool, None: all open (weekday hours)
+    min_open: np.ndarray | None = None  # (C, K) int: skilled agents on duty, at least
 
     @property
     def aht_grid_s(self) -> np.ndarray:
@@ -171,6 +173,7 @@ class Problem:
         if mask is not None:  # nobody is staffed while the centre is closed
             lower[:, ~mask] = 0
             upper[:, ~mask] = 0
+        min_open = _min_open(scenario, channels, groups, rates, skilled, upper, h)
         return cls(
             scenario=scenario,
             groups=groups,
@@ -202,6 +205,7 @@ class Problem:
             ),
             aht_by_interval_s=aht_grid,
             open_mask=mask,
+            min_open=min_open,
         )
 
     # ---- shapes and cost ----------------------------------------------------------------
@@ -243,6 +247,41 @@ class Problem:
             [np.rint(g.paid_hours_per_interval / self.interval_hours) for g in model.groups],
             dtype=int,
         )
+
+
+def _min_open(
+    scenario: Scenario,
+    channels: tuple[str, ...],
+    groups: tuple[str, ...],
+    rates: np.ndarray,
+    skilled: np.ndarray,
+    upper: np.ndarray,
+    horizon: Horizon,
+) -> np.ndarray:
+    """(C, K) skilled agents each real-time channel keeps on duty: its
+    ``min_agents_while_open`` in every interval it is open with contacts expected (a rate
+    above 0: the channel's own ``hours`` and the centre's already zero the rest), 0
+    elsewhere. Without this a quiet interval can be left with nobody to serve it when the
+    horizon target absorbs it (nine customers at a counter's opening). Raises
+    :class:`InputError` naming the field when the skilled groups' ``max_headcount`` cannot
+    reach it."""
+    need = np.zeros(rates.shape, dtype=int)
+    for c, name in enumerate(channels):
+        m = scenario.channels[name].min_agents_open
+        if m == 0:
+            continue
+        need[c] = np.where(rates[c] > 0, m, 0)
+        reach = upper[skilled[:, c]].sum(axis=0)
+        short = np.flatnonzero(need[c] > reach)
+        if short.size:
+            k = int(short[0])
+            raise InputError(
+                f"channels.{name}.min_agents_while_open: {m} skilled agents on duty while the "
+                f"channel is open, but its groups' max_headcount allows {int(reach[k])} in "
+                f"{horizon.label(k)}; lower it (0 allows unstaffed intervals) or "
+                "raise max_headcount"
+            )
+    return need
 
 
 def _dialing_agents(scenario: Scenario, groups: tuple[str, ...], shrink: np.ndarray) -> np.ndarray:

@@ -26,10 +26,13 @@ def centre(
     days: int = 1,
     types: list[dict[str, Any]] | None = None,
     groups: dict[str, Any] | None = None,
+    open_min: int = 0,
     **group: Any,
 ) -> Scenario:
     """One call channel, one group (or ``groups``), 60-minute intervals (the shift program
-    only needs the horizon, the groups, their costs and the shift types)."""
+    only needs the horizon, the groups, their costs and the shift types). The channel may
+    go unstaffed (``min_agents_while_open: 0``): these cases check the program against the
+    requirement alone; ``test_an_open_line_is_never_left_with_nobody_on_duty`` the rule."""
     base = {"cost_per_hour": 20, "skills": ["calls"], "staffing": 1, **group}
     return Scenario.from_dict(
         {
@@ -39,6 +42,7 @@ def centre(
                     "arrivals": {"rate_per_hour": 60},
                     "handle_time": {"distribution": "exponential", "mean_seconds": 180},
                     "targets": {"service_level": 0.8, "within_seconds": 20},
+                    "min_agents_while_open": open_min,
                 }
             },
             "agent_groups": groups or {"agents": base},
@@ -293,3 +297,34 @@ def test_a_bound_search_that_finds_nothing_cheaper_says_the_gap_is_not_measured(
     none = {**found, "cost": 73675.5, "met": False, "cheaper_found": False, "gap": float("nan")}
     text = bound_text(none)
     assert "not measured" in text and "gap +" not in text and "73,675.50, missed" in text
+
+
+def test_an_open_line_is_never_left_with_nobody_on_duty() -> None:
+    """``min_agents_while_open`` (1 unless the scenario says otherwise): an interval the
+    requirement leaves at 0 still gets one agent while the line is open, and a shift's
+    break is covered by a second shift rather than leaving the line empty."""
+    scenario = centre(open_min=1)
+    _, sol = solve(scenario, [[2, 2, 0, 2, 2, 2, 2, 0]])
+    assert sol.y.min() >= 1
+    assert sol.cost == pytest.approx(8 * 20 + 6 * 20)  # 1 agent all day, a 2nd where needed
+    two = centre(open_min=2)
+    assert solve(two, [[0] * 8])[1].y.min() >= 2
+    brk = {"after_minutes": 180, "latest_after_minutes": 240, "minutes": 60, "step_minutes": 60}
+    nine = {"name": "9h", "hours": 9, "earliest_start": "08:00", "breaks": [brk]}
+    need = [[1, 1, 1, 0, 0, 1, 1, 1, 1]]  # one agent; the break can fall at 11:00 or 12:00
+    for open_min, agents in ((0, 1), (1, 2)):
+        _, sol = solve(centre(close="17:00", types=[nine], open_min=open_min), need)
+        assert sol.cost == pytest.approx(agents * 8 * 20)
+    assert (sol.y >= 1 - 1e-9).all()  # two agents, breaks staggered: nobody leaves it empty
+
+
+def test_an_opening_rule_the_headcount_cannot_reach_is_refused_naming_the_field() -> None:
+    """Two agents on duty while open, at most one employed: refused before any search, the
+    field and the first interval named; email has no opening to staff and refuses it."""
+    with pytest.raises(InputError, match=r"channels\.calls\.min_agents_while_open.*08:00"):
+        Problem.from_scenario(centre(open_min=2, max_headcount=1))
+    data = centre().model_dump(mode="json", exclude_none=True)
+    data["channels"]["calls"] |= {"kind": "email", "promise_hours": 24}
+    data["channels"]["calls"].pop("targets")
+    with pytest.raises(InputError, match="min_agents_while_open applies to real-time"):
+        Scenario.from_dict(data)

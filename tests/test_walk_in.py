@@ -21,6 +21,7 @@ from simulator.model import compile_scenario
 from simulator.queueing.finite import balking_kpis
 from simulator.runner import simulate
 from simulator.scenario import Scenario
+from simulator.whatif import load_warnings
 
 AHT_S = 300.0
 
@@ -297,3 +298,38 @@ def test_the_plan_summary_splits_dated_days() -> None:
     assert "09:30" in lines[1] and "Mar" not in lines[1]
     plain = dated.set_axis(["d0 09:00", "d0 09:30", "d1 09:00", "d1 09:30"], axis=1)
     assert [line for line in _staffing_blocks(plain) if line.endswith(":")] == ["day 0:", "day 1:"]
+
+
+QUIET_OPENING = """
+name: quiet counter opening
+horizon: {days: 1, interval_minutes: 30, open: "09:00", close: "13:00"}
+channels:
+  counter:
+    kind: walk_in
+    arrivals: {volumes: [3, 20, 30, 30, 25, 20, 15, 3]}
+    handle_time: {distribution: exponential, mean_seconds: 300}
+    patience: {distribution: exponential, mean_seconds: 1200}
+    targets: {service_level: 0.8, within_seconds: 300}
+agent_groups:
+  tellers: {cost_per_hour: 20, skills: [counter], staffing: 4}
+run: {replications: 10, seed: 7}
+"""
+
+
+def test_a_counter_is_never_open_with_nobody_behind_it() -> None:
+    """Three customers at the 09:00 opening and at 12:30: the day's service level absorbs
+    them (the floor judges intervals of 10 or more), so before ``min_agents_while_open`` the
+    cheapest plan left the counter open with no teller at 09:00 and 12:30. It now staffs
+    one; ``min_agents_while_open: 0`` gives the old freedom back, at a lower cost."""
+    scenario = Scenario.from_yaml_text(QUIET_OPENING)
+    result = optimize(scenario, max_evaluations=20)
+    assert result.feasible, result.message
+    tellers = result.staffing.loc["tellers"].to_numpy()
+    assert tellers.min() >= 1 and tellers[0] == 1 and tellers[-1] == 1
+    assert not [w for w in load_warnings(result.plan.apply(scenario)) if "no skilled" in w]
+    free = scenario.with_changes({"channels.counter.min_agents_while_open": 0})
+    loose = optimize(free, max_evaluations=20)
+    assert loose.feasible and loose.cost < result.cost
+    assert loose.staffing.loc["tellers"].to_numpy().min() == 0
+    (empty,) = [w for w in load_warnings(loose.plan.apply(free)) if "no skilled" in w]
+    assert empty.startswith("channels.counter: 2 interval(s)")

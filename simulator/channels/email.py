@@ -22,6 +22,11 @@ def rules(channel: Any) -> str | None:
             "hours applies to real-time channels (call, chat, walk_in): email arrives around "
             "the clock; an email team's working hours are its agent group's staffing or shifts"
         )
+    if channel.min_agents_while_open is not None:
+        return (
+            "min_agents_while_open applies to real-time channels (call, chat, walk_in): an "
+            "email backlog waits; set the email team's agent_groups.<g>.min_headcount instead"
+        )
     if t.within_promise is not None and channel.promise_hours is None:
         return "targets.within_promise needs promise_hours"
     if (

@@ -295,6 +295,15 @@ class Channel(FrozenModel):
     balking: Balking | None = Field(
         None, description="Walk-in: customers who see a long line leave at once."
     )
+    min_agents_while_open: int | None = Field(
+        None,
+        ge=0,
+        le=limits.MAX_AGENTS_PER_GROUP,
+        description="Real-time kinds: agents skilled for the channel on duty (scheduled, "
+        "before shrinkage) in every interval it is open with contacts expected, at least; "
+        "omitted = 1 (a line or counter open with nobody to serve it is not a plan); 0 lets "
+        "the optimizer leave quiet intervals unstaffed.",
+    )
     resolution: Resolution | None = Field(
         None, description="First-contact-resolution loop; omitted = unresolved issues vanish."
     )
@@ -322,6 +331,15 @@ class Channel(FrozenModel):
                         f"{limits.MAX_DURATION_S:,}, got {v}"
                     )
         return value
+
+    @property
+    def min_agents_open(self) -> int:
+        """Agents skilled for the channel that the optimizer keeps on duty while it is open
+        and contacts are expected: ``min_agents_while_open``, 1 when omitted; 0 for email,
+        whose backlog waits for the team's hours."""
+        if self.kind == "email":
+            return 0
+        return 1 if self.min_agents_while_open is None else self.min_agents_while_open
 
     @property
     def handle_scale(self) -> PerIntervalValues | None:

@@ -88,8 +88,9 @@ def staffing_profile(scenario: Scenario) -> pd.DataFrame:
 
 def load_warnings(scenario: Scenario) -> list[str]:
     """Plain-words warnings about a plan that cannot work, found without simulating:
-    real-time contacts expected in intervals where no skilled agent is on duty, and
-    intervals whose offered load (Erlangs) exceeds the agents available.
+    real-time contacts expected in intervals where no skilled agent is on duty (or fewer
+    than the channel's ``min_agents_while_open``), and intervals whose offered load
+    (Erlangs) exceeds the agents available.
 
     Emails are left out: they wait in a backlog by design and are worked in idle time.
     """
@@ -118,6 +119,14 @@ def load_warnings(scenario: Scenario) -> list[str]:
                 f"channels.{ch.name}: {len(empty)} interval(s) with about {lost:,.0f} expected "
                 f"contacts but no skilled agent on duty (first at {label(int(empty[0]))}); "
                 "these customers wait or abandon"
+            )
+        least = scenario.channels[ch.name].min_agents_open
+        thin = np.flatnonzero((volume > 0) & (skilled > 0) & (skilled < least - 1e-9))
+        if len(thin):
+            warnings.append(
+                f"channels.{ch.name}: {len(thin)} interval(s) with fewer than the "
+                f"{least} skilled agents on duty min_agents_while_open asks for (first at "
+                f"{label(int(thin[0]))}: {skilled[thin[0]]:.1f})"
             )
         concurrency = getattr(ch, "max_concurrency", 1) or 1
         mean = ch.handle.mean_s if ch.handle_scale is None else ch.handle.mean_s * ch.handle_scale
