@@ -283,7 +283,11 @@ _CATALOGUE = (
         True,
     ),
     _k("records_left_at_end", "contacts", "outbound: records not finished at the end", False),
-    _k("outbound_agent_hours", "agent-hours", "outbound: agent time on attempts and connects"),
+    _k(
+        "outbound_agent_hours",
+        "agent-hours",
+        "outbound: agent time on attempts and connects, in opening hours",
+    ),
     _k(
         "outbound_occupancy",
         "share",

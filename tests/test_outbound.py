@@ -320,3 +320,25 @@ def test_the_simulate_page_charts_each_lists_connects_per_interval(
     frame = charts[-1]
     shown = frame[frame.kpi == "connects"]["mean"].sum()
     assert shown == pytest.approx(total, rel=1e-9)
+
+
+def test_long_connects_are_filed_in_the_intervals_they_last() -> None:
+    """Ten collectors, no inbound work, 30-minute intervals, connects of 50 minutes on
+    average: an agent's time on the list is filed in the intervals it passes in, like its
+    busy time. Filed under the interval the attempt started in (as before), the first
+    half-hour held about 1.6 hours of talk per agent-hour present and the last ones none:
+    per-interval outbound occupancy ran from 160% to 0%. Each interval's share now stays
+    within [0, 1], the last half-hour is busy as well, and the horizon's agent-hours are
+    the per-interval ones added up (nothing lost past the close)."""
+    base = mmc_scenario(0.0, AHT_S, 10, days=1, warmup_minutes=0, interval_minutes=30)
+    scenario = _blended(
+        base, right_party_connect=1.0, handle_time=_exp(3000), dialer={"threshold": 0}
+    )
+    result = simulate(scenario, 3, 9)
+    table = result.outbound_intervals
+    occupancy = table[table.kpi == "outbound_occupancy"]["mean"].to_numpy()
+    assert occupancy.max() <= 1 + 1e-9
+    assert occupancy[:-1].min() > 0.9  # everybody talks all day, the last half-hour too
+    assert occupancy[-1] > 0.9
+    hours = result.outbound_kpi("collections", "outbound_agent_hours")
+    assert hours == pytest.approx(10 * 24, rel=0.02)  # ten agents for 24 hours

@@ -29,6 +29,7 @@ from typing import IO
 import numpy as np
 from simpy.events import Timeout
 
+from simulator.clock import DAY_S
 from simulator.engine import Agent, Replication
 from simulator.model import CompiledModel
 from simulator.outbound.model import OutboundModel
@@ -36,7 +37,7 @@ from simulator.stats import ReplicationStats
 from simulator.streams import Draws, Purpose, stream, uniforms
 
 _COUNTERS = ("loaded", "attempts", "connects", "exhausted")
-_SUMS = ("connect_s", "failed_s")  # agent seconds, filed under the attempt's start interval
+_SUMS = ("connect_s", "failed_s")  # agent seconds, filed under the intervals they pass in
 
 
 class OutboundTally:
@@ -167,9 +168,9 @@ class BlendedReplication(Replication):
         t.attempts[k] += 1
         if connect:
             t.connects[k] += 1
-            t.connect_s[k] += duration
+            self._file_seconds(t.connect_s, k, now, duration)
         else:
-            t.failed_s[k] += duration
+            self._file_seconds(t.failed_s, k, now, duration)
             if attempt < spec.max_attempts:
                 state.scheduled += 1
                 self._at(now + spec.retry_delay_s, self._on_retry_due, (state, attempt + 1))
@@ -179,6 +180,25 @@ class BlendedReplication(Replication):
         self._touch_busy(g, now)
         self.busy[g] += 1
         Timeout(self.env, duration, agent).callbacks.append(self._on_attempt_end)
+
+    def _file_seconds(self, out: list[float], k: int, start: float, seconds: float) -> None:
+        """Add an attempt's agent ``seconds`` from ``start`` (in interval ``k``) to ``out``
+        interval by interval, as the groups' busy time is: a 40-minute connect started at
+        09:50 is 10 minutes of 09:30 and 30 of 10:00, so each interval's outbound occupancy
+        is a share of that interval's presence. Time past the close (or into a closed
+        interval) is not filed, like the groups' busy and present time then."""
+        m = self.m
+        end = start + seconds
+        while True:
+            boundary = (k // m.intervals_per_day) * DAY_S + m.open_s
+            boundary += (k % m.intervals_per_day + 1) * m.interval_s
+            if end <= boundary:
+                out[k] += end - start
+                return
+            out[k] += boundary - start
+            if m.interval_of(boundary) != k + 1:
+                return
+            start, k = boundary, k + 1
 
     def _on_attempt_end(self, event: Timeout) -> None:
         """The agent is free again: leaves if its group is shrinking, else takes inbound
