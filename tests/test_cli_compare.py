@@ -38,6 +38,9 @@ WEEK = str(ROOT / "scenarios" / "week.yaml")
             "channels.c.handle_time.distribution=gamma",
             Edit("channels.c.handle_time.distribution", "gamma"),
         ),
+        # a bare clock time is text, not YAML 1.1's base-60 number (17:30 -> 1050)
+        ("outbound.l.hours.close=17:30", Edit("outbound.l.hours.close", "17:30")),
+        ("horizon.open = 8:00", Edit("horizon.open", "8:00")),
     ],
 )
 def test_parse_edit_reads_each_operation(text: str, edit: Edit) -> None:

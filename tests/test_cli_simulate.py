@@ -139,3 +139,21 @@ def test_validate_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "channels" in schema["properties"]
+
+
+def test_simulate_warns_before_running_a_plan_that_cannot_work(capsys) -> None:
+    """The app's pre-run warnings reach the command line too, naming the field, and the
+    run still goes ahead: a dialer threshold of 12 idle agents on a team of 12 never
+    dials; a counter held to two tellers while open is staffed with one."""
+    blended = str(ROOT / "scenarios" / "blended_collections.yaml")
+    sets = ["--set", "outbound.overdue.dialer.threshold=12"]
+    assert main(["simulate", blended, "-n", "1", *sets]) == 0
+    err = capsys.readouterr().err
+    assert "warning: outbound.overdue.dialer.threshold: 12 idle agents" in err
+    assert "never dialled" in err
+    assert main(["simulate", blended, "-n", "1"]) == 0
+    assert "warning" not in capsys.readouterr().err  # the file's own plan dials
+    branch = str(ROOT / "scenarios" / "branch_walkin.yaml")
+    sets = ["--set", "channels.counter.min_agents_while_open=7"]
+    assert main(["simulate", branch, "-n", "1", *sets]) == 0
+    assert "warning: channels.counter: " in capsys.readouterr().err

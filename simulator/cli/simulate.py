@@ -27,6 +27,7 @@ from simulator.kpis import OUTBOUND_KPIS, SHARE_KPIS
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
+from simulator.whatif.checks import load_warnings
 
 ORDER = 10
 """Where ``staffsim --help`` lists this command."""
@@ -81,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out)
     if args.contact_log:
         check_folder(args.contact_log, "--contact-log")
+    # A plan that cannot work is said before minutes of simulating it (the app shows the
+    # same lines above its Run button); the run goes ahead: the numbers show how badly.
+    for warning in load_warnings(scenario):
+        print(f"warning: {warning}", file=sys.stderr)
     bar = ProgressBar("simulating", enabled=args.progress)
     try:
         result = simulate(

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.channels import KINDS
-from simulator.model import ChannelModel, compile_scenario
+from simulator.model import ChannelModel, CompiledModel, compile_scenario
+from simulator.outbound.model import compile_outbound
 from simulator.scenario import Scenario
 
 
@@ -131,6 +132,7 @@ def load_warnings(scenario: Scenario) -> list[str]:
         concurrency = getattr(ch, "max_concurrency", 1) or 1
         mean = ch.handle.mean_s if ch.handle_scale is None else ch.handle.mean_s * ch.handle_scale
         load += volume * mean / model.interval_s / concurrency
+    warnings += _idle_dialers(scenario, model, on_duty)
     over = np.flatnonzero((load > available + 1e-9) & (load > 0))
     if len(over):
         worst = int(over[np.argmax(load[over] - available[over])])
@@ -140,3 +142,23 @@ def load_warnings(scenario: Scenario) -> list[str]:
             f"{available[worst]:.1f} agents after shrinkage); queues will grow there"
         )
     return warnings
+
+
+def _idle_dialers(scenario: Scenario, model: CompiledModel, on_duty: dict) -> list[str]:
+    """Outbound lists whose dialer can never start an attempt: the threshold dialer keeps
+    ``threshold`` agents of the dialing groups idle, so with no more than that on duty in
+    every dialing interval the list is never dialled (a threshold of 10 on a team of 8)."""
+    out = []
+    for spec in compile_outbound(scenario):
+        dialing = spec.dial_s > 0
+        if spec.records_per_day == 0 or not dialing.any():
+            continue
+        team = sum((on_duty[g] for g in spec.groups), start=np.zeros(model.n_intervals))
+        most = float(team[dialing].max())
+        if most <= spec.threshold:
+            out.append(
+                f"outbound.{spec.name}.dialer.threshold: {spec.threshold} idle agents are kept "
+                f"for inbound, and its dialing groups have at most {most:g} on duty while it "
+                "dials; the list is never dialled"
+            )
+    return out

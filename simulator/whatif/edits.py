@@ -131,6 +131,9 @@ _EDIT_TEXT = re.compile(
 )
 
 
+_CLOCK_TEXT = re.compile(r"\d{1,2}:\d{2}")
+
+
 def parse_edit(text: str, where: str = "--set") -> Edit:
     """``PATH=VALUE`` (set), ``PATH+=N`` / ``PATH-=N`` (add), ``PATH*=F`` (multiply) as an
     :class:`Edit`. VALUE is read as YAML (``0.9``, ``[10, 12, 14]``, ``lognormal``); a
@@ -142,7 +145,10 @@ def parse_edit(text: str, where: str = "--set") -> Edit:
             f"{where}: expected PATH=VALUE (or PATH+=N, PATH-=N, PATH*=F), got {text!r}"
         )
     try:
-        value = yaml.safe_load(match["value"])
+        # A bare clock time is text: YAML 1.1 reads 17:30 as the base-60 number 1050, and a
+        # shell user cannot be asked to quote it twice (``--set 'hours.open="17:30"'``).
+        raw = match["value"]
+        value = raw if _CLOCK_TEXT.fullmatch(raw) else yaml.safe_load(raw)
     except yaml.YAMLError:
         raise InputError(
             f"{where}: {match['path']}: cannot read the value {match['value']!r}"
