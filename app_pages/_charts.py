@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -155,7 +155,30 @@ def service_level(
     intervals: pd.DataFrame, targets: Mapping[str, Mapping[str, float]], days: int
 ) -> alt.LayerChart:
     """Service level per interval and channel with its 95% CI band and the target line."""
-    data = _with_time(intervals[intervals.kpi == "service_level"].dropna(subset=["mean"]), days)
+    goals = pd.DataFrame(
+        [
+            {"channel": c, "target": t["service_level"], "label": _sl_label(t)}
+            for c, t in targets.items()
+            if "service_level" in t
+        ]
+    )
+    return share_per_interval(intervals, "service_level", "service level", days, goals, True)
+
+
+def share_per_interval(
+    intervals: pd.DataFrame,
+    kpi: str,
+    title: str,
+    days: Days,
+    goals: pd.DataFrame,
+    full_scale: bool = False,
+) -> alt.LayerChart:
+    """A share (service level, busy signals, balking, callbacks within promise) per interval
+    and channel with its 95% CI band, and each channel's target in ``goals`` (columns
+    ``channel``, ``target``, ``label``) as a dashed line named in the legend; the y axis from
+    0 to 100% when ``full_scale``, else fitted to the data (a 3% busy-signal rate would be
+    a flat line on a full scale)."""
+    data = _with_time(intervals[intervals.kpi == kpi].dropna(subset=["mean"]), days)
     data = data.assign(
         low=(data["mean"] - data["ci_half_width"].fillna(0)).clip(lower=0),
         high=(data["mean"] + data["ci_half_width"].fillna(0)).clip(upper=1),
@@ -164,63 +187,95 @@ def service_level(
     band = (
         alt.Chart(data)
         .mark_area(opacity=0.18, interpolate="step-after")
-        .encode(x=_x(days), y=alt.Y("low:Q", title="service level"), y2="high:Q", color=color)
+        .encode(x=_x(days), y=alt.Y("low:Q", title=title), y2="high:Q", color=color)
     )
+    scale = {"scale": alt.Scale(domain=[0, 1])} if full_scale else {}
     line = (
         alt.Chart(data)
         .mark_line(point=True, interpolate="step-after")
         .encode(
             x=_x(days),
-            y=alt.Y(
-                "mean:Q",
-                title="service level",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
+            y=alt.Y("mean:Q", title=title, axis=alt.Axis(format="%"), **scale),
             color=color,
             tooltip=[
                 "channel",
                 "when",
-                alt.Tooltip("mean:Q", format=".1%", title="service level"),
+                alt.Tooltip("mean:Q", format=".1%", title=title),
                 alt.Tooltip("ci_half_width:Q", format=".1%", title="± 95% CI"),
             ],
         )
     )
-    goals = pd.DataFrame(
-        [
-            {"channel": c, "target": t["service_level"], "label": _sl_label(t)}
-            for c, t in targets.items()
-            if "service_level" in t
-        ]
-    )
     layers: list[alt.Chart] = [band, line]
     if len(goals):
-        # each target line named in a legend of its own, beside the channels' (text on the
-        # plot sat on the first intervals' points): a dashed line in the channel's colour
-        goals["target_line"] = goals["channel"] + " " + goals["label"]
-        names = list(goals["target_line"])
-        layers.append(
-            alt.Chart(goals)
-            .mark_rule(size=2)
-            .encode(
-                y="target:Q",
-                color=color,
-                strokeDash=alt.StrokeDash(
-                    "target_line:N",
-                    title="dashed: target",
-                    sort=names,
-                    scale=alt.Scale(domain=names, range=[[6, 4]] * len(names)),
-                    legend=alt.Legend(
-                        symbolType="stroke",
-                        symbolStrokeColor="#555",
-                        symbolSize=400,
-                        symbolStrokeWidth=2,
-                    ),
-                ),
-                tooltip=["channel", "label"],
-            )
-        )
+        layers.append(_target_lines(goals, color))
     return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def _target_lines(goals: pd.DataFrame, color: alt.Color) -> alt.Chart:
+    """Each target line (``goals``: channel, target, label) named in a legend of its own,
+    beside the channels' (text on the plot sat on the first intervals' points): a dashed
+    line in the channel's colour."""
+    goals = goals.assign(target_line=goals["channel"] + " " + goals["label"])
+    names = list(goals["target_line"])
+    return (
+        alt.Chart(goals)
+        .mark_rule(size=2)
+        .encode(
+            y="target:Q",
+            color=color,
+            strokeDash=alt.StrokeDash(
+                "target_line:N",
+                title="dashed: target",
+                sort=names,
+                scale=alt.Scale(domain=names, range=[[6, 4]] * len(names)),
+                legend=alt.Legend(
+                    symbolType="stroke",
+                    symbolStrokeColor="#555",
+                    symbolSize=400,
+                    symbolStrokeWidth=2,
+                ),
+            ),
+            tooltip=["channel", "label"],
+        )
+    )
+
+
+def target_goals(targets: Sequence[Any], kpi: str) -> pd.DataFrame:
+    """The horizon targets on ``kpi`` (:class:`simulator.targets.Target`, e.g. a result's
+    ``target_list``) as the ``goals`` of :func:`share_per_interval`: labelled ``target ≤ 8%``
+    (a target over the horizon, drawn on each interval for reference)."""
+    rows = [
+        {
+            "channel": t.entity,
+            "target": t.value,
+            "label": f"target {'≥' if t.sense == '>=' else '≤'} {t.value:.1%}".replace(".0%", "%"),
+        }
+        for t in targets
+        if t.kpi == kpi and t.scope == "overall"
+    ]
+    return pd.DataFrame(rows, columns=["channel", "target", "label"])
+
+
+def series_per_interval(
+    intervals: pd.DataFrame, channel: str, series: Mapping[str, str], title: str, days: Days
+) -> alt.Chart:
+    """Several count KPIs of one channel per interval, a line each, named in the legend by
+    ``series`` (kpi -> name, in legend order), e.g. callbacks offered and accepted."""
+    data = intervals[(intervals.channel == channel) & intervals.kpi.isin(list(series))]
+    data = _with_time(data.assign(series=data["kpi"].map(series)), days)
+    names = list(series.values())
+    return (
+        alt.Chart(data, height=HEIGHT)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=_x(days),
+            y=alt.Y("mean:Q", title=title),
+            color=alt.Color(
+                "series:N", title="", sort=names, scale=alt.Scale(domain=names, scheme=PALETTE)
+            ),
+            tooltip=["series", "when", alt.Tooltip("mean:Q", format=",.1f", title=title)],
+        )
+    )
 
 
 def _sl_label(target: Mapping[str, float]) -> str:

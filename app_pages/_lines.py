@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import _editors, _shared
+from app_pages import _charts, _editors, _shared
 from simulator import Scenario
 from simulator.channels import KINDS
 
@@ -257,8 +257,78 @@ def card_note(kpi: str, table: pd.DataFrame, config: Any) -> tuple[str | None, s
     return None, ""
 
 
+# --------------------------------------------------------------------------------------
+# Simulate page: busy signals and callbacks per interval
+# --------------------------------------------------------------------------------------
+CALLBACK_SERIES = {"callbacks_offered": "offered a callback", "callbacks_accepted": "accepted"}
+"""The callback counts drawn per interval, by their legend names."""
+
+
+def interval_charts(intervals: pd.DataFrame, result: Any, days: Any) -> None:
+    """Busy signals per interval (share of attempts, a line per channel with ``lines``, its
+    target dashed; and the count) and, per channel with ``callback``, callbacks offered and
+    accepted and the share made within the promise, so a planner sees *when* the lines fill
+    and callers take callbacks. ``intervals``: the result's, closed hours as gaps, maybe one
+    day's view; ``result``: for the targets. Draws nothing for a channel without them."""
+    kpis = set(intervals.kpi)
+    if "blocked_rate" in kpis:
+        st.markdown("**Busy signals per interval**")
+        left, right = st.columns(2)
+        left.altair_chart(
+            _charts.share_per_interval(
+                intervals,
+                "blocked_rate",
+                "busy signals / attempts",
+                days,
+                _charts.target_goals(result.target_list, "blocked_rate"),
+            ),
+            width="stretch",
+        )
+        right.altair_chart(
+            _charts.per_interval(intervals, "blocked", "channel", "busy signals", days),
+            width="stretch",
+        )
+        st.caption(
+            "Attempts that found the lines full, filed under the interval the attempt came in "
+            "(a redial under its own). Shaded: 95% CI; dashed: the target, judged over the "
+            "horizon."
+        )
+    rows = intervals[intervals.kpi == "callbacks_offered"]
+    for channel in rows.channel.unique():
+        st.markdown(f"**Callbacks per interval: {channel}**")
+        left, right = st.columns(2)
+        left.altair_chart(
+            _charts.series_per_interval(
+                intervals, channel, CALLBACK_SERIES, "callers per interval", days
+            ),
+            width="stretch",
+        )
+        within = intervals[intervals.channel == channel]
+        right.altair_chart(
+            _charts.share_per_interval(
+                within,
+                "callback_within_promise",
+                "callbacks made within the promise",
+                days,
+                _charts.target_goals(
+                    [t for t in result.target_list if t.entity == channel],
+                    "callback_within_promise",
+                ),
+                full_scale=True,
+            ),
+            width="stretch",
+        )
+        st.caption(
+            "Callers offered a callback and those who accepted, and the share of accepted "
+            "callbacks made by their deadline, all filed under the interval the caller "
+            "called in (a callback made at 10:40 for a 09:00 caller counts in 09:00); empty "
+            "where no callback was due within the horizon."
+        )
+
+
 __all__ = [
     "CALLBACK_COLUMNS",
+    "CALLBACK_SERIES",
     "CALLBACK_TABLE",
     "LINES_TABLE",
     "LINE_COLUMNS",
@@ -268,5 +338,6 @@ __all__ = [
     "changes",
     "channels_with_lines",
     "editor",
+    "interval_charts",
     "table",
 ]

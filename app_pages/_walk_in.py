@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from app_pages import _shared
+from app_pages import _charts, _shared
 from simulator import InputError, Scenario
 from simulator.channels import KINDS
 from simulator.horizon import WEEKDAYS
@@ -338,11 +338,45 @@ def _add_counter_form(scenario: Scenario, version: int) -> None:
     st.rerun()
 
 
+# --------------------------------------------------------------------------------------
+# Simulate page: balking per interval
+# --------------------------------------------------------------------------------------
+def interval_charts(intervals: pd.DataFrame, result: Any, days: Any) -> None:
+    """Balking per interval at counters with ``balking``: the share of customers walking in
+    who left at once (its target dashed) and their number, so a planner sees *when* the line
+    turns people away. ``intervals``: the result's, closed hours as gaps, maybe one day's
+    view; ``result``: for the targets. Draws nothing without a balking counter."""
+    if "balk_rate" not in set(intervals.kpi):
+        return
+    st.markdown("**Balking per interval**")
+    left, right = st.columns(2)
+    left.altair_chart(
+        _charts.share_per_interval(
+            intervals,
+            "balk_rate",
+            "balked / walked in",
+            days,
+            _charts.target_goals(result.target_list, "balk_rate"),
+        ),
+        width="stretch",
+    )
+    right.altair_chart(
+        _charts.per_interval(intervals, "balked", "channel", "customers who left at once", days),
+        width="stretch",
+    )
+    st.caption(
+        "Customers who found every agent busy, saw the line and left at once, filed under "
+        "the interval they walked in. Shaded: 95% CI; dashed: the target, judged over the "
+        "horizon; closed hours are gaps."
+    )
+
+
 __all__ = [
     "balking_changes",
     "balking_table",
     "hours_changes",
     "hours_table",
+    "interval_charts",
     "render",
     "with_counter",
 ]

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import _background, _charts, _lines, _outbound, _shared
+from app_pages import _background, _charts, _lines, _outbound, _shared, _walk_in
 from simulator import InputError, SimulationResult
 from simulator.horizon import FULL_TIME_WEEK_HOURS
 from simulator.whatif import target_checks, undefined_reason
@@ -217,26 +217,24 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
             if len(outbound_intervals):
                 outbound_intervals = _shared.day_view(outbound_intervals, horizon, choice)
             days = 1
-    tabs = st.tabs(
-        [
-            "Service level",
-            "Volumes",
-            "Queue",
-            "Occupancy",
-            "Waiting times",
-            "FCR",
-            "Tables & downloads",
-        ]
-    )
-    with tabs[0]:
+    # A tab for busy signals, callbacks and balking only when a channel has them.
+    features = _feature_tab(set(result.intervals.kpi))
+    names = ["Service level", "Volumes", *([features] if features else []), "Queue",
+             "Occupancy", "Waiting times", "FCR", "Tables & downloads"]  # fmt: skip
+    tab = dict(zip(names, st.tabs(names), strict=True))
+    if features:
+        with tab[features]:
+            _lines.interval_charts(intervals, result, days)
+            _walk_in.interval_charts(intervals, result, days)
+    with tab["Service level"]:
         st.altair_chart(_charts.service_level(intervals, result.targets, days), width="stretch")
         st.caption("Shaded: 95% CI per interval. Dashed: the channel's service-level target.")
-    with tabs[1]:
+    with tab["Volumes"]:
         channels = list(result.channels.channel.unique())
         channel = st.radio("Channel", channels, horizontal=True, key="volumes-channel")
         st.altair_chart(_charts.volumes(intervals, channel, days), width="stretch")
         _outbound.interval_charts(outbound_intervals, days)
-    with tabs[2]:
+    with tab["Queue"]:
         st.altair_chart(
             _charts.per_interval(
                 intervals, "mean_queue_length", "channel", "mean contacts waiting", days
@@ -251,7 +249,7 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
             )
         if not backlog:
             st.caption("Time-average number of contacts waiting in each interval.")
-    with tabs[3]:
+    with tab["Occupancy"]:
         left, right = st.columns([2, 1])
         left.altair_chart(
             _charts.per_interval(
@@ -266,9 +264,9 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
             width="stretch",
         )
         st.caption("Occupancy = busy time / time available (after shrinkage).")
-    with tabs[4]:
+    with tab["Waiting times"]:
         _waits(result)
-    with tabs[5]:
+    with tab["FCR"]:
         fcr = result.channels[result.channels.kpi == "fcr"]
         st.altair_chart(
             _charts.bars_with_ci(fcr, "channel", "first-contact resolution"), width="stretch"
@@ -277,8 +275,23 @@ def _results(result: SimulationResult, scenario, requested: int | None = None) -
             "FCR = share of answered contacts that resolved the customer's issue. Unresolved "
             "issues come back as repeat contacts when the scenario has a resolution loop."
         )
-    with tabs[6]:
+    with tab["Tables & downloads"]:
         _tables(result)
+
+
+def _feature_tab(kpis: set[str]) -> str | None:
+    """The name of the tab of per-interval busy signals, callbacks and balking, after what
+    the result has (``Busy signals & callbacks``); None when no channel has any of them."""
+    parts = [
+        name
+        for kpi, name in (
+            ("blocked_rate", "busy signals"),
+            ("callbacks_offered", "callbacks"),
+            ("balk_rate", "balking"),
+        )
+        if kpi in kpis
+    ]
+    return " & ".join(parts).capitalize() if parts else None
 
 
 # The KPI cards of a channel, in order: those the channel reports (a call has no promise,

@@ -32,6 +32,12 @@ _EPS = {
     "balk_rate": 0.005,
     "blocked_rate": 0.005,
 }
+_CHANNEL_WIDE = frozenset({"balk_rate", "blocked_rate"})
+"""KPIs corrected by one ratio per channel, not per interval, though the simulation
+reports them per interval: their targets are judged over the horizon only, and per-interval
+ratios made the storm scenario's verified plan 2.2% dearer (9,798.50 against 9,584.50,
+``staffsim optimize scenarios/storm_callbacks.yaml``), so the search keeps the channel-wide
+ratio it used before the ``intervals`` table had these rows."""
 _RATIO_CLIP = (0.2, 10.0)
 _INTERVAL_SPREAD = 2.0
 
@@ -230,7 +236,7 @@ def fit_corrections(
             if not np.isfinite(overall_r):
                 overall_r = 1.0
             nan = np.full(p.n_intervals, np.nan)
-            sim = kpis.intervals.get((name, kpi), (nan, None))[0]
+            sim = nan if kpi in _CHANNEL_WIDE else kpis.intervals.get((name, kpi), (nan, None))[0]
             with np.errstate(invalid="ignore", divide="ignore"):
                 r = (_bad(kpi, sim) + eps) / (an + eps)
             r = np.where(np.isfinite(r), r, overall_r)

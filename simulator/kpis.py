@@ -311,9 +311,19 @@ CHANNEL_INTERVAL_KPIS = (
     "service_level",
     "asa_s",
     "mean_queue_length",
+    "blocked",
+    "blocked_rate",
+    "callbacks_offered",
+    "callbacks_accepted",
+    "callback_within_promise",
+    "callback_delay_s",
+    "balked",
+    "balk_rate",
     "backlog",
 )
-"""Rows of a channel per interval in ``intervals`` (kinds permitting)."""
+"""Rows of a channel per interval in ``intervals`` (kinds and features permitting: busy
+signals only with ``lines``, callbacks only with ``callback``, balking only with
+``balking``; see each kind's ``interval_kpis``)."""
 GROUP_KPIS = ("occupancy", "agents_available", "handled", "paid_hours", "cost")
 """Rows of an agent group in ``groups``."""
 GROUP_INTERVAL_KPIS = ("occupancy", "agents_available", "handled", "paid_hours")

@@ -373,7 +373,12 @@ def _channel_kpis(
         "mean_queue_length": arrays["queue_area"] / model.interval_s,
         "backlog": arrays["backlog"],
     }
-    per_interval = {k: per_interval[k] for k in CHANNEL_INTERVAL_KPIS if KPIS[k].applies_to(kind)}
+    per_interval |= kind.interval_kpis(channel=ch, model=model, arrays=arrays)
+    per_interval = {
+        k: per_interval[k]
+        for k in CHANNEL_INTERVAL_KPIS
+        if k in per_interval and KPIS[k].applies_to(kind)
+    }
     return values, per_interval, tot, {"scalars": sc, "hist": hists.sum(axis=0)}
 
 

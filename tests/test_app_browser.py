@@ -448,7 +448,8 @@ def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
 def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> None:
     """The bundled storm scenario: the Lines & callbacks tab shows the claims line's 42 lines
     and its callback offer; a 4-replication run shows busy signals and callbacks offered
-    with ``simulate()``'s numbers for the file's seed, and the callback delay in minutes."""
+    with ``simulate()``'s numbers for the file's seed, the callback delay in minutes, and
+    the tab of busy signals and callbacks per interval draws its four charts."""
     from playwright.sync_api import expect, sync_playwright
 
     from simulator import Scenario, simulate
@@ -496,5 +497,13 @@ def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> No
             expect(delay).to_contain_text("promise 120 min")
             assert page.get_by_test_id("stException").count() == 0
             _shot(page, screenshots, "callbacks.png")
+            # when the lines fill and callers take callbacks: the tab of them per interval
+            page.get_by_role("tab", name="Busy signals & callbacks").click()
+            expect(page.get_by_text("Busy signals per interval")).to_be_visible()
+            expect(page.get_by_text("Callbacks per interval: claims")).to_be_visible()
+            charts = page.locator("[data-testid='stVegaLiteChart']:visible")
+            expect(charts).to_have_count(4)  # rate and count; callbacks and within promise
+            assert page.get_by_test_id("stException").count() == 0
+            _shot(page, screenshots, "callbacks-intervals.png")
         finally:
             browser.close()

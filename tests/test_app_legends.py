@@ -125,6 +125,38 @@ def test_target_lines_are_named_off_the_plot_so_no_label_covers_a_point(charts, 
     assert all(d == [6, 4] for d in dashes)  # every target line dashed, the data lines solid
 
 
+def test_busy_signal_callback_and_balking_charts_name_their_series_and_targets(charts) -> None:
+    """Per-interval busy signals, callbacks and balking (Simulate page): a line per channel
+    or per count, each named; the horizon target dashed and named in the legend."""
+    storm = simulate(Scenario.from_yaml(ROOT / "scenarios" / "storm_callbacks.yaml"), 2, 7)
+    goals = charts.target_goals(storm.target_list, "blocked_rate")
+    rate = charts.share_per_interval(storm.intervals, "blocked_rate", "busy", 1, goals)
+    assert _legends(rate) == {"channel", "target_line"}
+    assert _target_legend(rate) == ["claims target ≤ 8%"] and _texts(rate) == []
+    within = charts.share_per_interval(
+        storm.intervals,
+        "callback_within_promise",
+        "within",
+        1,
+        charts.target_goals(storm.target_list, "callback_within_promise"),
+        full_scale=True,
+    )
+    assert _target_legend(within) == ["claims target ≥ 90%"]
+    series = {"callbacks_offered": "offered a callback", "callbacks_accepted": "accepted"}
+    callbacks = charts.series_per_interval(storm.intervals, "claims", series, "callers", 1)
+    assert _legends(callbacks) == {"series"}
+    color = next(iter(_layers(callbacks.to_dict())))["encoding"]["color"]
+    assert color["scale"]["domain"] == ["offered a callback", "accepted"]
+    branch = Scenario.from_yaml(ROOT / "scenarios" / "branch_walkin.yaml")
+    counter = simulate(branch, 2, 7)
+    goals = charts.target_goals(counter.target_list, "balk_rate")
+    balk = charts.share_per_interval(counter.intervals, "balk_rate", "balk", branch.horizon, goals)
+    assert _legends(balk) == {"channel", "target_line"}
+    assert _target_legend(balk) == ["counter target ≤ 4%"]
+    balked = charts.per_interval(counter.intervals, "balked", "channel", "b", branch.horizon)
+    assert _legends(balked) == {"channel"}
+
+
 def test_wait_distribution_names_each_channels_T(charts, result) -> None:
     chart = charts.wait_distribution(result.wait_histograms, result.targets)
     assert _legends(chart) == {"channel"}

@@ -27,6 +27,10 @@ Rule = Callable[[Any], "str | None"]
 ExtraKpis = Callable[..., dict[str, Any]]
 """Computes a kind's own per-replication KPIs in :func:`simulator.results.aggregate`."""
 
+IntervalKpis = Callable[..., dict[str, Any]]
+"""Computes a kind's own KPIs per interval (replications x intervals arrays) from the
+per-interval counters, for the ``intervals`` table."""
+
 
 def _no_rule(_channel: Any) -> str | None:
     return None
@@ -43,8 +47,12 @@ class ChannelKind:
     ``own_fields`` are the scenario fields (paths inside a channel) only this kind may
     set; ``rules`` checks a channel of this kind, ``foreign`` a channel of *another* kind
     that sets this kind's fields (each returns the first problem, as the validation error).
-    ``extra_kpis`` computes the KPIs only this kind has (see :mod:`simulator.kpis`, whose
-    ``applies`` says which kinds each KPI is reported for).
+    ``extra_kpis`` computes the KPIs only this kind has over the horizon (see
+    :mod:`simulator.kpis`, whose ``applies`` says which kinds each KPI is reported for);
+    ``interval_kpis`` the same per interval, from the per-interval counters (the
+    ``intervals`` table keeps those listed in :data:`simulator.kpis.CHANNEL_INTERVAL_KPIS`).
+    Both return only what the channel's features give (no ``lines``: no busy signals), so a
+    channel without them keeps its rows.
     """
 
     name: str
@@ -55,6 +63,7 @@ class ChannelKind:
     rules: Rule = _no_rule
     foreign: Rule = _no_rule
     extra_kpis: ExtraKpis = field(default=_no_kpis)
+    interval_kpis: IntervalKpis = field(default=_no_kpis)
 
     @property
     def realtime(self) -> bool:
@@ -75,4 +84,12 @@ class ChannelKind:
         return self.service == DEFERRED
 
 
-__all__ = ["CONCURRENT", "DEFERRED", "SINGLE", "ChannelKind", "ExtraKpis", "Rule"]
+__all__ = [
+    "CONCURRENT",
+    "DEFERRED",
+    "SINGLE",
+    "ChannelKind",
+    "ExtraKpis",
+    "IntervalKpis",
+    "Rule",
+]

@@ -34,22 +34,41 @@ def foreign(channel: Any) -> str | None:
     return None
 
 
-def extra_kpis(*, channel: Any, tot: dict, sc: dict, **_: Any) -> dict:
-    """Busy signals (with ``lines``) and callbacks (with ``callback``): reported only for a
-    channel that has them, so every other result keeps its rows."""
+def _counted_kpis(channel: Any, counts: dict) -> dict:
+    """Busy signals (with ``lines``) and callbacks (with ``callback``) from their counters:
+    horizon totals (one value per replication) or per-interval arrays (replications x
+    intervals) alike, so the two tables share one formula. Empty for a channel without
+    either, which keeps its rows."""
     out: dict[str, Any] = {}
     if channel.lines is not None:
-        out["blocked"] = tot["blocked"]
-        out["blocked_rate"] = ratio(tot["blocked"], tot["offered"])
+        out["blocked"] = counts["blocked"]
+        out["blocked_rate"] = ratio(counts["blocked"], counts["offered"])
     if channel.callback is not None:
-        out["callbacks_offered"] = tot["callbacks_offered"]
-        out["callbacks_accepted"] = tot["callbacks_accepted"]
-        out["callback_uptake"] = ratio(tot["callbacks_accepted"], tot["callbacks_offered"])
-        out["callbacks_made"] = tot["callbacks_made"]
-        out["callback_within_promise"] = ratio(tot["callbacks_within"], tot["callbacks_due"])
-        out["callback_delay_s"] = ratio(tot["callback_delay_sum"], tot["callbacks_made"])
+        out["callbacks_offered"] = counts["callbacks_offered"]
+        out["callbacks_accepted"] = counts["callbacks_accepted"]
+        out["callback_uptake"] = ratio(counts["callbacks_accepted"], counts["callbacks_offered"])
+        out["callbacks_made"] = counts["callbacks_made"]
+        out["callback_within_promise"] = ratio(counts["callbacks_within"], counts["callbacks_due"])
+        out["callback_delay_s"] = ratio(counts["callback_delay_sum"], counts["callbacks_made"])
+    return out
+
+
+def extra_kpis(*, channel: Any, tot: dict, sc: dict, **_: Any) -> dict:
+    """Busy signals and callbacks over the horizon, reported only for a channel that has
+    them, so every other result keeps its rows."""
+    out = _counted_kpis(channel, tot)
+    if channel.callback is not None:
         out["callbacks_waiting_at_end"] = sc["callbacks_waiting_at_end"]
     return out
+
+
+def interval_kpis(*, channel: Any, arrays: dict, **_: Any) -> dict:
+    """Busy signals and callbacks per interval. Each counter is filed under the interval in
+    which the attempt arrived: a busy signal under the attempt (a redial under its own
+    arrival), a callback offer, its acceptance, the callback's delay and whether it was
+    made by its deadline under the call that was offered it - when it was made does not
+    matter."""
+    return _counted_kpis(channel, arrays)
 
 
 KIND = ChannelKind(
@@ -67,6 +86,7 @@ KIND = ChannelKind(
     rules=rules,
     foreign=foreign,
     extra_kpis=extra_kpis,
+    interval_kpis=interval_kpis,
 )
 
 __all__ = ["KIND"]

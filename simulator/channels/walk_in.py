@@ -34,12 +34,24 @@ def foreign(channel: Any) -> str | None:
     return None
 
 
-def extra_kpis(*, channel: Any, tot: dict, **_: Any) -> dict:
-    """Balking, reported for a counter with ``balking`` (every other result keeps its rows);
-    ``channel`` is the compiled :class:`simulator.model.ChannelModel`."""
+def _balk_kpis(channel: Any, counts: dict) -> dict:
+    """Balking from its counters, over the horizon or per interval alike; empty for a
+    counter without ``balking`` (every other result keeps its rows). ``channel`` is the
+    compiled :class:`simulator.model.ChannelModel`."""
     if channel.balk_table is None:
         return {}
-    return {"balked": tot["balked"], "balk_rate": ratio(tot["balked"], tot["offered"])}
+    return {"balked": counts["balked"], "balk_rate": ratio(counts["balked"], counts["offered"])}
+
+
+def extra_kpis(*, channel: Any, tot: dict, **_: Any) -> dict:
+    """Balking over the horizon (one value per replication)."""
+    return _balk_kpis(channel, tot)
+
+
+def interval_kpis(*, channel: Any, arrays: dict, **_: Any) -> dict:
+    """Balking per interval, filed under the interval the customer walked in (a customer
+    who comes back later is a new arrival in that later interval)."""
+    return _balk_kpis(channel, arrays)
 
 
 KIND = ChannelKind(
@@ -52,6 +64,7 @@ KIND = ChannelKind(
     rules=rules,
     foreign=foreign,
     extra_kpis=extra_kpis,
+    interval_kpis=interval_kpis,
 )
 
 __all__ = ["KIND"]
