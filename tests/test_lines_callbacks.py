@@ -62,6 +62,9 @@ TODAY = {  # simulate(scenarios/<name>.yaml, 2, 7) before lines and callbacks ex
 
 
 def _digest(result) -> str:
+    """The result's tables, with the CI bounds as they were written when the digests were
+    taken (mean ∓ half-width; they are now clipped to the KPI's range, a display rule that
+    changes no simulated number)."""
     h = hashlib.sha256()
     for frame in (
         result.channels,
@@ -71,6 +74,11 @@ def _digest(result) -> str:
         result.group_intervals,
         result.per_replication,
     ):
+        if "ci_low" in frame:
+            frame = frame.assign(
+                ci_low=frame["mean"] - frame["ci_half_width"],
+                ci_high=frame["mean"] + frame["ci_half_width"],
+            )
         h.update(frame.to_csv(index=False, float_format="%.17g").encode())
     return h.hexdigest()
 
