@@ -84,7 +84,7 @@ class OfferTable:
     by the fraction), each chain solved (over every interval at once) the first time it is
     needed. Reading the position off the chain's own servers at the slower agents'
     handle time (as before) offered callbacks at a third of the queue positions the
-    simulator does on ``storm_callbacks.yaml`` (55.6 accepted vs 17.7 simulated at the
+    simulator does on ``storm_callbacks.yaml`` (55.6 offers vs 17.7 simulated at the
     plan the search chose)."""
 
     def __init__(
