@@ -178,8 +178,9 @@ class MixedTable:
     handle-time factor of its skilled groups (``tables[j]``: every person ``factors[j]``
     times slower than a factor-1.0 agent). A pool of ``people`` worth ``servers`` factor-1.0
     agents has the mean factor ``people / servers``; it is read from the two tables whose
-    factors bracket it, weighted linearly. So slower agents hold the lines longer, and the
-    callback offer's "agents present" are people, as in the simulator."""
+    factors bracket it, weighted linearly. So slower agents hold the lines longer. A callback
+    offered by expected wait reads the agents present in the skilled groups as well
+    (:class:`OfferTable`)."""
 
     factors: tuple[float, ...]
     tables: tuple[Table | OfferTable, ...]
@@ -257,11 +258,11 @@ def call_table(
       model's ratio on the blocked rate absorbs it).
     * Callbacks, offered as the simulator offers them to a caller who would wait behind ``q``
       others: ``q >= offer_at_position``, or ``(q + 1) x aht / present >=
-      offer_at_expected_wait_seconds`` with the column's servers as the agents present (the
-      simulator counts the skilled groups' agents present, whatever else they are doing).
-      ``offer_at`` (callers on hold) replaces the expected-wait rule when given: the
-      position that rule gives for the agents the simulator counts as present, which are
-      not the servers of the chain (:class:`OfferTable`).
+      offer_at_expected_wait_seconds``, with the column's servers as the agents present
+      and ``aht`` as the handle time unless ``offer_at`` (callers on hold) gives the
+      position: the simulator counts the skilled groups' agents present, whatever else they
+      are doing, at the channel's mean handle time - not the chain's servers at theirs
+      (:class:`OfferTable` passes it).
     * Redials: blocked and abandoned callers redial (fixed point over 4 sweeps, as for
       calls); a caller who accepted a callback does not.
 
