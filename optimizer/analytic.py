@@ -45,7 +45,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.chains import ASA_CAP_S, MixedTable, Table, call_table, walk_in_table
+from optimizer.chains import (
+    ASA_CAP_S,
+    MixedTable,
+    OfferTable,
+    Table,
+    call_table,
+    walk_in_table,
+)
 from optimizer.problem import REAL_TIME, Problem
 from simulator.channels import KINDS
 from simulator.clock import DAY_S
@@ -209,6 +216,16 @@ class AnalyticModel:
             factors = sorted({float(f) for f in p.factor[p.skilled[:, c], c]}) or [1.0]
             people = np.arange(math.ceil(servers_max * factors[-1]) + 2, dtype=float)[None, :]
             wide = (p.rate_per_hour[c] + self.extra[c])[:, None] * np.ones_like(people)
+            if ch.callback is not None and ch.callback.offer_at_expected_wait_seconds:
+                # the offer reads the agents present, not the chain's servers: a second
+                # coordinate, solved lazily (OfferTable)
+                top = people.shape[1] - 1
+                rule = (patience, within, self.sl_over_answered, redial)
+                lazy = tuple(
+                    OfferTable(wide[:, 0], aht_k * f, aht_k, top, ch.lines, ch.callback, rule)
+                    for f in factors
+                )
+                return MixedTable(tuple(factors), lazy)
             rule = (ch.lines, ch.callback, patience, within, self.sl_over_answered, redial)
             tables = tuple(call_table(wide, aht * f, people, *rule) for f in factors)
             return MixedTable(tuple(factors), tables)
@@ -308,7 +325,10 @@ class AnalyticModel:
                 pool = (rem / p.factor[skilled, c][None, :]).sum(axis=1)
                 table = self.tables[c]
                 if isinstance(table, MixedTable):  # call channels with lines or callbacks
-                    values = table.at(ks, pool, rem.sum(axis=1))
+                    # the callback offer counts the skilled groups' agents present, busy or
+                    # not (simulator.engine), the chain the people left for the channel
+                    present = avail[:, skilled].sum(axis=1)
+                    values = table.at(ks, pool, rem.sum(axis=1), present)
                 else:
                     values = table.at(ks, pool * self.concurrency[c])
                 lam, sl, pab, asa, balk, block, cb = values

@@ -68,29 +68,142 @@ class Table:
         return tuple(out)
 
 
+class OfferTable:
+    """The table of a call channel whose callback is offered by *expected wait*, over people
+    (columns, as :class:`Table`) and the offer position, built lazily.
+
+    The simulator offers a callback to a caller who would wait behind ``q`` others when
+    ``(q + 1) x mean handle time / present >= offer_at_expected_wait_seconds``, where
+    *present* counts every agent present in the channel's skilled groups — also those busy
+    on another channel or on callbacks — and the mean handle time is the channel's (no
+    agent's handle-time factor) (``simulator.engine``, ``_offer_callback``). The chain's
+    servers are the people left for the channel, so the offer position ``q >= T x present
+    / aht - 1`` is a second coordinate: the value at a (people, present) pair is read
+    from the chains at whole people (linear between them) and the whole present agents on
+    either side of ``present`` (the simulator rounds shrunk headcounts at random: weighted
+    by the fraction), each chain solved (over every interval at once) the first time it is
+    needed. Reading the position off the chain's own servers at the slower agents'
+    handle time (as before) offered callbacks at a third of the queue positions the
+    simulator does on ``storm_callbacks.yaml`` (55.6 offers vs 17.7 simulated at the
+    plan the search chose)."""
+
+    def __init__(
+        self,
+        base: np.ndarray,
+        aht: np.ndarray,
+        offer_aht: np.ndarray,
+        top: int,
+        lines: Lines | None,
+        callback: Callback,
+        rule: tuple,
+    ):
+        """``base`` (K,) arrivals per hour, ``aht`` (K,) the people's handle time in
+        seconds, ``offer_aht`` (K,) the channel's mean handle time the offer rule reads,
+        ``top`` the last people column; ``rule``: (patience, within, sl_over_answered,
+        redial) as :func:`call_table` takes them."""
+        assert callback.offer_at_expected_wait_seconds is not None
+        self.base = np.asarray(base, dtype=float)
+        self.aht = np.asarray(aht, dtype=float)
+        self.offer_aht = np.asarray(offer_aht, dtype=float)
+        self.top = int(top)
+        self.lines = lines
+        self.callback = callback
+        self.rule = rule
+        self.threshold = float(callback.offer_at_expected_wait_seconds)
+        self._index: dict[tuple[int, int], int] = {}
+        self._rows: list[np.ndarray] = []  # each (7, K)
+        self._store = np.zeros((0, 7, len(self.base)))
+
+    def _hold(self, c: np.ndarray) -> np.ndarray:
+        """Callers who may hold with ``c`` people answering (inf: no limit)."""
+        hold = np.full(c.shape, np.inf)
+        if self.lines is not None:
+            if self.lines.max_waiting is not None:
+                hold = np.minimum(hold, float(self.lines.max_waiting))
+            if self.lines.max_in_system is not None:
+                cap = float(self.lines.max_in_system)
+                hold = np.minimum(hold, cap - np.minimum(c, cap))
+        return hold
+
+    def _key_index(self, c: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Rows of the store for chains (people ``c``, offer position ``q``), solved where
+        missing. A position beyond the callers who may hold is "never offered": one chain."""
+        q = np.minimum(q, self._hold(c) + 1)
+        if self.callback.offer_at_position is not None:
+            q = np.minimum(q, float(self.callback.offer_at_position))
+        keys = list(zip(c.astype(int).tolist(), q.astype(int).tolist(), strict=True))
+        missing = sorted({key for key in keys if key not in self._index})
+        if missing:
+            for key in missing:
+                self._index[key] = len(self._rows)
+                self._rows.append(self._solve(*key))
+            self._store = np.stack(self._rows)
+        return np.array([self._index[key] for key in keys], dtype=int)
+
+    def _solve(self, c: int, q: int) -> np.ndarray:
+        """(7, K): :meth:`Table.at`'s values of the chain with ``c`` people and the offer at
+        ``q`` callers on hold, every interval."""
+        table = call_table(
+            self.base[:, None], self.aht[:, None], np.array([[float(c)]]), self.lines,
+            self.callback, *self.rule, offer_at=q,
+        )  # fmt: skip
+        k = np.arange(len(self.base))
+        return np.stack(table.at(k, np.full(len(k), float(c))))
+
+    def at(self, k: np.ndarray, people: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, ...]:
+        """:meth:`Table.at`'s values at ``people`` answering, ``present`` agents counted by
+        the offer rule (see class docstring)."""
+        k = np.asarray(k, dtype=int)
+        s = np.clip(np.asarray(people, dtype=float), 0.0, float(self.top))
+        lo = np.minimum(np.floor(s), max(self.top - 1, 0))
+        w = s - lo
+        hi = np.minimum(lo + 1, self.top)
+        present = np.maximum(np.asarray(present, dtype=float), 0.0)
+        p_lo = np.floor(present + 1e-9)
+        v = np.clip(present - p_lo, 0.0, 1.0)
+        out = np.zeros((7, len(k)))
+        for p, wp in ((p_lo, 1 - v), (p_lo + 1, v)):
+            # (q + 1) aht / p >= T  <=>  q >= T p / aht - 1; nobody present: offered at once
+            q = np.where(p > 0, np.ceil(self.threshold * p / self.offer_aht[k] - 1 - 1e-9), 0)
+            q = np.clip(q, 0.0, 1e6)
+            for c, wc in ((lo, 1 - w), (hi, w)):
+                rows = self._key_index(c, q)
+                out += (wc * wp)[None, :] * self._store[rows, :, k].T
+        return tuple(out)
+
+
 @dataclass(frozen=True)
 class MixedTable:
     """Tables of a call channel with lines or callbacks over *people* (columns), one per
     handle-time factor of its skilled groups (``tables[j]``: every person ``factors[j]``
     times slower than a factor-1.0 agent). A pool of ``people`` worth ``servers`` factor-1.0
     agents has the mean factor ``people / servers``; it is read from the two tables whose
-    factors bracket it, weighted linearly. So slower agents hold the lines longer, and the
-    callback offer's "agents present" are people, as in the simulator."""
+    factors bracket it, weighted linearly. So slower agents hold the lines longer. A callback
+    offered by expected wait reads the agents present in the skilled groups as well
+    (:class:`OfferTable`)."""
 
     factors: tuple[float, ...]
-    tables: tuple[Table, ...]
+    tables: tuple[Table | OfferTable, ...]
 
-    def at(self, k: np.ndarray, servers: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The values of :meth:`Table.at` for ``people`` worth ``servers`` factor-1.0 agents."""
+    def at(
+        self, k: np.ndarray, servers: np.ndarray, people: np.ndarray, present: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """The values of :meth:`Table.at` for ``people`` worth ``servers`` factor-1.0 agents,
+        with ``present`` agents in the skilled groups (the callback offer rule reads them:
+        :class:`OfferTable`)."""
         f = np.asarray(self.factors)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(servers > 0, people / np.maximum(servers, 1e-300), f[0])
         mean = np.clip(mean, f[0], f[-1])
+
+        def read(t: Table | OfferTable) -> tuple[np.ndarray, ...]:
+            return t.at(k, people, present) if isinstance(t, OfferTable) else t.at(k, people)
+
         if len(f) == 1:
-            return self.tables[0].at(k, people)
+            return read(self.tables[0])
         j = np.clip(np.searchsorted(f, mean, side="right") - 1, 0, len(f) - 2)
         w = (mean - f[j]) / (f[j + 1] - f[j])
-        values = [np.stack(t.at(k, people)) for t in self.tables]  # (T, 7, N)
+        values = [np.stack(read(t)) for t in self.tables]  # (T, 7, N)
         stacked = np.stack(values)
         idx = np.arange(len(k))
         low, high = stacked[j, :, idx], stacked[j + 1, :, idx]  # (N, 7)
@@ -133,6 +246,7 @@ def call_table(
     within: float,
     sl_over_answered: bool,
     redial: object | None,
+    offer_at: int | None = None,
 ) -> Table:
     """The table of a call channel with finite ``lines`` and/or a ``callback`` offer: per
     interval (rows) and servers (columns ``n``, from 0), the exact chain (module docstring).
@@ -144,8 +258,11 @@ def call_table(
       model's ratio on the blocked rate absorbs it).
     * Callbacks, offered as the simulator offers them to a caller who would wait behind ``q``
       others: ``q >= offer_at_position``, or ``(q + 1) x aht / present >=
-      offer_at_expected_wait_seconds`` with the column's servers as the agents present (the
-      simulator counts the skilled groups' agents present, whatever else they are doing).
+      offer_at_expected_wait_seconds``, with the column's servers as the agents present
+      and ``aht`` as the handle time unless ``offer_at`` (callers on hold) gives the
+      position: the simulator counts the skilled groups' agents present, whatever else they
+      are doing, at the channel's mean handle time - not the chain's servers at theirs
+      (:class:`OfferTable` passes it).
     * Redials: blocked and abandoned callers redial (fixed point over 4 sweeps, as for
       calls); a caller who accepted a callback does not.
 
@@ -165,7 +282,9 @@ def call_table(
             if callback.offer_at_position is not None:
                 offer = float(callback.offer_at_position)
             threshold = callback.offer_at_expected_wait_seconds
-            if threshold is not None:
+            if offer_at is not None:
+                offer = min(offer, float(offer_at))
+            elif threshold is not None:
                 # (q + 1) aht / c >= T  <=>  q >= T c / aht - 1
                 offer = min(offer, max(math.ceil(threshold * c / aht_s - 1 - 1e-9), 0))
         uptake = callback.uptake if callback is not None else 0.0
@@ -266,4 +385,12 @@ def _solve(
     )
 
 
-__all__ = ["ASA_CAP_S", "Chain", "MixedTable", "Table", "call_table", "walk_in_table"]
+__all__ = [
+    "ASA_CAP_S",
+    "Chain",
+    "MixedTable",
+    "OfferTable",
+    "Table",
+    "call_table",
+    "walk_in_table",
+]

@@ -79,6 +79,7 @@ class Constraint:
     rhs: float
     per_interval: bool  # one interval: a plain cut; several: auxiliary variables
     cap: np.ndarray | None = None  # (len(intervals),) most each interval may count, or None
+    monotone: bool = True  # False: not monotone in agents, local linearisations only
 
 
 @dataclass
@@ -88,18 +89,36 @@ class CutPool:
 
     rows: dict[int, list[tuple[int, float, np.ndarray]]] = field(default_factory=dict)
     keys: set[tuple[int, int, bytes]] = field(default_factory=set)
+    # constraint -> interval -> (value, slope) of the one linearisation kept for a
+    # constraint that is not monotone in agents (replaced, never accumulated)
+    local: dict[int, dict[int, tuple[float, np.ndarray]]] = field(default_factory=dict)
+    revisions: int = 0  # cuts added or linearisations replaced so far
+
+    def set_local(self, i: int, k: int, point: np.ndarray, value: float, slope: np.ndarray) -> None:
+        """The linearisation of constraint ``i`` in interval ``k`` at ``point``, replacing the
+        one before (see :func:`add_cuts`)."""
+        row = (float(value - slope @ point), slope.copy())
+        old = self.local.setdefault(i, {}).get(k)
+        if old is None or abs(old[0] - row[0]) > 1e-9 or not np.allclose(old[1], row[1]):
+            self.local[i][k] = row
+            self.revisions += 1
+
+    def rows_of(self, i: int) -> list[tuple[int, float, np.ndarray]]:
+        """Every row of constraint ``i``: its cuts, then its local linearisations."""
+        return self.rows.get(i, []) + [(k, v, s) for k, (v, s) in self.local.get(i, {}).items()]
 
     def add(self, i: int, k: int, point: np.ndarray, value: float, slope: np.ndarray) -> None:
         key = (i, k, np.round(np.concatenate([point, slope]), 6).tobytes())
         if key in self.keys:
             return
         self.keys.add(key)
+        self.revisions += 1
         # h(y) <= value + slope·(y − point) = (value − slope·point) + slope·y
         self.rows.setdefault(i, []).append((k, float(value - slope @ point), slope.copy()))
 
     @property
     def size(self) -> int:
-        return sum(len(v) for v in self.rows.values())
+        return sum(len(v) for v in self.rows.values()) + sum(len(v) for v in self.local.values())
 
 
 def build_constraints(
@@ -177,13 +196,14 @@ def build_constraints(
         idx = lay.grp if is_group else lay.ch
         # accepted callbacks leave the service level's offered denominator
         live = t.kpi == "service_level" and den == "offered"
+        monotone = not (t.kpi == "blocked_rate" and lines_bind(p, e))
         if t.scope == "overall":
             w = np.zeros(lay.size)
             w[idx(e, num)] += sign
             w[idx(e, den)] -= sign * float(goal)
             if live:
                 w[idx(e, "callbacks")] += sign * float(goal)
-            out.append(Constraint(f"{t.entity} {t.kpi}", i, k_all, w, 0.0, False))
+            out.append(Constraint(f"{t.entity} {t.kpi}", i, k_all, w, 0.0, False, None, monotone))
             continue
         goal_k = np.broadcast_to(np.asarray(goal, dtype=float), (p.n_intervals,))
         if is_group:
@@ -197,8 +217,20 @@ def build_constraints(
             w[idx(e, den)] -= sign * float(goal_k[k])
             if live:
                 w[idx(e, "callbacks")] += sign * float(goal_k[k])
-            out.append(Constraint(f"{t.entity} {t.kpi} @{k}", i, np.array([k]), w, 0.0, True))
+            name = f"{t.entity} {t.kpi} @{k}"
+            out.append(Constraint(name, i, np.array([k]), w, 0.0, True, None, monotone))
     return out
+
+
+def lines_bind(p, c: int) -> bool:
+    """Whether channel ``c``'s busy signals may *rise* with staffing: with a limit on the
+    callers in the system, a served caller holds a line for a whole handle time (longer for
+    a slower agent) while one who waits may leave it sooner (patience, a callback), so more
+    agents can mean fuller lines (``storm_callbacks.yaml``: 17% blocked at the 08:30 peak
+    with 51 agents, 1% with 15 claims handlers fewer, on the model). A limit on holding
+    alone keeps blocking falling with agents."""
+    lines = p.scenario.channels[p.channels[c]].lines
+    return lines is not None and lines.max_in_system is not None
 
 
 def _left_for(p, lay, c: int) -> np.ndarray:
@@ -257,6 +289,15 @@ def add_cuts(
         ks_i = con.intervals
         h = at[:, ks_i] @ con.weights  # (S, Ki)
         slope = np.einsum("sgkf,f->skg", diff[:, :, ks_i], con.weights)  # (S, Ki, G)
+        if not con.monotone:
+            # Neither concave nor monotone: no tangent bounds it from above everywhere and
+            # no level set is convex. Its linearisation at y (central differences: the
+            # curve bends both ways) replaces the one before - a local model that the trust
+            # region around the plan and the Kelley loop's re-linearisation keep honest.
+            central = _central_slopes(model, base, ks_i)  # (Ki, G)
+            for col, k in enumerate(ks_i):
+                pool.set_local(i, int(k), base[:, k], float(h[0, col]), central[col] @ con.weights)
+            continue
         pt = np.transpose(pts[:, :, ks_i], (0, 2, 1))  # (S, Ki, G)
         # tangent of sample a evaluated at sample b: h_a + slope_a · (pt_b − pt_a)
         pred = h[:, None, :] + np.einsum("akg,abkg->abk", slope, pt[None, :, :, :] - pt[:, None])
@@ -320,6 +361,25 @@ def _level_set_cuts(
     slopes = ((f[:, 1:] - f[:, :1]) * w[:, None, :]).sum(axis=2)  # (M, G)
     for n, (i, k) in enumerate(jobs):
         pool.add(i, k, points[n], float(h0[n]), slopes[n])
+
+
+def _central_slopes(model: CorrectedModel, y: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Central differences of the fields at plan ``y`` (G, K) for one agent more and one
+    fewer of each group, in intervals ``ks``: (Ki, G, F) (one-sided at zero agents)."""
+    g_n = model.p.n_groups
+    ks = np.asarray(ks, dtype=int)
+    cols, idx, span = [], [], np.zeros((len(ks), g_n))
+    for g in range(g_n):
+        up = y[:, ks].T.copy()
+        down = up.copy()
+        up[:, g] += 1.0
+        down[:, g] = np.maximum(down[:, g] - 1.0, 0.0)
+        span[:, g] = up[:, g] - down[:, g]
+        cols += [up, down]
+        idx += [ks, ks]
+    f = model.columns(np.concatenate(cols), np.concatenate(idx)).reshape(2 * g_n, len(ks), -1)
+    out = (f[0::2] - f[1::2]) / span.T[:, :, None]  # (G, Ki, F)
+    return np.transpose(out, (1, 0, 2))
 
 
 def _fields_and_slopes(
@@ -459,7 +519,7 @@ def solve_master(
     r_i, r_j, r_v, r_lb, r_ub = [], [], [], [], []
     row = 0
     for i, con in enumerate(constraints):
-        cuts = pool.rows.get(i, [])
+        cuts = pool.rows_of(i)
         if con.per_interval:
             for k, const, slope in cuts:
                 # const + slope·y_k >= rhs
@@ -687,6 +747,7 @@ __all__ = [
     "constraint_values",
     "cover",
     "deferred_need",
+    "lines_bind",
     "scale_of",
     "search_goals",
     "solve_master",

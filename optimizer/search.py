@@ -43,6 +43,7 @@ from optimizer.master import (
     build_constraints,
     constraint_values,
     deferred_need,
+    lines_bind,
     scale_of,
     search_goals,
     solve_master,
@@ -155,6 +156,15 @@ class Search:
         self.model_rounds = 0
         self.master_limited = False  # a master program stopped at its node/time limit
         self._generous: np.ndarray | None = None
+        # groups skilled for a channel whose busy-signal target is not monotone in agents
+        lines = [
+            self.p.channels.index(t.entity)
+            for t in targets
+            if t.kpi == "blocked_rate" and lines_bind(self.p, self.p.channels.index(t.entity))
+        ]
+        self.lines_groups = (
+            self.p.skilled[:, lines].any(axis=1) if lines else np.zeros(self.p.n_groups, bool)
+        )
 
     # ---- evaluation ---------------------------------------------------------------------
     def evaluate(self, x: np.ndarray, phase: str) -> Candidate:
@@ -242,9 +252,9 @@ class Search:
             return np.flatnonzero(values < -scale)
 
         def cut(sol: MasterSolution, short: np.ndarray) -> bool:
-            before = pool.size
+            before = pool.revisions
             add_cuts(pool, constraints, model, sol.y, far, steps=(1,), only=set(short.tolist()))
-            return pool.size > before
+            return pool.revisions > before
 
         best: MasterSolution | None = None
         for _ in range(INNER_ROUNDS):
@@ -362,6 +372,14 @@ class Search:
             if nxt is None:
                 nxt = self._step(centre, radius, repairing)
             while nxt is None:
+                if not centre.feasible and self.lines_groups.any() and radius < TRUST_MAX:
+                    # a busy-signal target not monotone in agents may need a wider swap
+                    # (claims handlers for generalists at the peak) than the region, or a
+                    # repair's few added agents, allow
+                    radius = min(radius * 2, TRUST_MAX)
+                    repairing = False
+                    nxt = self._step(centre, radius, repairing)
+                    continue
                 if not centre.feasible:
                     nxt = self._push(centre)
                     if nxt is None:
@@ -400,11 +418,17 @@ class Search:
         (the corrections are local): ``radius`` agents per group and interval either way
         from a feasible centre; from one that misses a target, up to ``radius`` more but at
         most one fewer (one fewer lets a group be swapped for a better one, e.g. for
-        first-contact resolution) — and with ``repairing``, at most ``REPAIR_UP`` more."""
+        first-contact resolution) — and with ``repairing``, at most ``REPAIR_UP`` more.
+        Groups that answer a channel whose busy signals may rise with staffing
+        (:attr:`lines_groups`) may also go ``radius`` fewer: fewer agents at a peak where
+        the lines bind can be what meets the busy-signal target (callers who wait may leave
+        for a callback and free their line), and one fewer per step does not get there."""
         model = self.model_at(centre)
         kpis = centre.evaluation.kpis
         up = min(radius, REPAIR_UP) if repairing else radius
-        down = radius if centre.feasible else 1.0
+        down = np.where(self.lines_groups, radius, 1.0)[:, None]
+        if centre.feasible:
+            down = np.full_like(down, radius)
         box = (centre.y - down, centre.y + up)
         sol = self.plan_on_model(model, kpis, centre.y, box=box)
         if sol is None:
@@ -416,9 +440,12 @@ class Search:
         """Last resort when the model pinned at a centre that misses a target finds no new
         plan near it (it does not see what fails): plan for goals one, then two, more CI
         half-widths beyond the search margin, the relaxation only adding agents (up to
-        twice ``REPAIR_UP`` per group and interval). None when nothing new comes of it."""
+        twice ``REPAIR_UP`` per group and interval; groups answering a channel whose busy
+        signals may rise with staffing may also lose as many). None when nothing new comes
+        of it."""
         model = self.model_at(centre)
-        box = (centre.y, centre.y + 2 * REPAIR_UP)
+        down = np.where(self.lines_groups, 2 * REPAIR_UP, 0.0)[:, None]  # see _step
+        box = (centre.y - down, centre.y + 2 * REPAIR_UP)
         for extra in (1.0, 2.0):
             sol = self.plan_on_model(
                 model, centre.evaluation.kpis, centre.y, box=box, margin=self.margin + extra

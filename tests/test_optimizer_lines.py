@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,3 +215,139 @@ def test_optimize_keeps_the_callback_promise_it_implied(callbacks_result) -> Non
     assert fresh.kpi("calls", "callback_within_promise") >= 0.9
     assert fresh.kpi("calls", "service_level") >= 0.8
     assert fresh.kpi("calls", "callbacks_accepted") > 20  # callbacks were offered and taken
+
+
+# ---------------------------------------------------- the callback offer by expected wait
+SHARED_CALLBACKS = """
+name: stationary callbacks by expected wait, a shared group
+horizon: {days: 1, interval_minutes: 60, open: "08:00", close: "14:00"}
+channels:
+  claims:
+    kind: call
+    arrivals: {volumes: [150, 150, 150, 150, 150, 150]}
+    handle_time: {distribution: exponential, mean_seconds: 480}
+    patience: {distribution: exponential, mean_seconds: 300}
+    lines: {max_in_system: 30}
+    callback: {offer_at_expected_wait_seconds: 90, uptake: 0.5, promise_minutes: 120}
+    targets: {service_level: 0.8, within_seconds: 60}
+  policy:
+    kind: call
+    arrivals: {volumes: [40, 40, 40, 40, 40, 40]}
+    handle_time: {distribution: exponential, mean_seconds: 300}
+    patience: {distribution: exponential, mean_seconds: 240}
+    targets: {service_level: 0.8, within_seconds: 20}
+agent_groups:
+  handlers: {cost_per_hour: 30, skills: {claims: {handle_time_factor: 1.0}}, staffing: 10}
+  generalists:
+    cost_per_hour: 25
+    skills: {policy: {handle_time_factor: 1.0}, claims: {handle_time_factor: 1.25}}
+    staffing: 14
+routing: {priorities: {claims: 1, policy: 1}}
+run: {replications: 30, seed: 3}
+"""
+
+
+def test_the_analytic_callback_offers_follow_the_simulators_rule() -> None:
+    """The simulator offers a callback by the expected wait over *every* agent present in
+    the skilled groups (generalists busy on policy calls too) at the channel's mean handle
+    time. The model, anchored at the plan (callback work out of the live pool), accepts as
+    many callbacks per hour as the simulation within 20% on a stationary day (measured over
+    60 replications: 10.4 vs 9.8; reading the offer off the people left for claims at the
+    generalists' slower handle time gave 18.7, +90%)."""
+    from simulator.engine import run_replication
+    from simulator.runner import compile_scenario
+
+    scenario = Scenario.from_yaml_text(SHARED_CALLBACKS)
+    p = Problem.from_scenario(scenario)
+    compiled = compile_scenario(scenario)
+    reps = [run_replication(compiled, 11, r).channels["claims"] for r in range(60)]
+    simulated = np.mean([r["callbacks_accepted"] for r in reps], axis=0)[1:].mean()
+    y = np.array([[10.0] * p.n_intervals, [14.0] * p.n_intervals])
+    model = AnalyticModel(p).anchored(y)
+    fields = model.columns(y.T, np.arange(p.n_intervals))
+    analytic = fields[1:, model.layout.ch(0, "callbacks")].mean()  # after the empty start
+    assert simulated > 5  # the offer is in play
+    assert analytic == pytest.approx(simulated, rel=0.2)
+
+
+# ------------------------------------------------- busy signals that rise with staffing
+STORM = Path(__file__).resolve().parents[1] / "scenarios" / "storm_callbacks.yaml"
+
+
+def test_busy_signals_on_system_lines_get_local_linearisations_not_cuts() -> None:
+    """With a limit on the callers in the system, blocking is neither monotone nor concave
+    in agents (at storm's 08:30 peak the model blocks 17% with 51 agents, 1% with 15 claims
+    handlers fewer, more with more generalists): its constraint gets one linearisation per
+    interval, exact at the plan and replaced at the next one, never a tangent, chord or
+    level-set cut that assumes a monotone target (those made the master program infeasible
+    next to plans the model says meet every target). Other targets keep their cuts; a limit
+    on holding alone keeps blocking monotone."""
+    from optimizer.corrected import CorrectedModel
+    from optimizer.master import CutPool, add_cuts, build_constraints, lines_bind, search_goals
+    from optimizer.patterns import build_decisions
+    from optimizer.problem import optimizer_targets
+
+    scenario = Scenario.from_yaml(STORM)
+    p = Problem.from_scenario(scenario)
+    assert lines_bind(p, p.channels.index("claims"))
+    assert not lines_bind(Problem.from_scenario(Scenario.from_yaml_text(SMALL_LINES)), 0)
+    targets = optimizer_targets(scenario)
+    d = build_decisions(p, "per_interval")
+    y = np.array([[12.0] * 6 + [0.0] * 14, [25.0] * 20])
+    model = CorrectedModel(p, AnalyticModel(p).anchored(y), anchor=y)
+    goals = search_goals(targets, None, 0.0, model)
+    constraints = build_constraints(d, model, targets, goals, {})
+    blocked = [i for i, c in enumerate(constraints) if c.name == "claims blocked_rate"]
+    assert len(blocked) == 1 and not constraints[blocked[0]].monotone
+    assert all(c.monotone for c in constraints if "blocked" not in c.name)
+    pool = CutPool()
+    add_cuts(pool, constraints, model, y, y + 20)
+    i = blocked[0]
+    assert i not in pool.rows and set(pool.local[i]) == set(range(p.n_intervals))
+    h = model.fields_of(y) @ constraints[i].weights
+    for k, (value, slope) in pool.local[i].items():
+        assert value + slope @ y[:, k] == pytest.approx(h[k], abs=1e-9)  # exact at the plan
+    before = pool.local[i][2]
+    z = y.copy()
+    z[0, 2] -= 4
+    add_cuts(pool, constraints, model, z, y + 20, only={i})
+    assert len(pool.local[i]) == p.n_intervals and pool.local[i][2][0] != before[0]  # replaced
+
+
+@pytest.fixture(scope="module")
+def storm_result():
+    return optimize(Scenario.from_yaml(STORM), max_evaluations=40)
+
+
+def test_the_search_finds_the_storm_plan_itself(storm_result) -> None:
+    """Where the lines bind, the search's own simulations lead to the plan and the
+    verification passes it on its first fresh seed, unrepaired (it once stopped after one
+    simulation: the cuts of a monotone busy-signal target left the master program nothing,
+    and two repairs made a 9,584.50 plan). Measured: 8 search simulations, 8,892."""
+    result = storm_result
+    assert result.feasible, result.message
+    settings = result.settings
+    assert settings["search_evaluations"] >= 3
+    rounds = settings["verification_rounds"]
+    assert len(rounds) == 1 and rounds[0]["passed"]  # no repair
+    assert result.cost < 9_584.5
+
+
+def test_the_storm_plan_meets_every_target_on_unseen_seeds_and_is_not_padded(
+    storm_result,
+) -> None:
+    """Every target (busy signals and callbacks within their promise included) is met on
+    seeds nobody searched with; two generalists fewer in every interval misses one on the
+    same seeds (measured: one fewer still meets them on the mean - the search margin of 1.5
+    CI half-widths - two fewer miss the policy line's service level)."""
+    from optimizer.problem import optimizer_targets
+
+    scenario = Scenario.from_yaml(STORM)
+    p = Problem.from_scenario(scenario)
+    targets = optimizer_targets(scenario)
+    evaluator = SimulationEvaluator(p, 40, 909_090)
+    y = storm_result.plan.staffing.astype(float)
+    assert judge(evaluator.evaluate(Plan(p.groups, y)).kpis, targets, 0.0)[0]
+    fewer = y.copy()
+    fewer[p.groups.index("generalists")] -= 2
+    assert not judge(evaluator.evaluate(Plan(p.groups, fewer)).kpis, targets, 0.0)[0]
