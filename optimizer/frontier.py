@@ -10,6 +10,7 @@ per point and channel, ready for a table or a plot.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,6 +61,13 @@ def frontier(
         if channel
         else [c for c, ch in scenario.channels.items() if ch.targets.service_level is not None]
     )
+    if channel is not None and channel in (scenario.outbound or {}):
+        raise InputError(
+            f"--channel: {channel!r} is an outbound list, and the frontier sweeps channels' "
+            "service levels (or budgets); its targets "
+            f"(outbound.{channel}.targets.min_list_completion, min_connects_per_hour) hold "
+            "at every point: set them with --set to see their cost"
+        )
     if channel is not None and channel not in scenario.channels:
         raise InputError(
             f"--channel: unknown channel {channel!r} (known: {', '.join(scenario.channels)})"
@@ -125,6 +133,7 @@ def frontier(
             }
             for kpi in FRONTIER_KPIS:
                 row[kpi] = result_kpi(result, name, kpi)
+            row.update(outbound_columns(result, scenario))
             rows.append(row)
     return with_cost_per_point(pd.DataFrame(rows))
 
@@ -170,6 +179,25 @@ def meets_targets(result: OptimizationResult) -> bool:
     return result.feasible
 
 
+OUTBOUND_FRONTIER_KPIS = ("list_completion", "connects_per_hour")
+"""Outbound KPIs of each point's plan, a column per list (``"<list>: <kpi>"``)."""
+
+
+def outbound_columns(result: OptimizationResult, scenario: Scenario) -> dict[str, float]:
+    """``{"<list>: <kpi>": mean}`` of each outbound list's :data:`OUTBOUND_FRONTIER_KPIS` on
+    the point's verification run (NaN without one: the analytic evaluator refuses outbound
+    lists): what the point's plan dials, beside its inbound service and cost."""
+    out: dict[str, float] = {}
+    for name in scenario.outbound or {}:
+        for kpi in OUTBOUND_FRONTIER_KPIS:
+            value = float("nan")
+            if result.kpis is not None:
+                with contextlib.suppress(KeyError):
+                    value = result.kpis.outbound_kpi(name, kpi)
+            out[f"{name}: {kpi}"] = value
+    return out
+
+
 def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     """Mean of a channel KPI: from the verification simulation, or (analytic runs) from
     the analytic model's estimate of the plan."""
@@ -183,4 +211,12 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     return float(evaluation.kpis.overall.get((channel, kpi), (float("nan"), 0.0))[0])
 
 
-__all__ = ["FRONTIER_KPIS", "binding_target", "frontier", "meets_targets", "with_cost_per_point"]
+__all__ = [
+    "FRONTIER_KPIS",
+    "OUTBOUND_FRONTIER_KPIS",
+    "binding_target",
+    "frontier",
+    "meets_targets",
+    "outbound_columns",
+    "with_cost_per_point",
+]

@@ -7,6 +7,7 @@ the analytic evaluator) naming the field."""
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import pytest
 
@@ -73,3 +74,36 @@ def test_an_unreachable_connects_target_is_refused_naming_the_field() -> None:
 def test_the_analytic_evaluator_is_refused_for_blended_teams() -> None:
     with pytest.raises(InputError, match=r"analytic.*outbound\.overdue"):
         optimize(Scenario.from_yaml(BLENDED), evaluator="analytic", workers=1)
+
+
+def test_the_service_level_frontier_of_a_blended_team_reports_what_each_plan_dials(
+    capsys,
+) -> None:
+    # The inbound frontier with the list's target held at every point: a stricter service
+    # level never comes out cheaper, every point's plan keeps the list at its target, and
+    # the table shows the list's completion beside the cost.
+    from simulator.cli import main
+
+    args = ["frontier", BLENDED, "--service-levels", "0.8", "0.9", "--max-evaluations", "8",
+            "-n", "6", "--seed", "3", "--format", "json",
+            "--set", "outbound.overdue.targets.min_list_completion=0.8"]  # fmt: skip
+    assert main(args) == 0
+    import pandas as pd
+
+    table = pd.read_json(io.StringIO(capsys.readouterr().out))
+    points = table.drop_duplicates("point").sort_values("point")
+    assert list(points["point"]) == [0.8, 0.9]
+    assert points["meets_targets"].all()
+    assert points["cost"].is_monotonic_increasing
+    assert (points["overdue: list_completion"] >= 0.8).all()
+    assert (points["overdue: connects_per_hour"] > 0).all()
+    from optimizer.cli.frontier import format_table
+
+    assert "overdue: list_completion" in format_table(table)
+
+
+def test_the_frontier_refuses_to_sweep_an_outbound_list_naming_its_targets() -> None:
+    from optimizer import frontier
+
+    with pytest.raises(InputError, match=r"outbound list.*outbound\.overdue\.targets"):
+        frontier(Scenario.from_yaml(BLENDED), service_levels=[0.8], channel="overdue")

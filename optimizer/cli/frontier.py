@@ -97,6 +97,11 @@ def format_table(table: pd.DataFrame) -> str:
     for kpi in ("service_level", "abandon_rate", "fcr"):
         out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
     out["asa_s"] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out["asa_s"]]
+    for column in out.columns:
+        if column.endswith(": list_completion"):
+            out[column] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[column]]
+        elif column.endswith(": connects_per_hour"):
+            out[column] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out[column]]
     out["cost"] = [f"{v:,.0f}" for v in out["cost"]]
     out["cost_per_point"] = [
         ("-" if math.isnan(v) else f"{v:+,.0f}") for v in out["cost_per_point"]
