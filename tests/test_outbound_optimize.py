@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 
+import numpy as np
 import pytest
 
 from optimizer import optimize
@@ -49,17 +51,33 @@ def test_a_list_completion_target_is_searched_for_and_met_on_fresh_seeds() -> No
     assert fresh.verdicts().met.all(), fresh.verdicts()  # inbound targets and the list's
     assert fresh.outbound_kpi("overdue", "list_completion") >= 0.8
     # Cheaper than the file's staffing with one more collector (the dialing group) in
-    # every interval, which still misses the list; and not padded: the list's completion
-    # is near its target, and one collector fewer in every dialing interval misses it.
-    g = result.plan.groups.index("collectors")
+    # every interval, which still misses the list.
     padded = scenario.with_changes({"agent_groups.collectors.staffing": 13})
     assert not simulate(padded, 10, 99).verdicts().met.all()
     assert result.cost < 13 * 28 * 10 + 4 * 36 * 10  # the padded file staffing: 5,080
     assert fresh.outbound_kpi("overdue", "list_completion") < 0.9
+    # Not padded where it is most padded: take collectors off the dialing intervals with
+    # the most collectors beyond what inbound alone needs (the analytic plan without the
+    # list), one at a time from the current largest excess, 3% of the plan's cost in all
+    # (10 collector half-hours): the list misses its target on the same fresh seeds. A
+    # plan padded 5% would still meet it there. (One collector fewer in a single half-hour
+    # moves completion by about 1 point, inside the 95% CI of 10 replications (+-2.5
+    # points): the search cannot resolve it, so the property is stated at 3% of cost.)
+    g_name = "collectors"
+    g = result.plan.groups.index(g_name)
+    inbound = optimize(scenario.with_changes({"outbound": None}), evaluator="analytic", workers=1)
+    excess = result.plan.staffing[g] - inbound.plan.staffing[inbound.plan.groups.index(g_name)]
+    dialing = np.zeros(len(excess), dtype=bool)
+    dialing[2:18] = True  # 09:00-17:00
     fewer = result.plan.staffing.copy()
-    fewer[g, 2:18] -= 1  # 09:00-17:00
-    thin = simulate(dataclasses.replace(result.plan, staffing=fewer).apply(scenario), 10, 99)
-    assert not thin.verdicts().met.all()
+    for _ in range(math.ceil(0.03 * result.cost / 14)):  # a collector half-hour costs 14
+        k = int(np.argmax(np.where(dialing, excess, -np.inf)))
+        fewer[g, k] -= 1
+        excess[k] -= 1
+    thin = dataclasses.replace(result.plan, staffing=fewer)
+    assert thin.cost(scenario) <= 0.97 * result.cost + 1e-9
+    thin_run = simulate(thin.apply(scenario), 10, 99)
+    assert thin_run.outbound_kpi("overdue", "list_completion") < 0.8
 
 
 def test_an_unreachable_connects_target_is_refused_naming_the_field() -> None:
