@@ -111,7 +111,7 @@ def test_the_service_level_frontier_of_a_blended_team_reports_what_each_plan_dia
 
     table = pd.read_json(io.StringIO(capsys.readouterr().out))
     points = table.drop_duplicates("point").sort_values("point")
-    assert list(points["point"]) == [0.8, 0.9]
+    assert list(points["point"]) == pytest.approx([0.8, 0.9])
     assert points["meets_targets"].all()
     assert points["cost"].is_monotonic_increasing
     assert (points["overdue: list_completion"] >= 0.8).all()
@@ -121,11 +121,57 @@ def test_the_service_level_frontier_of_a_blended_team_reports_what_each_plan_dia
     assert "overdue: list_completion" in format_table(table)
 
 
-def test_the_frontier_refuses_to_sweep_an_outbound_list_naming_its_targets() -> None:
+def test_the_list_completion_frontier_is_monotone_and_each_plan_meets_its_point(capsys) -> None:
+    # `staffsim frontier --list-completions`: the list's min_list_completion set to each
+    # point in turn; a higher completion never comes out cheaper, and each point's plan
+    # completes at least its point on the verification run (the inbound targets held).
+    from simulator.cli import main
+
+    args = ["frontier", BLENDED, "--list-completions", "0.7", "0.9", "--list", "overdue",
+            "--max-evaluations", "8", "-n", "6", "--seed", "3", "--format", "json"]  # fmt: skip
+    assert main(args) == 0
+    import pandas as pd
+
+    table = pd.read_json(io.StringIO(capsys.readouterr().out))
+    points = table.drop_duplicates("point").sort_values("point")
+    assert list(points["point"]) == pytest.approx([0.7, 0.9])
+    assert set(points["sweep"]) == {"list_completion"}
+    assert points["meets_targets"].all()
+    assert points["cost"].is_monotonic_increasing
+    assert (points["overdue: list_completion"] >= points["point"]).all()
+    assert points["cost_per_point"].iloc[1] == pytest.approx(
+        (points["cost"].iloc[1] - points["cost"].iloc[0]) / 20, abs=0.01
+    )
+    from optimizer.cli.frontier import format_table
+
+    assert "list-completion target" in format_table(table)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"service_levels": [0.8], "channel": "overdue"}, r"outbound list, not a channel.*"
+         r"outbound\.overdue\.targets\.min_list_completion.*--list-completions"),
+        ({"list_completions": [0.8], "outbound_list": "overdu"}, r"--list: unknown outbound "
+         r"list 'overdu' \(known: overdue\)"),
+        ({"service_levels": [0.8], "outbound_list": "overdue"}, r"--list: .*--list-completions"),
+        ({"list_completions": [0.0, 1.2]}, r"list completion 1\.2: must be in \(0, 1\]"),
+        ({"list_completions": [0.8], "budgets": [4000]}, "exactly one of"),
+    ],
+)  # fmt: skip
+def test_the_frontier_refuses_a_bad_outbound_sweep_naming_the_field(kwargs, message) -> None:
     from optimizer import frontier
 
-    with pytest.raises(InputError, match=r"outbound list.*outbound\.overdue\.targets"):
-        frontier(Scenario.from_yaml(BLENDED), service_levels=[0.8], channel="overdue")
+    with pytest.raises(InputError, match=message):
+        frontier(Scenario.from_yaml(BLENDED), **kwargs)
+
+
+def test_a_list_completion_frontier_without_lists_is_refused() -> None:
+    from optimizer import frontier
+
+    with pytest.raises(InputError, match=r"no outbound list \(outbound:\)"):
+        frontier(Scenario.from_yaml(BLENDED).with_changes({"outbound": None}),
+                 list_completions=[0.8])  # fmt: skip
 
 
 def test_lists_sharing_collectors_are_planned_on_one_pool_of_idle_time() -> None:
