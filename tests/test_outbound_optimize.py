@@ -189,3 +189,48 @@ def test_lists_sharing_collectors_are_planned_on_one_pool_of_idle_time() -> None
     assert fresh.verdicts().met.all(), fresh.verdicts()
     assert fresh.outbound_kpi("promises", "list_completion") >= 0.85
     assert fresh.outbound_kpi("overdue", "list_completion") > 0.95  # served first: saturated
+
+
+def _lists(*dialers: tuple[str, tuple[str, ...], int]) -> tuple:
+    """The compiled lists of blended_collections with ``dialers`` (name, groups,
+    threshold) in file order, each a copy of its overdue list."""
+    from simulator.outbound.model import compile_outbound
+
+    base = Scenario.from_yaml(BLENDED)
+    spec = base.outbound["overdue"].model_dump(mode="json")
+    lists = {
+        name: {**spec, "groups": list(groups), "dialer": {"threshold": t}}
+        for name, groups, t in dialers
+    }
+    return compile_outbound(base.with_changes({"outbound": lists}))
+
+
+def test_which_lists_the_dialer_serves_before_a_list() -> None:
+    # The dialer gives an idle agent the first list in the file it dials with a record:
+    # a list waits for the earlier lists on its groups, and for earlier lists on their
+    # other groups (x on seniors pushes y's work onto the collectors z dials), never for
+    # later ones or lists on other groups.
+    from optimizer.outbound import ahead_of, sharing_lists
+
+    x, y, z, w = _lists(("x", ("seniors",), 0), ("y", ("seniors", "collectors"), 0),
+                        ("z", ("collectors",), 0), ("w", ("collectors",), 0))  # fmt: skip
+    names = lambda specs: [s.name for s in specs]  # noqa: E731
+    assert names(ahead_of((x, y, z, w), x)) == []
+    assert names(ahead_of((x, y, z, w), y)) == ["x"]
+    assert names(ahead_of((x, y, z, w), z)) == ["x", "y"]
+    assert names(ahead_of((x, y, z, w), w)) == ["x", "y", "z"]
+    a, b, c = _lists(("a", ("collectors",), 0), ("b", ("seniors",), 0),
+                     ("c", ("collectors",), 0))  # fmt: skip
+    assert names(ahead_of((a, b, c), c)) == ["a"]
+    assert names(ahead_of((a, b, c), b)) == []
+    assert names(sharing_lists((a, b, c), c)) == ["a", "c"]
+    assert names(sharing_lists((a, b, c), b)) == ["b"]
+
+
+def test_the_reserve_of_lists_sharing_agents_is_the_smallest_threshold() -> None:
+    # Below the smallest threshold nobody dials: 2 agents x 8 dialing hours, not 2 + 4.
+    from optimizer.outbound import reserve_hours
+
+    a, b = _lists(("a", ("collectors",), 2), ("b", ("collectors",), 4))
+    assert reserve_hours((a, b)) == pytest.approx(2 * 8)
+    assert reserve_hours((b,)) == pytest.approx(4 * 8)
