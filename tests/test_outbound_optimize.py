@@ -189,6 +189,10 @@ def test_lists_sharing_collectors_are_planned_on_one_pool_of_idle_time() -> None
     assert fresh.verdicts().met.all(), fresh.verdicts()
     assert fresh.outbound_kpi("promises", "list_completion") >= 0.85
     assert fresh.outbound_kpi("overdue", "list_completion") > 0.95  # served first: saturated
+    # The report says what the idle time went to, the list without a target included.
+    summary = result.summary()
+    assert "outbound lists (mean, 95% CI, verification run):" in summary
+    assert "  overdue: list completion 1" in summary or "  overdue: list completion 9" in summary
 
 
 def _lists(*dialers: tuple[str, tuple[str, ...], int]) -> tuple:
