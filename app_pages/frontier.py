@@ -228,6 +228,28 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
             },
         },
     )
+    outbound = [c for c in points.columns if ": " in c]  # "<list>: <kpi>" (frontier)
+    if outbound:
+        # What each point's plan dials in idle time: a point's columns are the same on
+        # every channel row, so one row per point.
+        per_point = points.drop_duplicates("point")[["point", "cost", *outbound]]
+        st.markdown("**Outbound lists on each point's plan**")
+        st.dataframe(
+            per_point,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "point": st.column_config.NumberColumn("service-level target", format="percent"),
+                "cost": st.column_config.NumberColumn(format="localized"),
+                **{
+                    c: st.column_config.NumberColumn(
+                        c.replace("_", " "),
+                        format="percent" if c.endswith("list_completion") else "%.1f",
+                    )
+                    for c in outbound
+                },
+            },
+        )
     st.download_button(
         "Frontier (CSV)",
         points.to_csv(index=False),

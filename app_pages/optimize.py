@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import _background, _charts, _shared
+from app_pages import _background, _charts, _outbound, _shared
 from optimizer import OptimizeOptions, baseline, optimize
 from optimizer.result import bound_text
 from simulator import InputError, Scenario, simulate
@@ -262,6 +262,10 @@ def _show(job: _shared.Job, scenario: Scenario) -> None:
     if len(binding):
         st.caption("Binding: " + "; ".join(f"{r.entity} {r.target}" for r in binding.itertuples()))
 
+    if result.kpis is not None and len(result.kpis.outbound):
+        # What the plan dials in its idle time (the verification run), as on the Simulate
+        # page: a list's targets are in the table above, its volume and share of time here.
+        _outbound.cards(result.kpis)
     if len(result.schedule):
         _schedule(result, scenario.horizon)
     else:

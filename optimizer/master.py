@@ -47,10 +47,17 @@ from optimizer.outbound import (
     capacity_weights,
     dialing_intervals,
     interval_caps,
+    joint_caps,
+    joint_intervals,
+    joint_need,
+    joint_weights,
     outbound_list,
     outbound_need,
+    shared_ratio,
+    sharing_lists,
 )
 from optimizer.patterns import Decisions
+from simulator.outbound.model import compile_outbound
 from simulator.targets import FLOOR_MIN_CONTACTS, KpiSummary, Target
 
 _NUM_DEN = {
@@ -144,12 +151,25 @@ def build_constraints(
         if t.kpi in OUTBOUND_KPIS:
             # The dialing groups' idle agent-hours in the dialing intervals, against the
             # work the target needs (optimizer.outbound).
+            # Lists sharing groups: the list's own constraint with the ratio of all the
+            # lists sharing, and a joint one with the lists dialled before it.
             spec = outbound_list(p.scenario, t.entity)
-            simulated = model.corr.simulated_outbound.get((t.entity, t.kpi))
-            need = outbound_need(model, spec, t.kpi, float(goals[i]), simulated)
+            sim_all = model.corr.simulated_outbound
+            simulated = sim_all.get((t.entity, t.kpi))
+            specs = compile_outbound(p.scenario)
+            sharing = sharing_lists(specs, spec)
+            shared = shared_ratio(model, sharing, sim_all) if len(sharing) > 1 else None
+            need = outbound_need(model, spec, t.kpi, float(goals[i]), simulated, shared)
             ks = dialing_intervals(spec)
             out.append(Constraint(f"{t.entity} {t.kpi}", i, ks, capacity_weights(model, spec),
                                   need, False, interval_caps(spec, need)))  # fmt: skip
+            joint = joint_need(model, specs, spec, t.kpi, float(goals[i]), sim_all)
+            if joint is not None:
+                covered, j_need = joint
+                name = f"{t.entity} {t.kpi} after {', '.join(s.name for s in covered[:-1])}"
+                out.append(Constraint(name, i, joint_intervals(covered),
+                                      joint_weights(model, covered), j_need, False,
+                                      joint_caps(covered, j_need)))  # fmt: skip
             continue
         if t.kpi == "callback_within_promise":
             # The callback queue's capacity: what the skilled groups have left after

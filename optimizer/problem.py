@@ -288,12 +288,15 @@ def _dialing_agents(scenario: Scenario, groups: tuple[str, ...], shrink: np.ndar
     """(G,) agents each group could need on top of its inbound load to reach its outbound
     lists' targets: twice the work they need (agent-hours,
     :func:`optimizer.outbound.work_hours`; twice, as the dialer cannot use all idle time)
-    spread over the dialing hours, shrinkage and the dialer's idle agents added. Raises the
-    search's headcount cap of groups without ``max_headcount`` (never a requirement)."""
-    from optimizer.outbound import dialing_hours, work_hours
+    spread over the dialing hours, shrinkage and the dialer's idle agents added; a list
+    the dialer serves after others on its groups (:func:`optimizer.outbound.ahead_of`)
+    needs their whole work first, so theirs is added to its own. Raises the search's
+    headcount cap of groups without ``max_headcount`` (never a requirement)."""
+    from optimizer.outbound import ahead_of, dialing_hours, work_hours
 
     extra = np.zeros(len(groups))
-    for spec in compile_outbound(scenario):
+    specs = compile_outbound(scenario)
+    for spec in specs:
         targets = scenario.outbound[spec.name].targets
         hours = dialing_hours(spec)
         if hours <= 0:
@@ -304,6 +307,7 @@ def _dialing_agents(scenario: Scenario, groups: tuple[str, ...], shrink: np.ndar
         if targets.min_connects_per_hour is not None:
             work = max(work, work_hours(spec, "connects_per_hour", targets.min_connects_per_hour))
         if work > 0:
+            work += sum(work_hours(e, "list_completion", 1.0) for e in ahead_of(specs, spec))
             for g in spec.groups:
                 extra[g] += np.ceil(2 * work / hours / (1 - shrink[g])) + spec.threshold
     return extra

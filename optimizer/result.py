@@ -189,6 +189,7 @@ class OptimizationResult:
             if len(bad) > 12:
                 lines.append(f"    ... and {len(bad) - 12} more intervals")
             lines.append("")
+        lines += self._outbound_lines()
         if len(self.schedule):
             lines.append("shift schedule (agents per start; breaks unpaid unless marked):")
             lines += _schedule_blocks(self.schedule)
@@ -208,6 +209,25 @@ class OptimizationResult:
             f"{self.run_time_s:.1f} s",
         ]
         return "\n".join(lines)
+
+    def _outbound_lines(self) -> list[str]:
+        """What the plan dials (verification run), a line per outbound list, targets or
+        not: a list without a target is still dialled first when it is first in the file,
+        and its completion says what the idle time went to."""
+        if self.kpis is None or not len(self.kpis.outbound):
+            return []
+        lines = ["outbound lists (mean, 95% CI, verification run):"]
+        for name in dict.fromkeys(self.kpis.outbound.outbound):
+            lo, hi = self.kpis.outbound_ci(name, "list_completion")
+            completion = self.kpis.outbound_kpi(name, "list_completion")
+            per_hour = self.kpis.outbound_kpi(name, "connects_per_hour")
+            share = self.kpis.outbound_kpi(name, "outbound_occupancy")
+            lines.append(
+                f"  {name}: list completion {completion:.1%} [{lo:.1%}, {hi:.1%}], "
+                f"{per_hour:.1f} connects per dialing hour, {share:.1%} of the dialing "
+                "agents' time"
+            )
+        return [*lines, ""]
 
 
 def _schedule_blocks(schedule: pd.DataFrame) -> list[str]:

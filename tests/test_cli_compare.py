@@ -66,6 +66,31 @@ def test_parse_variant_splits_edits_at_commas_outside_brackets() -> None:
         parse_variant("no name here=3")
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("outbound=null", "outbound lists removed"),
+        ("channels.voice.callbacks=null", "channels.voice.callbacks removed"),
+        ("channels.voice.targets.service_level=0.9", "channels.voice.targets.service_level = 0.9"),
+        ("channels.c.arrivals.volumes=[1, 2]", "channels.c.arrivals.volumes = [1, 2]"),
+        ("run.keep_contacts=true", "run.keep_contacts = true"),
+        ("agent_groups.a.staffing-=2", "agent_groups.a.staffing -2"),
+    ],
+)
+def test_an_edit_reads_as_the_planner_wrote_it(text: str, words: str) -> None:
+    """A header line of ``staffsim compare``: YAML words (``true``, a section removed), not
+    Python's (``True``, ``outbound = None``)."""
+    assert parse_edit(text).describe() == words
+
+
+def test_compare_names_a_removed_outbound_section_in_words(capsys) -> None:
+    blended = str(ROOT / "scenarios" / "blended_collections.yaml")
+    assert main(["compare", blended, "-n", "2", "--variant", "no list: outbound=null"]) == 0
+    out = capsys.readouterr().out
+    assert "no list: outbound lists removed" in out
+    assert "None" not in out
+
+
 # ---- --set on the commands ------------------------------------------------------------
 def test_simulate_set_changes_the_scenario_as_the_file_would(capsys) -> None:
     """Doubling the generalists' rate with --set doubles their cost and leaves the others'

@@ -6,9 +6,11 @@ Examples::
     staffsim frontier scenarios/default.yaml --service-levels 0.7 0.8 0.9
     staffsim frontier scenarios/default.yaml --budgets 6000 7000 8000 --format csv
     staffsim frontier scenarios/default.yaml --evaluator analytic      # instant, approximate
+    staffsim frontier scenarios/blended_collections.yaml --list-completions 0.6 0.7 0.8 0.9
 
 Each row: the point swept, the plan's cost, whether it met every target, and per channel
-the simulated service level, ASA, abandonment and FCR (verification run).
+the simulated service level, ASA, abandonment and FCR (verification run); with outbound
+lists, each list's completion and connects per dialing hour.
 """
 
 from __future__ import annotations
@@ -46,7 +48,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"targets to sweep (default {' '.join(str(v) for v in DEFAULT_LEVELS)})",
     )
     sweep.add_argument("--budgets", type=float, nargs="+", metavar="COST", help="budgets to sweep")
+    sweep.add_argument(
+        "--list-completions",
+        type=float,
+        nargs="+",
+        metavar="Q",
+        help="outbound min_list_completion targets to sweep (every list, or --list)",
+    )
     parser.add_argument("--channel", help="sweep only this channel's service level")
+    parser.add_argument("--list", dest="outbound_list", help="sweep only this outbound list")
     parser.add_argument(
         "--max-evaluations", type=int, default=20, help="simulations per point (default 20)"
     )
@@ -68,14 +78,20 @@ def run(args: argparse.Namespace) -> int:
 
     options = build_options(args)
     scenario = load_scenario(args.scenario, args.sets)
-    levels = None if args.budgets else (args.service_levels or list(DEFAULT_LEVELS))
+    levels = (
+        None
+        if args.budgets or args.list_completions
+        else (args.service_levels or list(DEFAULT_LEVELS))
+    )
     bar = ProgressBar("frontier", enabled=args.progress)
     try:
         table = frontier(
             scenario,
             service_levels=levels,
             budgets=args.budgets,
+            list_completions=args.list_completions,
             channel=args.channel,
+            outbound_list=args.outbound_list,
             options=options,
             on_point=lambda i, n, _r: bar(i, n),
         )
@@ -97,14 +113,22 @@ def format_table(table: pd.DataFrame) -> str:
     for kpi in ("service_level", "abandon_rate", "fcr"):
         out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
     out["asa_s"] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out["asa_s"]]
+    for column in out.columns:
+        if column.endswith(": list_completion"):
+            out[column] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[column]]
+        elif column.endswith(": connects_per_hour"):
+            out[column] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out[column]]
     out["cost"] = [f"{v:,.0f}" for v in out["cost"]]
     out["cost_per_point"] = [
         ("-" if math.isnan(v) else f"{v:+,.0f}") for v in out["cost_per_point"]
     ]
     drop = ["sweep", "plan_from", "meets_targets"]
-    if out["sweep"].iloc[0] == "service_level":
+    if out["sweep"].iloc[0] in ("service_level", "list_completion"):
         out["point"] = [f"{v:.1%}".replace(".0%", "%") for v in out["point"]]
-        header = "service-level target"
+        header = {
+            "service_level": "service-level target",
+            "list_completion": "list-completion target",
+        }[out["sweep"].iloc[0]]
     else:
         out["point"] = [f"{v:,.0f}" for v in out["point"]]
         header = "budget"

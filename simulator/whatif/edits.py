@@ -59,6 +59,26 @@ WHOLE_NUMBER_FIELDS = frozenset(
 )
 
 
+REMOVED = {
+    "outbound": "outbound lists removed",
+}
+"""How :meth:`Edit.describe` words a whole section set to ``null`` (a planner reads "outbound
+lists removed", not ``outbound = None``); any other path reads "<path> removed"."""
+
+
+def _yaml_text(value: Any) -> str:
+    """``value`` as the command line wrote it (YAML: ``true``, ``[1, 2]``), not as Python
+    prints it (``True``)."""
+    if isinstance(value, str):
+        return value
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=10**6)
+        .strip()
+        .removesuffix("\n...")
+        .strip()
+    )
+
+
 @dataclass(frozen=True)
 class Edit:
     """One change to a scenario: at dotted ``path``, ``op`` the current value with ``value``.
@@ -81,7 +101,9 @@ class Edit:
             return f"{self.path} {self.value:+g}" if _is_number(self.value) else self.path
         if self.op == "multiply":
             return f"{self.path} x{self.value:g}" if _is_number(self.value) else self.path
-        return f"{self.path} = {self.value}"
+        if self.value is None:
+            return REMOVED.get(self.path, f"{self.path} removed")
+        return f"{self.path} = {_yaml_text(self.value)}"
 
 
 @dataclass(frozen=True)
