@@ -304,9 +304,15 @@ class _Run:
             text = f"every target met on fresh seeds (cost {cost:,.2f}); {effort}"
             if v is not None and len(v.rounds) > 1:
                 text += f"; verified after {len(v.rounds) - 1} repair(s)"
-            return text + (
-                "" if self.converged else "; the search was still improving when its budget ran out"
-            )
+            if self.search.stuck:
+                text += (
+                    f"; no plan met every target with the search's margin ({self.margin:g} CI "
+                    "half-widths on its own seeds); this is the closest one, and it met every "
+                    "target on fresh seeds"
+                )
+            elif not self.converged:
+                text += "; the search was still improving when its budget ran out"
+            return text
         if status == "estimate":
             met = judge_table_met(table)
             return (
@@ -373,7 +379,8 @@ class _Run:
             "search_evaluations": self.budget.used,
             "time_limit_s": self.options.time_limit_seconds,
             "cut_by_time_limit": self.budget.cut,
-            "converged": self.converged,
+            "converged": self.converged and not self.search.stuck,
+            "short_of_margin": self.search.stuck,
             "plan": self.options.plan,
             "shift_types": self.types_source if self.decisions.shift_groups else "none used",
             "budget": self.options.budget,

@@ -154,6 +154,7 @@ class Search:
         self.analytic = AnalyticModel(self.p)
         self.seen: dict[bytes, Candidate] = {}
         self.model_rounds = 0
+        self.stuck = False  # refine stopped on a plan short of the margin (see refine)
         self.master_limited = False  # a master program stopped at its node/time limit
         self._generous: np.ndarray | None = None
         # groups skilled for a channel whose busy-signal target is not monotone in agents
@@ -344,7 +345,10 @@ class Search:
         target, the step re-plans within ``radius``
         agents per group and interval of it; a better plan becomes the centre and widens the
         region, a worse one narrows it. Returns True when it converged (nothing new near a
-        feasible centre within the smallest region), False when the budget ran out."""
+        feasible centre within the smallest region), False when the budget ran out. ``stuck``
+        says why it stopped short: True when the best plan still misses a target at the
+        margin and the model has nothing left to add (the plan may still pass on fresh
+        seeds, which the margin guards)."""
         radius = TRUST_START
         centre: Candidate | None = None
         trial: Candidate | None = None  # cheaper than a feasible centre, narrowly short
@@ -383,6 +387,7 @@ class Search:
                 if not centre.feasible:
                     nxt = self._push(centre)
                     if nxt is None:
+                        self.stuck = True
                         return True  # short, and nothing left to add within the bounds
                     break
                 if radius <= TRUST_MIN:
