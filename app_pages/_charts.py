@@ -240,6 +240,22 @@ def _target_lines(goals: pd.DataFrame, color: alt.Color) -> alt.Chart:
     )
 
 
+def rate_and_count(
+    intervals: pd.DataFrame,
+    rate: tuple[str, str],
+    count: tuple[str, str],
+    days: str,
+    goals: pd.DataFrame,
+) -> tuple[alt.Chart, alt.Chart]:
+    """A loss per interval drawn twice, side by side: its rate (``rate`` = (kpi, axis
+    title), share with CI and the target dashed) and its count (``count`` likewise) —
+    busy signals on lines, customers balking at a counter."""
+    return (
+        share_per_interval(intervals, rate[0], rate[1], days, goals),
+        per_interval(intervals, count[0], "channel", count[1], days),
+    )
+
+
 def target_goals(targets: Sequence[Any], kpi: str) -> pd.DataFrame:
     """The horizon targets on ``kpi`` (:class:`simulator.targets.Target`, e.g. a result's
     ``target_list``) as the ``goals`` of :func:`share_per_interval`: labelled ``target ≤ 8%``

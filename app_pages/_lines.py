@@ -273,21 +273,15 @@ def interval_charts(intervals: pd.DataFrame, result: Any, days: Any) -> None:
     kpis = set(intervals.kpi)
     if "blocked_rate" in kpis:
         st.markdown("**Busy signals per interval**")
-        left, right = st.columns(2)
-        left.altair_chart(
-            _charts.share_per_interval(
-                intervals,
-                "blocked_rate",
-                "busy signals / attempts",
-                days,
-                _charts.target_goals(result.target_list, "blocked_rate"),
-            ),
-            width="stretch",
+        charts = _charts.rate_and_count(
+            intervals,
+            ("blocked_rate", "busy signals / attempts"),
+            ("blocked", "busy signals"),
+            days,
+            _charts.target_goals(result.target_list, "blocked_rate"),
         )
-        right.altair_chart(
-            _charts.per_interval(intervals, "blocked", "channel", "busy signals", days),
-            width="stretch",
-        )
+        for column, chart in zip(st.columns(2), charts, strict=True):
+            column.altair_chart(chart, width="stretch")
         st.caption(
             "Attempts that found the lines full, filed under the interval the attempt came in "
             "(a redial under its own). Shaded: 95% CI; dashed: the target, judged over the "

@@ -349,21 +349,15 @@ def interval_charts(intervals: pd.DataFrame, result: Any, days: Any) -> None:
     if "balk_rate" not in set(intervals.kpi):
         return
     st.markdown("**Balking per interval**")
-    left, right = st.columns(2)
-    left.altair_chart(
-        _charts.share_per_interval(
-            intervals,
-            "balk_rate",
-            "balked / walked in",
-            days,
-            _charts.target_goals(result.target_list, "balk_rate"),
-        ),
-        width="stretch",
+    charts = _charts.rate_and_count(
+        intervals,
+        ("balk_rate", "balked / walked in"),
+        ("balked", "customers who left at once"),
+        days,
+        _charts.target_goals(result.target_list, "balk_rate"),
     )
-    right.altair_chart(
-        _charts.per_interval(intervals, "balked", "channel", "customers who left at once", days),
-        width="stretch",
-    )
+    for column, chart in zip(st.columns(2), charts, strict=True):
+        column.altair_chart(chart, width="stretch")
     st.caption(
         "Customers who found every agent busy, saw the line and left at once, filed under "
         "the interval they walked in. Shaded: 95% CI; dashed: the target, judged over the "

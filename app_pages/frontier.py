@@ -202,13 +202,16 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
     )
     table["cost_per_point"] = per_point_text(table["cost_per_point"], table["point"])
     kpi_format = "percent" if percent else "%.1f"
+    point_columns = {  # both tables: each row is one swept target and its plan's cost
+        "point": st.column_config.NumberColumn("service-level target", format="percent"),
+        "cost": st.column_config.NumberColumn(format="localized"),
+    }
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            "point": st.column_config.NumberColumn("service-level target", format="percent"),
-            "cost": st.column_config.NumberColumn(format="localized"),
+            **point_columns,
             "cost_per_point": st.column_config.TextColumn(
                 "cost per point",
                 alignment="right",  # a number column's side, beside the costs
@@ -239,8 +242,7 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "point": st.column_config.NumberColumn("service-level target", format="percent"),
-                "cost": st.column_config.NumberColumn(format="localized"),
+                **point_columns,
                 **{
                     c: st.column_config.NumberColumn(
                         c.replace("_", " "),
