@@ -270,7 +270,8 @@ def build_decisions(problem: Problem, plan: Literal["auto", "shifts", "per_inter
     coverage = sparse.csc_matrix(
         (np.concatenate(weights), np.concatenate(columns), indptr), shape=(g_n * k_n, j_n)
     )
-    side_rows += _open_channel_rows(problem, coverage)
+    open_rows, open_lower = _open_channel_rows(problem, coverage)
+    side_rows += open_rows
     r_data, r_rows, r_cols = [], [], []
     for i, (entries, _, _, _) in enumerate(side_rows):
         for j, v in entries.items():
@@ -283,7 +284,7 @@ def build_decisions(problem: Problem, plan: Literal["auto", "shifts", "per_inter
         np.array([r[2] for r in side_rows], dtype=float),
         tuple(r[3] for r in side_rows),
     )
-    cover_lower = problem.lower.astype(float)
+    cover_lower = np.maximum(problem.lower.astype(float), open_lower)
     cover_upper = np.where(problem.upper_given[:, None], problem.upper, np.inf).astype(float)
     return Decisions(
         problem,
@@ -302,34 +303,42 @@ def build_decisions(problem: Problem, plan: Literal["auto", "shifts", "per_inter
 
 def _open_channel_rows(
     problem: Problem, coverage: sparse.csc_matrix
-) -> list[tuple[dict[int, float], float, float, str]]:
-    """Side rows "agents skilled for channel c on duty in interval k >= its
-    ``min_agents_while_open``" (:attr:`Problem.min_open`), one per interval and set of
-    skilled groups (channels served by the same groups share the larger minimum). A row is
-    left out when the groups' ``min_headcount`` already meets it, so plans of scenarios
-    whose every open interval is busy keep the program they had."""
+) -> tuple[list[tuple[dict[int, float], float, float, str]], np.ndarray]:
+    """The open-channel rule (:attr:`Problem.min_open`): "agents skilled for channel c on
+    duty in interval k >= its ``min_agents_while_open``" as the weakest statement that
+    holds it. A channel served by one group is a lower bound on that group's coverage
+    (returned (G, K)); several groups give a side row over the shift counts. A rule another
+    one implies (the same interval, a subset of its groups, a minimum as high) or that the
+    groups' ``min_headcount`` already meets adds nothing, so a scenario whose every open
+    interval is busy keeps the program it had."""
+    lower = np.zeros((problem.n_groups, problem.n_intervals))
     need = problem.min_open
     if need is None or not need.any():
-        return []
+        return [], lower
     k_n = problem.n_intervals
     rows = coverage.tocsr()
     out: list[tuple[dict[int, float], float, float, str]] = []
     for k in np.flatnonzero(need.any(axis=0)):
-        wanted: dict[tuple[int, ...], tuple[int, str]] = {}
+        wanted: dict[frozenset[int], tuple[int, str]] = {}
         for c in np.flatnonzero(need[:, k]):
-            groups = tuple(int(g) for g in np.flatnonzero(problem.skilled[:, c]))
+            groups = frozenset(int(g) for g in np.flatnonzero(problem.skilled[:, c]))
             if need[c, k] > wanted.get(groups, (0, ""))[0]:
                 wanted[groups] = (int(need[c, k]), problem.channels[c])
         for groups, (m, name) in wanted.items():
-            if problem.lower[list(groups), k].sum() >= m:
+            implied = any(other < groups and m_other >= m for other, (m_other, _) in wanted.items())
+            if implied or problem.lower[sorted(groups), k].sum() >= m:
                 continue
-            line = rows[[g * k_n + int(k) for g in groups]].sum(axis=0).A1
+            if len(groups) == 1:
+                (g,) = groups
+                lower[g, k] = max(lower[g, k], m)
+                continue
+            line = rows[[g * k_n + int(k) for g in sorted(groups)]].sum(axis=0).A1
             entries = {int(j): float(line[j]) for j in np.flatnonzero(line)}
             label = problem.scenario.horizon.label(int(k))
             out.append(
                 (entries, float(m), np.inf, f"channels.{name}.min_agents_while_open {label}")
             )
-    return out
+    return out, lower
 
 
 def shift_types_of(scenario) -> tuple[tuple[ShiftType, ...], str]:

@@ -328,3 +328,16 @@ def test_an_opening_rule_the_headcount_cannot_reach_is_refused_naming_the_field(
     data["channels"]["calls"].pop("targets")
     with pytest.raises(InputError, match="min_agents_while_open applies to real-time"):
         Scenario.from_dict(data)
+
+
+def test_an_open_line_served_by_two_groups_needs_one_of_either() -> None:
+    """Two groups answer the line: the rule is one row over both (either may be there, the
+    cheaper one is), not a floor on each; per-interval staffing, nothing else required."""
+    groups = {
+        "juniors": {"cost_per_hour": 20, "skills": ["calls"], "staffing": 1},
+        "seniors": {"cost_per_hour": 30, "skills": ["calls"], "staffing": 1},
+    }
+    d, sol = solve(centre(groups=groups, open_min=1), [[0] * 8, [0] * 8])
+    assert d.rows.matrix.shape[0] == 8 and not d.cover_lower.any()
+    assert np.array_equal(sol.y, [[1] * 8, [0] * 8])  # the cheaper group, every hour
+    assert sol.cost == pytest.approx(8 * 20)
