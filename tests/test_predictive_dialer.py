@@ -222,3 +222,62 @@ def test_a_predictive_lists_agent_time_is_its_connects_only() -> None:
     assert work_hours(t, "connects_per_hour", 10) == pytest.approx(
         10 * 8 * (420 + 0.7 / 0.3 * 35) / 3600
     )
+
+
+# ---------------------------------------------------------------------------- the app
+def test_the_app_form_switches_a_list_to_the_predictive_dialer() -> None:
+    pytest.importorskip("streamlit")
+    import pandas as pd
+
+    from app_pages._outbound import DEFAULT_RATIO, _row, changes
+
+    base = Scenario.from_yaml(BLENDED)
+    old = pd.DataFrame([_row(n, s, base) for n, s in base.outbound.items()])
+    new = old.copy()
+    new.loc[0, "dialer"] = "predictive"  # ratio left blank
+    edits = changes(old, new)
+    assert edits == {
+        "outbound.overdue.dialer.policy": "predictive",
+        "outbound.overdue.dialer.ratio": DEFAULT_RATIO,
+    }
+    predictive = base.with_changes(edits)
+    assert predictive.outbound["overdue"].dialer.ratio == DEFAULT_RATIO
+    # and back: the ratio goes with the policy (a threshold list refuses one)
+    old = pd.DataFrame([_row(n, s, predictive) for n, s in predictive.outbound.items()])
+    new = old.copy()
+    new.loc[0, "dialer"] = "threshold"
+    back = predictive.with_changes(changes(old, new))
+    assert back.outbound["overdue"].dialer == base.outbound["overdue"].dialer
+    # a new ratio alone
+    new = old.copy()
+    new.loc[0, "ratio (calls per free agent)"] = 1.6
+    assert changes(old, new) == {
+        "outbound.overdue.dialer.policy": "predictive",
+        "outbound.overdue.dialer.ratio": 1.6,
+    }
+
+
+def test_the_simulate_page_shows_nuisance_cards_for_a_predictive_list() -> None:
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    import yaml
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    data = yaml.safe_load((root / BLENDED).read_text())
+    data["outbound"]["overdue"]["dialer"] = _predictive(1.6, 2)
+    data["outbound"]["overdue"]["answer_time"] = _exp(15)
+    data["outbound"]["overdue"]["targets"] = {"max_nuisance_rate": 0.03}
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=600)
+    app.session_state["scenario_yaml"] = yaml.safe_dump(data, sort_keys=False)
+    app.session_state["scenario_version"] = 1
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    app.switch_page("app_pages/simulate.py").run()
+    app.number_input[0].set_value(2)
+    next(b for b in app.button if b.label == "Run simulation").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    metrics = {m.label: m for m in app.metric}
+    assert {"Connects", "Nuisance calls", "Nuisance rate (of live answers)"} <= set(metrics)
+    assert "target" in str(metrics["Nuisance rate (of live answers)"].proto.delta)
