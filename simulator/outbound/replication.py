@@ -24,7 +24,9 @@ agent. A failed attempt rings ``failed_attempt_time`` and ends; a right party an
 of the list's groups whose groups have no inbound work waiting — the threshold's reserve
 included — for ``handle_time``; with no such agent the customer is abandoned at once (a
 nuisance call) and the record is retried like a failed attempt. Every call's end pokes
-the dialer. Attempts are counted when dialled, connects and nuisance calls when answered.
+the dialer. Attempts, connects and nuisance calls are filed under the interval the call was
+dialled in (a call dialled at 16:59:55 may be answered after the close); the agent's time
+from the answer on, interval by interval.
 
 Random numbers come from the list's own streams (purposes ``OUTBOUND_*``), so the inbound
 customers' attributes are drawn exactly as without outbound (common random numbers): the
@@ -200,25 +202,27 @@ class BlendedReplication(Replication):
             ring = state.answer.next() if state.answer is not None else 0.0
         else:
             ring = state.failed.next()
-        state.tally.attempts[self.m.interval_of(now)] += 1
+        k = self.m.interval_of(now)
+        state.tally.attempts[k] += 1
         state.ringing += 1
-        event = Timeout(self.env, ring, (state, attempt, connect))
+        event = Timeout(self.env, ring, (state, attempt, connect, k))
         event.callbacks.append(self._on_ring_end)
 
     def _on_ring_end(self, event: Timeout) -> None:
         """A predictive call ends ringing: failed (retry), answered and put through to a free
         agent, or answered with none free (nuisance; retry). Then the dialer tops up."""
-        state, attempt, connect = event._value
+        state, attempt, connect, k = event._value  # k: the interval it was dialled in
         spec = state.spec
         now = self.env.now
-        k = self.m.interval_of(now)
         t = state.tally
         state.ringing -= 1
         agent = self._free_agent(spec) if connect else None
         if agent is not None:
             duration = state.handle.next()
             t.connects[k] += 1
-            self._file_seconds(t.connect_s, k, now, duration)
+            talk_k = self.m.interval_of(now)
+            if talk_k >= 0:  # answered after the close: its time is not filed (as busy time)
+                self._file_seconds(t.connect_s, talk_k, now, duration)
             g = agent.group
             self._touch_busy(g, now)
             self.busy[g] += 1
