@@ -13,8 +13,8 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from optimizer import OptimizeOptions, frontier
-from optimizer.frontier import FRONTIER_KPIS, with_cost_per_point
-from simulator import InputError, simulate
+from optimizer.frontier import FEATURE_KPIS, FRONTIER_KPIS, with_cost_per_point
+from simulator import InputError, SimulationResult, simulate
 
 JOB = "frontier_job"
 MAX_POINTS = 8
@@ -24,6 +24,9 @@ KPI_TITLES = {
     "abandon_rate": ("abandon rate", True),
     "fcr": ("first-contact resolution", True),
     "asa_s": ("average speed of answer (s)", False),
+    "blocked_rate": ("busy signals", True),
+    "callback_within_promise": ("callbacks within promise", True),
+    "balk_rate": ("balked", True),
 }
 
 
@@ -131,7 +134,7 @@ def _start(
     opts = OptimizeOptions.model_validate(options)
 
     def work(job: _shared.Job) -> tuple[pd.DataFrame, pd.DataFrame]:
-        current = _shared.current_point(simulate(scenario, opts.replications, opts.seed))
+        current = _current_point(simulate(scenario, opts.replications, opts.seed))
         tables: list[pd.DataFrame] = []
         for i, level in enumerate(levels):
             job.progress = {"point": i, "points": len(levels), "level": level}
@@ -180,10 +183,21 @@ def per_point_text(cost_per_point: pd.Series, point: pd.Series) -> list[str]:
     ]
 
 
+def _current_point(result: SimulationResult) -> pd.DataFrame:
+    """The current plan as frontier rows: one per channel with the plan's cost and KPIs."""
+    cost = float(result.overall.set_index("kpi").loc["cost", "mean"])
+    table = result.channels.pivot(index="channel", columns="kpi", values="mean")
+    kpis = [k for k in (*FRONTIER_KPIS, *FEATURE_KPIS) if k in table.columns]
+    out = table[kpis].reset_index()
+    out["cost"] = cost
+    out["label"] = "current plan"
+    return out
+
+
 def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
     kpi = st.radio(
         "Against cost",
-        [k for k in KPI_TITLES if k in FRONTIER_KPIS],
+        [k for k in KPI_TITLES if k in points.columns],  # lines, callbacks, balking if any
         format_func=lambda k: KPI_TITLES[k][0],
         horizontal=True,
     )

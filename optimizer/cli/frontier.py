@@ -109,9 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
 def format_table(table: pd.DataFrame) -> str:
     """Point x channel rows, KPIs as percentages / seconds."""
+    from optimizer.frontier import FEATURE_KPIS
+
     out = table.copy()
-    for kpi in ("service_level", "abandon_rate", "fcr"):
-        out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
+    for kpi in ("service_level", "abandon_rate", "fcr", *FEATURE_KPIS):
+        if kpi in out:
+            out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
     out["asa_s"] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out["asa_s"]]
     for column in out.columns:
         if column.endswith(": list_completion"):
@@ -138,6 +141,9 @@ def format_table(table: pd.DataFrame) -> str:
             "point": header,
             "asa_s": "ASA s",
             "abandon_rate": "abandon",
+            "blocked_rate": "busy signals",
+            "callback_within_promise": "callbacks in promise",
+            "balk_rate": "balked",
             "cost_per_point": "cost per pt",
             "binding": "binding target",
         }
