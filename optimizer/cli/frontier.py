@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="search seed (default: the scenario's)")
     parser.add_argument("--replications", "-n", type=int, help="per search evaluation")
     parser.add_argument("--evaluator", choices=("simulation", "analytic"), default="simulation")
+    parser.add_argument(
+        "--workers", type=int, help="processes per simulation (default 0 = all cores)"
+    )
     parser.add_argument("--options", help="YAML file with an `optimizer:` section")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--out", help="write the table to this file instead of stdout")
