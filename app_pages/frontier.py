@@ -42,7 +42,7 @@ def render() -> None:
         "list completion), optimized one by one, against its simulated service level, "
         "abandonment and FCR. The diamond is the current scenario's own staffing."
     )
-    sweeps = [*(["every channel with a target", *with_targets] if with_targets else [])]
+    sweeps = ["every channel with a target", *with_targets] if with_targets else []
     sweeps += [f"{LIST_SWEEP}{name}" for name in lists]
     if not sweeps:
         st.info("No channel has a service-level target to sweep: set one on the Scenario page.")
