@@ -16,6 +16,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from simulator.kpis import ci_bounds
 from simulator.stats import wait_bin_edges
 
 HEIGHT = 280
@@ -462,10 +463,8 @@ def bars_with_ci(
     frame: pd.DataFrame, entity: str, title: str, percent: bool = True, goal: float | None = None
 ) -> alt.LayerChart:
     """One bar per ``entity`` (mean) with its 95% CI as an error bar."""
-    data = frame.assign(
-        low=frame["mean"] - frame["ci_half_width"].fillna(0),
-        high=frame["mean"] + frame["ci_half_width"].fillna(0),
-    )
+    low, high = ci_bounds(frame["kpi"], frame["mean"], frame["ci_half_width"].fillna(0))
+    data = frame.assign(low=low, high=high)  # no bar below 0% or above 100%
     fmt = ".1%" if percent else ",.1f"
     axis = alt.Axis(format="%") if percent else alt.Axis()
     base = alt.Chart(data)
@@ -502,10 +501,8 @@ def compare_intervals(
 
 def compare_bars(frame: pd.DataFrame, title: str, percent: bool) -> alt.LayerChart:
     """One KPI per variant (and entity, side by side) with 95% CI error bars."""
-    data = frame.assign(
-        low=frame["mean"] - frame["ci_half_width"].fillna(0),
-        high=frame["mean"] + frame["ci_half_width"].fillna(0),
-    )
+    low, high = ci_bounds(frame["kpi"], frame["mean"], frame["ci_half_width"].fillna(0))
+    data = frame.assign(low=low, high=high)  # no bar below 0% or above 100%
     fmt = ".1%" if percent else ",.0f"
     axis = alt.Axis(format="%") if percent else alt.Axis()
     base = alt.Chart(data)

@@ -458,14 +458,3 @@ def optimizer_available() -> bool:
     except ImportError:
         return False
     return all(hasattr(optimizer, name) for name in ("optimize", "frontier", "baseline"))
-
-
-def current_point(result: SimulationResult) -> pd.DataFrame:
-    """The current plan as frontier rows: one per channel with the plan's cost and KPIs."""
-    cost = float(result.overall.set_index("kpi").loc["cost", "mean"])
-    table = result.channels.pivot(index="channel", columns="kpi", values="mean")
-    kpis = [k for k in ("service_level", "asa_s", "abandon_rate", "fcr") if k in table.columns]
-    out = table[kpis].reset_index()
-    out["cost"] = cost
-    out["label"] = "current plan"
-    return out

@@ -21,6 +21,14 @@ BASE = "Base"
 MAX_VARIANTS = 3
 
 
+LOSS_CHARTS = (
+    ("blocked_rate", "busy signals / attempts"),
+    ("callbacks_accepted", "callbacks accepted"),
+    ("balk_rate", "balked / walked in"),
+)
+"""Per-interval charts Compare adds for a channel that has lines, callbacks or balking."""
+
+
 def render() -> None:
     st.title("Compare what-ifs")
     scenario = _shared.current_scenario()
@@ -251,6 +259,13 @@ def _show(
         ),
         width="stretch",
     )
+    losses = [(k, t) for k, t in LOSS_CHARTS if k in set(per_interval.kpi)]
+    if losses:  # a channel with lines, callbacks or balking: when each variant loses callers
+        for column, (kpi, title) in zip(st.columns(len(losses)), losses, strict=True):
+            column.altair_chart(
+                _charts.compare_intervals(per_interval, kpi, title, days, kpi.endswith("_rate")),
+                width="stretch",
+            )
     st.download_button(
         "Comparison (CSV)",
         table.to_csv(index=False),

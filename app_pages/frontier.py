@@ -13,17 +13,22 @@ import streamlit as st
 
 from app_pages import _charts, _shared
 from optimizer import OptimizeOptions, frontier
-from optimizer.frontier import FRONTIER_KPIS, with_cost_per_point
-from simulator import InputError, simulate
+from optimizer.frontier import FEATURE_KPIS, FRONTIER_KPIS, with_cost_per_point
+from simulator import InputError, SimulationResult, simulate
 
 JOB = "frontier_job"
 MAX_POINTS = 8
 MAX_EVALUATIONS_PER_POINT = 200
+LIST_SWEEP = "list completion: "
+"""Prefix of the Sweep choices that sweep an outbound list's completion target."""
 KPI_TITLES = {
     "service_level": ("service level", True),
     "abandon_rate": ("abandon rate", True),
     "fcr": ("first-contact resolution", True),
     "asa_s": ("average speed of answer (s)", False),
+    "blocked_rate": ("busy signals", True),
+    "callback_within_promise": ("callbacks within promise", True),
+    "balk_rate": ("balked", True),
 }
 
 
@@ -31,24 +36,30 @@ def render() -> None:
     st.title("Cost–service frontier")
     scenario = _shared.current_scenario()
     with_targets = [c for c, ch in scenario.channels.items() if ch.targets.service_level]
+    lists = list(scenario.outbound or {})
     st.caption(
-        f"**{scenario.name}**: the cheapest plan for each service-level target, optimized one "
-        "by one, against its simulated service level, abandonment and FCR. The diamond is the "
-        "current scenario's own staffing."
+        f"**{scenario.name}**: the cheapest plan for each service-level target (or outbound "
+        "list completion), optimized one by one, against its simulated service level, "
+        "abandonment and FCR. The diamond is the current scenario's own staffing."
     )
-    if not with_targets:
+    sweeps = ["every channel with a target", *with_targets] if with_targets else []
+    sweeps += [f"{LIST_SWEEP}{name}" for name in lists]
+    if not sweeps:
         st.info("No channel has a service-level target to sweep: set one on the Scenario page.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    levels_text = c1.text_input(
-        "Service-level targets",
-        "0.7, 0.8, 0.9",
-        help=f"Values in (0, 1), comma separated; at most {MAX_POINTS}.",
-    )
     channel = c2.selectbox(
         "Sweep",
-        ["every channel with a target", *with_targets],
-        help="Set this target on every channel that has one, or on one channel only.",
+        sweeps,
+        help="Set this target on every channel that has one, on one channel only, or sweep "
+        "an outbound list's completion target (min_list_completion).",
+    )
+    completion = channel.startswith(LIST_SWEEP)
+    levels_text = c1.text_input(
+        "List-completion targets" if completion else "Service-level targets",
+        "0.6, 0.7, 0.8, 0.9" if completion else "0.7, 0.8, 0.9",
+        help=f"Values in (0, 1{']' if completion else ')'}, comma separated; at most {MAX_POINTS}.",
+        key=f"frontier-levels-{completion}",
     )
     evaluations = c3.number_input(
         "Simulations per point",
@@ -61,9 +72,9 @@ def render() -> None:
     )
     evaluator = c4.selectbox("Evaluator", ["simulation", "analytic"], key="frontier-evaluator")
     replications = max(2, min(scenario.run.replications, 20))
-    levels, problems = _levels(levels_text)
+    levels, problems = _levels(levels_text, "list completion" if completion else "service level")
     if problems:
-        _shared.show_problems(InputError(problems), "Service-level targets not valid")
+        _shared.show_problems(InputError(problems), "Targets not valid")
     text = _shared.scenario_yaml()
     job: _shared.Job | None = st.session_state.get(JOB)
     running = job is not None and job.running
@@ -104,23 +115,29 @@ def render() -> None:
     _show(points, current)
 
 
-def _levels(text: str) -> tuple[list[float], list[str]]:
+def _levels(text: str, what: str = "service level") -> tuple[list[float], list[str]]:
+    """The targets typed (``0.8`` or ``80%``), sorted, and what is wrong with them. A list
+    completion may be 1 (every record finished); a service level must stay below 1."""
     values, problems = [], []
+    top = 1.0 if what == "list completion" else 1.0 - 1e-12
     for part in text.replace(";", ",").split(","):
         if not part.strip():
             continue
         try:
             value = float(part.strip().rstrip("%")) / (100 if "%" in part else 1)
         except ValueError:
-            problems.append(f"service level {part.strip()!r}: not a number")
+            problems.append(f"{what} {part.strip()!r}: not a number")
             continue
-        if not 0 < value < 1:
-            problems.append(f"service level {part.strip()}: must be between 0 and 1 (or 1%-99%)")
+        if not 0 < value <= top:
+            allowed = (
+                "above 0 and at most 1 (or 100%)" if top == 1.0 else "between 0 and 1 (or 1%-99%)"
+            )
+            problems.append(f"{what} {part.strip()}: must be {allowed}")
         values.append(value)
     if not values and not problems:
-        problems.append("service levels: give at least one, e.g. 0.7, 0.8, 0.9")
+        problems.append(f"{what} targets: give at least one, e.g. 0.7, 0.8, 0.9")
     if len(values) > MAX_POINTS:
-        problems.append(f"service levels: at most {MAX_POINTS} points in the app")
+        problems.append(f"{what} targets: at most {MAX_POINTS} points in the app")
     return sorted(set(values)), problems
 
 
@@ -131,14 +148,21 @@ def _start(
     opts = OptimizeOptions.model_validate(options)
 
     def work(job: _shared.Job) -> tuple[pd.DataFrame, pd.DataFrame]:
-        current = _shared.current_point(simulate(scenario, opts.replications, opts.seed))
+        current = _current_point(simulate(scenario, opts.replications, opts.seed))
         tables: list[pd.DataFrame] = []
         for i, level in enumerate(levels):
             job.progress = {"point": i, "points": len(levels), "level": level}
             try:
-                tables.append(
-                    frontier(scenario, service_levels=[level], channel=channel, options=opts)
-                )
+                if channel is not None and channel.startswith(LIST_SWEEP):
+                    name = channel.removeprefix(LIST_SWEEP)
+                    point = frontier(
+                        scenario, list_completions=[level], outbound_list=name, options=opts
+                    )
+                else:
+                    point = frontier(
+                        scenario, service_levels=[level], channel=channel, options=opts
+                    )
+                tables.append(point)
             except KeyboardInterrupt:
                 break
             if job.stop.is_set():
@@ -180,10 +204,21 @@ def per_point_text(cost_per_point: pd.Series, point: pd.Series) -> list[str]:
     ]
 
 
+def _current_point(result: SimulationResult) -> pd.DataFrame:
+    """The current plan as frontier rows: one per channel with the plan's cost and KPIs."""
+    cost = float(result.overall.set_index("kpi").loc["cost", "mean"])
+    table = result.channels.pivot(index="channel", columns="kpi", values="mean")
+    kpis = [k for k in (*FRONTIER_KPIS, *FEATURE_KPIS) if k in table.columns]
+    out = table[kpis].reset_index()
+    out["cost"] = cost
+    out["label"] = "current plan"
+    return out
+
+
 def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
     kpi = st.radio(
         "Against cost",
-        [k for k in KPI_TITLES if k in FRONTIER_KPIS],
+        [k for k in KPI_TITLES if k in points.columns],  # lines, callbacks, balking if any
         format_func=lambda k: KPI_TITLES[k][0],
         horizontal=True,
     )
@@ -202,8 +237,9 @@ def _show(points: pd.DataFrame, current: pd.DataFrame) -> None:
     )
     table["cost_per_point"] = per_point_text(table["cost_per_point"], table["point"])
     kpi_format = "percent" if percent else "%.1f"
+    swept = "list-completion target" if points["sweep"].iloc[0] == "list_completion" else None
     point_columns = {  # both tables: each row is one swept target and its plan's cost
-        "point": st.column_config.NumberColumn("service-level target", format="percent"),
+        "point": st.column_config.NumberColumn(swept or "service-level target", format="percent"),
         "cost": st.column_config.NumberColumn(format="localized"),
     }
     st.dataframe(

@@ -28,6 +28,10 @@ from simulator.scenario import Scenario
 from simulator.whatif import with_slack
 
 FRONTIER_KPIS = ("service_level", "asa_s", "abandon_rate", "fcr")
+FEATURE_KPIS = ("blocked_rate", "callback_within_promise", "balk_rate")
+"""Columns only a scenario whose channels have finite lines, callbacks or balking gets (the
+plan's busy signals, callbacks made within their promise and balking: what the extra
+agents of a stricter point buy there); NaN on the rows of channels without them."""
 
 
 def frontier(
@@ -131,6 +135,7 @@ def frontier(
             {f"outbound.{name}.targets.min_list_completion": value for name in lists}
         )
 
+    features = tuple(k for k in FEATURE_KPIS if _reported(scenario, k))
     results: list[OptimizationResult] = []
     for i, value in enumerate(points):
         if sweep == "budget":
@@ -170,7 +175,7 @@ def frontier(
                 "binding": binding,
                 "channel": name,
             }
-            for kpi in FRONTIER_KPIS:
+            for kpi in FRONTIER_KPIS + features:
                 row[kpi] = result_kpi(result, name, kpi)
             row.update(outbound_columns(result, scenario))
             rows.append(row)
@@ -238,6 +243,13 @@ def outbound_columns(result: OptimizationResult, scenario: Scenario) -> dict[str
     return out
 
 
+def _reported(scenario: Scenario, kpi: str) -> bool:
+    """Whether some channel of ``scenario`` reports ``kpi`` (it has lines, a callback offer
+    or balking)."""
+    field = {"blocked_rate": "lines", "callback_within_promise": "callback"}.get(kpi, "balking")
+    return any(getattr(ch, field) is not None for ch in scenario.channels.values())
+
+
 def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
     """Mean of a channel KPI: from the verification simulation, or (analytic runs) from
     the analytic model's estimate of the plan."""
@@ -252,6 +264,7 @@ def result_kpi(result: OptimizationResult, channel: str, kpi: str) -> float:
 
 
 __all__ = [
+    "FEATURE_KPIS",
     "FRONTIER_KPIS",
     "OUTBOUND_FRONTIER_KPIS",
     "binding_target",

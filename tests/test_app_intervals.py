@@ -163,3 +163,49 @@ def test_a_scenario_without_them_has_no_such_tab(drawn) -> None:
     assert not any(word in " ".join(labels) for word in ("Busy", "Callbacks", "Balking"))
     assert not [name for name, args, _ in drawn if name == "share_per_interval"
                 and args[1] != "service_level"]  # fmt: skip
+
+
+def test_compare_draws_each_variants_busy_signals_and_callbacks_per_interval(
+    monkeypatch,
+) -> None:
+    """Compare on the storm: beside service level and queue, each variant's busy signals
+    and accepted callbacks per interval, one line per variant. The base's line is the
+    interval means of ``simulate`` with the same replications and seed; a scenario
+    without lines draws neither."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages import _charts
+
+    drawn: list[tuple[str, pd.DataFrame]] = []
+    original = _charts.compare_intervals
+
+    def spy(frame, kpi, *args, **kwargs):
+        drawn.append((kpi, frame))
+        return original(frame, kpi, *args, **kwargs)
+
+    monkeypatch.setattr(_charts, "compare_intervals", spy)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    at.session_state["scenario_yaml"] = STORM.read_text(encoding="utf-8")
+    at.switch_page("app_pages/compare.py").run()
+    at.number_input(key="compare-reps").set_value(2)
+    at.number_input(key="compare-seed").set_value(SEED)
+    _button(at, "Run comparison").click().run()
+    _ok(at)
+    kpis = [k for k, _ in drawn]
+    assert kpis == ["service_level", "mean_queue_length", "blocked_rate", "callbacks_accepted"]
+    frame = dict(drawn)["blocked_rate"]
+    base = frame[(frame.variant == "Base") & (frame.kpi == "blocked_rate")]
+    assert frame.variant.nunique() == 3  # the base and the two variants shown by default
+    expected = simulate(Scenario.from_yaml(STORM), 2, SEED).intervals
+    expected = expected[(expected.channel == "claims") & (expected.kpi == "blocked_rate")]
+    assert base["mean"].to_numpy() == pytest.approx(expected["mean"].to_numpy())
+    drawn.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    at.switch_page("app_pages/compare.py").run()  # the default scenario: no lines
+    at.number_input(key="compare-reps").set_value(2)
+    _button(at, "Run comparison").click().run()
+    _ok(at)
+    assert [k for k, _ in drawn] == ["service_level", "mean_queue_length"]

@@ -75,3 +75,28 @@ def test_frontier_page_shows_each_points_list_completion(app) -> None:
     points = tables[-1]
     assert len(points) == 2 and (points["cost"] > 0).all()
     assert points["overdue: list_completion"].between(0, 1).all()
+
+
+def test_frontier_page_sweeps_a_lists_completion_target(app) -> None:
+    """Sweep: "list completion: overdue" sets the list's min_list_completion at each point
+    (1.0 allowed: every record finished); each point's plan completes at least about what
+    it was asked (the verification's mean, on fresh seeds, within a few points) and a
+    stricter point never costs less."""
+    app.switch_page("app_pages/frontier.py").run()
+    app_ok(app)
+    app.selectbox[0].set_value("list completion: overdue").run()
+    app.text_input[0].set_value("0.7, 0.9")
+    app.number_input[0].set_value(6)  # simulations per point
+    app.run()
+    assert not app.error, [e.value for e in app.error]
+    app_button(app, "Compute frontier").click().run()
+    _wait(app, "frontier_job")
+    assert not app.error, [e.value for e in app.error]
+    points = app.session_state["frontier_job"].result[0].drop_duplicates("point")
+    assert list(points["sweep"]) == ["list_completion"] * 2
+    assert list(points["point"]) == [0.7, 0.9]
+    assert points["cost"].is_monotonic_increasing
+    done = points.set_index("point")["overdue: list_completion"]
+    assert done[0.9] >= 0.9 - 0.03 and done[0.9] > done[0.7]
+    app.text_input[0].set_value("0.8, 1.2").run()
+    assert any("must be above 0 and at most 1 (or 100%)" in e.value for e in app.error)

@@ -160,6 +160,19 @@ def test_frontier_set_applies_before_the_sweep(capsys) -> None:
     assert (after["cost"].to_numpy() > before["cost"].to_numpy()).all()
 
 
+def test_frontier_takes_workers_and_gives_the_same_points_whatever_their_number(capsys) -> None:
+    """``--workers`` as on ``optimize``: the same scenario and seed give the same point on
+    one process or two; a negative count is refused naming the flag."""
+    base = ["frontier", SMALL, "--service-levels", "0.8", "--max-evaluations", "3", "-n", "4"]
+    tables = []
+    for workers in ("1", "2"):
+        assert main([*base, "--workers", workers, "--format", "json"]) == 0
+        tables.append(pd.DataFrame(json.loads(capsys.readouterr().out)))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert main([*base, "--workers", "-1"]) == 2
+    assert "--workers" in capsys.readouterr().err
+
+
 # ---- compare ----------------------------------------------------------------------------
 def _compare_json(capsys, *args: str) -> pd.DataFrame:
     assert main(["compare", DEFAULT, "-n", "4", "--format", "json", *args]) == 0

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimizer.cli.frontier import format_table
 from optimizer.frontier import binding_target, frontier
 from simulator.errors import InputError
 from simulator.scenario import Scenario
@@ -107,3 +108,31 @@ def test_frontier_names_the_binding_target_and_the_cost_per_point() -> None:
     sl = one.set_index("channel")["service_level"]
     assert sl["general"] >= 0.95 - 0.01
     assert one["binding"].iloc[0] != ""
+    assert not {"blocked_rate", "callback_within_promise", "balk_rate"} & set(table.columns)
+
+
+def test_a_frontier_over_finite_lines_reports_each_points_busy_signals() -> None:
+    """A line with 14 trunks: each point of the frontier carries the plan's busy-signal
+    share (what a stricter service level does to the lines, which can fill faster when
+    more callers are served), within the analytic model's range; no callback or balking
+    column for a scenario without them."""
+    scenario = Scenario.from_dict(
+        {
+            "horizon": {"days": 1, "interval_minutes": 60, "open": "09:00", "close": "13:00"},
+            "channels": {
+                "calls": {
+                    "arrivals": {"rate_per_hour": 120},
+                    "handle_time": {"distribution": "exponential", "mean_seconds": 240},
+                    "patience": {"distribution": "exponential", "mean_seconds": 120},
+                    "lines": {"max_in_system": 14},
+                    "targets": {"service_level": 0.8, "within_seconds": 20},
+                }
+            },
+            "agent_groups": {"agents": {"cost_per_hour": 20, "skills": ["calls"], "staffing": 8}},
+        }
+    )
+    table = frontier(scenario, service_levels=[0.7, 0.9], evaluator="analytic")
+    assert "blocked_rate" in table and "callback_within_promise" not in table
+    blocked = table.set_index("point")["blocked_rate"]
+    assert ((blocked > 0) & (blocked < 0.2)).all()
+    assert "busy signals" in format_table(table).splitlines()[0]  # the CLI's column

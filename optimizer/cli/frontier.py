@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="search seed (default: the scenario's)")
     parser.add_argument("--replications", "-n", type=int, help="per search evaluation")
     parser.add_argument("--evaluator", choices=("simulation", "analytic"), default="simulation")
+    parser.add_argument(
+        "--workers", type=int, help="processes per simulation (default 0 = all cores)"
+    )
     parser.add_argument("--options", help="YAML file with an `optimizer:` section")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--out", help="write the table to this file instead of stdout")
@@ -109,9 +112,12 @@ def run(args: argparse.Namespace) -> int:
 
 def format_table(table: pd.DataFrame) -> str:
     """Point x channel rows, KPIs as percentages / seconds."""
+    from optimizer.frontier import FEATURE_KPIS
+
     out = table.copy()
-    for kpi in ("service_level", "abandon_rate", "fcr"):
-        out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
+    for kpi in ("service_level", "abandon_rate", "fcr", *FEATURE_KPIS):
+        if kpi in out:
+            out[kpi] = [("-" if math.isnan(v) else f"{v:.1%}") for v in out[kpi]]
     out["asa_s"] = [("-" if math.isnan(v) else f"{v:.1f}") for v in out["asa_s"]]
     for column in out.columns:
         if column.endswith(": list_completion"):
@@ -138,6 +144,9 @@ def format_table(table: pd.DataFrame) -> str:
             "point": header,
             "asa_s": "ASA s",
             "abandon_rate": "abandon",
+            "blocked_rate": "busy signals",
+            "callback_within_promise": "callbacks in promise",
+            "balk_rate": "balked",
             "cost_per_point": "cost per pt",
             "binding": "binding target",
         }
