@@ -1,6 +1,7 @@
 """Outbound lists in the app: the scenario page's form (edit a list's volume, connect
-probability, times, retries, dialing hours and threshold; add a list) and the simulate
-page's KPI cards. Thin: the scenario model validates, the simulator computes."""
+probability, times, retries, dialing hours, dialer policy, threshold and predictive ratio;
+add a list) and the simulate page's KPI cards (nuisance calls for a predictive list).
+Thin: the scenario model validates, the simulator computes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import streamlit as st
 
 from app_pages import _charts, _editors, _shared
 from simulator import Scenario
-from simulator.outbound.spec import DialerPolicy
+from simulator.kpis import PREDICTIVE_KPIS
+from simulator.outbound.spec import MAX_RATIO, DialerPolicy
 from simulator.results import SimulationResult
 from simulator.whatif.verdicts import target_checks
 
@@ -42,6 +44,8 @@ def _row(name: str, spec: Any, scenario: Scenario) -> dict[str, Any]:
         "max attempts": spec.max_attempts,
         "retry delay (min)": spec.retry_delay_minutes,
         "threshold (idle agents kept)": spec.dialer.threshold,
+        "dialer": spec.dialer.policy,
+        "ratio (calls per free agent)": spec.dialer.ratio,
         "dial from": hours.open,
         "dial until": hours.close,
     }
@@ -52,9 +56,13 @@ def editor(scenario: Scenario, version: int) -> None:
     st.markdown(
         "Outbound call lists are dialled by the listed agent groups **in idle time**: an "
         "agent dials only when no inbound contact it can serve is waiting, and only while "
-        "more than the *threshold* agents of those groups are idle (threshold dialer; an "
-        "agent on an outbound call finishes it). Compare with the list removed to see the "
-        "inbound impact (Compare page: `outbound=null`). Groups and distributions: YAML tab."
+        "more than the *threshold* agents of those groups are idle (threshold dialer: the "
+        "agent is reserved for the attempt and finishes it). The *predictive* dialer keeps "
+        "*ratio* × (idle agents − threshold) calls ringing without reserving anybody: more "
+        "connects per hour, but a customer who answers when no agent is free is abandoned (a "
+        "nuisance call; regulators cap the rate at 3% of live answers). Compare with the list "
+        "removed to see the inbound impact (Compare page: `outbound=null`). Groups, "
+        "distributions and the predictive ring time (`answer_time`): YAML tab."
     )
     lists = scenario.outbound or {}
     if not lists:
@@ -80,6 +88,14 @@ def editor(scenario: Scenario, version: int) -> None:
                 "threshold (idle agents kept)": st.column_config.NumberColumn(
                     min_value=0, format="%d"
                 ),
+                "dialer": st.column_config.SelectboxColumn(options=POLICIES, required=True),
+                "ratio (calls per free agent)": st.column_config.NumberColumn(
+                    min_value=1.0,
+                    max_value=MAX_RATIO,
+                    format="%.2f",
+                    help="Predictive dialer only: calls kept ringing per idle agent above the "
+                    "threshold (blank: 1.3 when switching to predictive).",
+                ),
             },
             width="stretch",
         )
@@ -100,8 +116,37 @@ def changes(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, Any]:
             if float(b[column]) != float(a[column]):
                 value = float(b[column]) * scale
                 out[f"{base}.{path}"] = round(value) if path in _WHOLE else value
+        out.update(_dialer_changes(base, a, b))
         if (b["dial from"], b["dial until"]) != (a["dial from"], a["dial until"]):
             out[f"{base}.hours"] = {"open": str(b["dial from"]), "close": str(b["dial until"])}
+    return out
+
+
+DEFAULT_RATIO = 1.3
+"""The ratio a list switched to the predictive dialer gets when the planner leaves it blank."""
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _dialer_changes(base: str, a: pd.Series, b: pd.Series) -> dict[str, Any]:
+    """The dialer policy and ratio columns as changes: a predictive list always carries a
+    ratio (:data:`DEFAULT_RATIO` when left blank), a threshold list none (the scenario
+    refuses a ratio without the predictive policy)."""
+    policy, ratio = b["dialer"], b["ratio (calls per free agent)"]
+    same_ratio = (_blank(ratio) and _blank(a["ratio (calls per free agent)"])) or (
+        not _blank(ratio)
+        and not _blank(a["ratio (calls per free agent)"])
+        and float(ratio) == float(a["ratio (calls per free agent)"])
+    )
+    if policy == a["dialer"] and (same_ratio or policy != "predictive"):
+        return {}
+    out: dict[str, Any] = {f"{base}.dialer.policy": policy}
+    if policy == "predictive":
+        out[f"{base}.dialer.ratio"] = DEFAULT_RATIO if _blank(ratio) else float(ratio)
+    else:
+        out[f"{base}.dialer.ratio"] = None
     return out
 
 
@@ -123,6 +168,11 @@ CARDS = (
     ("list_completion", "List completion"),
     ("outbound_occupancy", "Agent time on outbound"),
 )
+PREDICTIVE_CARDS = (
+    ("nuisance_calls", "Nuisance calls"),
+    ("nuisance_rate", "Nuisance rate (of live answers)"),
+)
+"""Cards a predictive list adds (its KPIs :data:`simulator.kpis.PREDICTIVE_KPIS`)."""
 
 
 def cards(result: SimulationResult) -> None:
@@ -134,7 +184,9 @@ def cards(result: SimulationResult) -> None:
         st.markdown(f"#### outbound: {name}")
         table = result.outbound[result.outbound.outbound == name].set_index("kpi")
         verdicts = {row.kpi: row for row in checks[checks.channel == name].itertuples()}
-        for col, (kpi, label) in zip(st.columns(len(CARDS)), CARDS, strict=True):
+        predictive = set(PREDICTIVE_KPIS) <= set(table.index)
+        shown = CARDS + (PREDICTIVE_CARDS if predictive else ())
+        for col, (kpi, label) in zip(st.columns(len(shown)), shown, strict=True):
             row = table.loc[kpi]
             check = verdicts.get(kpi)
             delta = None

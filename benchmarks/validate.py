@@ -23,7 +23,8 @@ assumes retrials arrive as a Poisson stream; the redial delay is long against th
 it holds closely), callbacks against their Markov chain solved numerically, and walk-in
 counters (balking by line length, exponential patience) against their birth–death chain
 (``simulator.queueing.finite``). A third checks outbound blending (the threshold dialer)
-against its Markov chain (``benchmarks/validate_blending.py``).
+against its Markov chain (``benchmarks/validate_blending.py``), a fourth the predictive
+dialer against its own (``benchmarks/validate_predictive.py``).
 
 Usage::
 
@@ -49,6 +50,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks._scenarios import QueueCase
 from benchmarks.validate_blending import blending_rows, blending_section
+from benchmarks.validate_predictive import predictive_rows, predictive_section
 from simulator.channels.balking import Balking
 from simulator.engine import run_replication
 from simulator.model import compile_scenario
@@ -499,9 +501,13 @@ def main(argv: list[str] | None = None) -> int:
     shown_args = " ".join(sys.argv[1:] if argv is None else argv)
     command = f"python benchmarks/validate.py {shown_args}".strip()
     blending = blending_rows(args.replications * 2, args.seed, workers)
+    predictive = predictive_rows(args.replications * 2, args.seed, workers)
     elapsed = time.perf_counter() - start
     text = render(rows, plans, command=command, seed=args.seed, elapsed_s=elapsed, finite=finite)
     text += "\n".join(blending_section(blending, args.replications * 2, args.seed, _table)) + "\n"
+    text += (
+        "\n".join(predictive_section(predictive, args.replications * 2, args.seed, _table)) + "\n"
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     inside = sum(r["inside"] for r in rows)

@@ -15,10 +15,13 @@ work it assigns the group), against the agent-hours the target needs::
     min_connects_per_hour c: c × dialing hours × (h + (1 − r) / r × f)
 
 with ``r`` the right-party-connect probability, ``h`` the connect handle time, ``f`` the
-failed-attempt time (seconds → hours), ``E[attempts] = (1 − (1 − r)^m) / r`` for ``m``
-attempts per record, and ``records`` loaded once per dialing day.
+failed-attempt time (seconds → hours; 0 for a **predictive** list, whose calls ring and fail
+without an agent: its agents spend time on connects only),
+``E[attempts] = (1 − (1 − r)^m) / r`` for ``m`` attempts per record, and ``records``
+loaded once per dialing day.
 
-The model ignores retry delays, carry-over and partial intervals; :func:`outbound_need`
+The model ignores retry delays, carry-over, partial intervals and a predictive list's
+nuisance calls (answered with no agent free, retried); :func:`outbound_need`
 corrects it by the simulation at the anchor plan, a ratio like the others in
 :mod:`optimizer.corrected`: the modelled capacity at the anchor over the modelled work of
 the *simulated* value is how much capacity one unit of modelled work really takes, and the
@@ -73,10 +76,18 @@ def outbound_list(scenario: Scenario, name: str) -> OutboundModel:
     raise KeyError(name)
 
 
+def failed_agent_s(spec: OutboundModel) -> float:
+    """Mean agent seconds of an attempt without a connect: ``f`` for the threshold dialer,
+    whose agent waits through it; 0 for the predictive dialer, whose calls ring without an
+    agent (its ringing and failures cost line time only)."""
+    return 0.0 if spec.predictive else spec.failed.mean_s
+
+
 def attempt_hours(spec: OutboundModel) -> float:
-    """Mean agent-hours of one attempt: ``r × h + (1 − r) × f`` (seconds → hours)."""
+    """Mean agent-hours of one attempt: ``r × h + (1 − r) × f`` (seconds → hours; ``f = 0``
+    for a predictive list, :func:`failed_agent_s`)."""
     r = spec.right_party_connect
-    return (r * spec.handle.mean_s + (1 - r) * spec.failed.mean_s) / 3600
+    return (r * spec.handle.mean_s + (1 - r) * failed_agent_s(spec)) / 3600
 
 
 def attempts_per_record(spec: OutboundModel) -> float:
@@ -104,7 +115,7 @@ def work_hours(spec: OutboundModel, kpi: str, value: float) -> float:
                 f"outbound.{spec.name}.targets.min_connects_per_hour: right_party_connect is 0, "
                 "so no attempt ever connects"
             )
-        per_connect_h = (spec.handle.mean_s + (1 - r) / r * spec.failed.mean_s) / 3600
+        per_connect_h = (spec.handle.mean_s + (1 - r) / r * failed_agent_s(spec)) / 3600
         return value * dialing_hours(spec) * per_connect_h
     raise ValueError(f"not an outbound target KPI: {kpi}")
 
@@ -348,6 +359,7 @@ __all__ = [
     "check_reachable",
     "dialing_hours",
     "dialing_intervals",
+    "failed_agent_s",
     "interval_caps",
     "joint_capacity_at",
     "joint_caps",

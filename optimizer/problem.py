@@ -28,6 +28,10 @@ REAL_TIME = tuple(name for name, kind in KINDS.items() if kind.realtime)
 
 
 SIMULATION_ONLY_TARGETS: tuple[str, ...] = ()
+SIMULATION_ONLY_OUTBOUND_TARGETS: tuple[str, ...] = ("max_nuisance_rate",)
+"""Outbound targets ``staffsim simulate`` judges but the optimizer refuses: a predictive
+dialer keeps ``ratio`` calls per idle agent ringing, so its nuisance rate is set by the
+ratio and the answer/ring times far more than by staffing, and not monotonically."""
 """Channel targets the simulation judges but the optimizer cannot search for (none today:
 finite lines and callbacks are in its model, :mod:`optimizer.chains`): optimizing a
 scenario that sets one is refused with a message naming the field."""
@@ -125,6 +129,16 @@ class Problem:
                     raise InputError(
                         f"channels.{name}.targets.{field}: the optimizer cannot search for "
                         "this target; remove it to optimize, `staffsim simulate` judges it"
+                    )
+        for name, spec in (scenario.outbound or {}).items():
+            for field in SIMULATION_ONLY_OUTBOUND_TARGETS:
+                if getattr(spec.targets, field) is not None:
+                    raise InputError(
+                        f"outbound.{name}.targets.{field}: the optimizer cannot search for "
+                        "this target (more agents do not always lower the nuisance rate: "
+                        "the dialer dials more when more agents are idle); remove it to "
+                        "optimize (`--set outbound.{name}.targets.{field}=null`) and judge "
+                        "the plan with `staffsim simulate`, or lower dialer.ratio"
                     )
         check_reachable(scenario)
         h = scenario.horizon
@@ -331,6 +345,7 @@ def _aht_grid(scenario: Scenario, channels: tuple[str, ...], aht: np.ndarray) ->
 __all__ = [
     "IMPLIED_CALLBACK_WITHIN_PROMISE",
     "REAL_TIME",
+    "SIMULATION_ONLY_OUTBOUND_TARGETS",
     "SIMULATION_ONLY_TARGETS",
     "Problem",
     "implied_targets",

@@ -274,7 +274,27 @@ _CATALOGUE = (
     _k("attempts", "contacts", "outbound: dial attempts started"),
     _k("connects", "contacts", "outbound: right-party connects (talked)", True),
     _k("connects_per_hour", "per hour", "outbound: connects per hour of dialing window", True),
-    _k("right_party_rate", "share", "outbound: connects / attempts"),
+    _k(
+        "right_party_rate",
+        "share",
+        "outbound: right parties reached / attempts (predictive dialer: nuisance calls "
+        "included, they reached the right party)",
+    ),
+    _k(
+        "nuisance_calls",
+        "contacts",
+        "outbound, predictive dialer: right parties who answered when no agent was free and "
+        "were abandoned at once (silent or nuisance calls)",
+        False,
+    ),
+    _k(
+        "nuisance_rate",
+        "share",
+        "outbound, predictive dialer: nuisance calls / live-answered calls (connects + "
+        "nuisance calls), the rate Ofcom and the US TSR cap at 3%",
+        False,
+        "outbound.<l>.targets.max_nuisance_rate",
+    ),
     _k(
         "list_completion",
         "share",
@@ -344,6 +364,9 @@ OUTBOUND_KPIS = (
 """Rows of an outbound list in ``outbound``."""
 OUTBOUND_INTERVAL_KPIS = ("attempts", "connects", "connects_per_hour", "outbound_occupancy")
 """Rows of an outbound list per interval in ``outbound_intervals``."""
+PREDICTIVE_KPIS = ("nuisance_calls", "nuisance_rate")
+"""Rows a list with the predictive dialer adds, in ``outbound`` and ``outbound_intervals``
+(a threshold dialer never abandons a customer, so its tables do not carry them)."""
 
 SHARE_KPIS = frozenset(k.name for k in _CATALOGUE if k.is_share)
 """KPIs that are fractions, shown as percentages."""
@@ -378,6 +401,7 @@ __all__ = [
     "OUTBOUND_INTERVAL_KPIS",
     "OUTBOUND_KPIS",
     "OVERALL_KPIS",
+    "PREDICTIVE_KPIS",
     "SHARE_KPIS",
     "Kpi",
     "ci_bounds",

@@ -39,7 +39,8 @@ class Purpose(IntEnum):
     # Numbered apart from the inbound purposes, which may grow.
     OUTBOUND_CONNECT = 21  # whether an attempt reaches the right party
     OUTBOUND_HANDLE = 22  # handle time of a connect
-    OUTBOUND_FAILED = 23  # agent time of an attempt without a connect
+    OUTBOUND_FAILED = 23  # agent time of an attempt without a connect (predictive: ring time)
+    OUTBOUND_ANSWER = 24  # predictive dialer: ring time before a right party answers
 
 
 def name_key(name: str) -> int:

@@ -11,7 +11,8 @@ everywhere. Targets come from the scenario only:
   20 points; see :attr:`simulator.scenario.Targets.interval_floor`);
 * per agent group (``agent_groups.<g>.max_occupancy``);
 * per outbound list (``outbound.<l>.targets``): ``min_connects_per_hour``,
-  ``min_list_completion`` (judged by the simulation; the optimizer searches for them).
+  ``min_list_completion`` (judged by the simulation; the optimizer searches for them),
+  ``max_nuisance_rate`` (predictive dialer; judged by the simulation only).
 
 A target expands into *instances*: one over the horizon (``scope: overall``) or one per
 interval (``scope: per_interval`` and the floor). Intervals where the KPI is undefined
@@ -143,6 +144,10 @@ def scenario_targets(scenario: Scenario) -> list[Target]:
             label = f"list completion >= {_pct(t.min_list_completion)}"
             out.append(_target(name, "list_completion", t.min_list_completion, "overall",
                                label, field=f"{where}.min_list_completion"))  # fmt: skip
+        if t.max_nuisance_rate is not None:
+            label = f"nuisance calls <= {_pct(t.max_nuisance_rate)} of live answers"
+            out.append(_target(name, "nuisance_rate", t.max_nuisance_rate, "overall",
+                               label, field=f"{where}.max_nuisance_rate"))  # fmt: skip
     return out
 
 

@@ -184,7 +184,7 @@ def test_the_bundled_blended_scenario_reports_every_outbound_kpi() -> None:
         ({"outbound.overdue.groups": ["nobody"]}, "outbound.overdue.groups: unknown agent group"),
         ({"outbound.overdue.hours": {"open": "07:00", "close": "12:00"}}, "outbound.overdue.hours"),
         ({"outbound.overdue.right_party_connect": 1.5}, "right_party_connect"),
-        ({"outbound.overdue.dialer": {"policy": "predictive"}}, "outbound.overdue.dialer.policy"),
+        ({"outbound.overdue.dialer": {"policy": "preview"}}, "outbound.overdue.dialer.policy"),
     ],
 )
 def test_bad_outbound_input_names_the_field(change: dict, message: str) -> None:

@@ -183,6 +183,7 @@ def format_table(
     for name in names[1:]:
         columns += [name, f"Δ {name}"]
     frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns).fillna("")
+    frame = frame.reindex(_merged_order(shown))
     # KPIs undefined in every variant (e.g. email KPIs of a call channel) are left out.
     frame = frame[[any(v != UNDEFINED for v in row[names]) for _, row in frame.iterrows()]]
     frame.index = [f"{entity} {kpi}" if entity != "all" else kpi for entity, kpi in frame.index]
@@ -200,6 +201,22 @@ def format_table(
         lines.append(f"{variant.name}: {edits}")
     lines += ["", *(line.rstrip() for line in frame.to_string().splitlines())]
     return "\n".join(lines)
+
+
+def _merged_order(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """Row keys (entity, kpi) in the order the variants list them: a row only some variants
+    have (a predictive list's ``nuisance_rate``) goes after the row it follows there, not
+    at the end of the table."""
+    order: list[tuple[str, str]] = []
+    for _, part in table[table.kpi != "targets"].groupby("variant", sort=False):
+        previous = -1
+        for key in zip(part.entity, part.kpi, strict=True):
+            if key in order:
+                previous = order.index(key)
+            else:
+                previous += 1
+                order.insert(previous, key)
+    return order
 
 
 def _value(kpi: str, mean: float, half: float) -> str:

@@ -23,7 +23,7 @@ from simulator.cli.common import (
 )
 from simulator.errors import InputError
 from simulator.horizon import FULL_TIME_WEEK_HOURS
-from simulator.kpis import OUTBOUND_KPIS, SHARE_KPIS
+from simulator.kpis import OUTBOUND_KPIS, PREDICTIVE_KPIS, SHARE_KPIS
 from simulator.results import UNDEFINED, SimulationResult
 from simulator.runner import simulate
 from simulator.targets import verdict_line
@@ -181,9 +181,10 @@ def outbound_table(result: SimulationResult) -> str:
         f"{m:.1%} ± {h * 100:.1f}" if k in SHARE_KPIS else f"{m:,.1f} ± {h:,.1f}"
         for m, h, k in zip(table["mean"], table["ci_half_width"], table.kpi, strict=True)
     ]
+    rows = list(OUTBOUND_KPIS) + [k for k in PREDICTIVE_KPIS if k in set(table.kpi)]
     return (
         table.pivot(index="kpi", columns="outbound", values="value")
-        .reindex(list(OUTBOUND_KPIS))
+        .reindex(rows)
         .fillna(UNDEFINED)
         .to_string()
     )

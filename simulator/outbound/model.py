@@ -34,6 +34,14 @@ class OutboundModel:
     threshold: int  # idle agents of those groups kept free for inbound
     windows: tuple[tuple[float, float], ...]  # dialing windows (absolute seconds), by day
     dial_s: np.ndarray  # dialing seconds inside each global interval
+    policy: str = "threshold"  # "threshold" (agent reserved per attempt) or "predictive"
+    ratio: float = 1.0  # predictive: calls kept ringing per idle agent above the threshold
+    answer: DistributionBase | None = None  # predictive: ring time of a right party (s)
+
+    @property
+    def predictive(self) -> bool:
+        """Calls ring without an agent; answered customers may find none (nuisance)."""
+        return self.policy == "predictive"
 
 
 def dialing_windows(scenario: Scenario, hours_open: int, hours_close: int) -> list[tuple[int, int]]:
@@ -92,6 +100,9 @@ def compile_outbound(scenario: Scenario) -> tuple[OutboundModel, ...]:
                 threshold=spec.dialer.threshold,
                 windows=tuple((float(a), float(b)) for a, b in windows),
                 dial_s=_dial_seconds(scenario, windows),
+                policy=spec.dialer.policy,
+                ratio=spec.dialer.ratio if spec.dialer.ratio is not None else 1.0,
+                answer=spec.answer_time,
             )
         )
     return tuple(lists)

@@ -16,6 +16,18 @@ The most recently idle agent dials (inbound keeps the longest-idle ones). The ag
 reserved for the attempt (progressive dialing): a right-party connect is talked at once;
 an attempt without one costs the agent ``failed_attempt_time``. Never pre-empted.
 
+**Predictive dialer** (per list, ``policy: predictive``): keep ``ceil(ratio × a)`` calls
+ringing, ``a`` = the idle agents of the list's groups with no inbound work waiting, less
+``threshold`` (at most the groups' idle agents less ``threshold``). Ringing calls reserve no
+agent. A failed attempt rings ``failed_attempt_time`` and ends; a right party answers after
+``answer_time`` (at once when omitted) and is put through to the most recently idle agent
+of the list's groups whose groups have no inbound work waiting — the threshold's reserve
+included — for ``handle_time``; with no such agent the customer is abandoned at once (a
+nuisance call) and the record is retried like a failed attempt. Every call's end pokes
+the dialer. Attempts, connects and nuisance calls are filed under the interval the call was
+dialled in (a call dialled at 16:59:55 may be answered after the close); the agent's time
+from the answer on, interval by interval.
+
 Random numbers come from the list's own streams (purposes ``OUTBOUND_*``), so the inbound
 customers' attributes are drawn exactly as without outbound (common random numbers): the
 inbound difference between a run with and without a list is the blending's impact.
@@ -23,6 +35,7 @@ inbound difference between a run with and without a list is the blending's impac
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import IO
 
@@ -36,14 +49,15 @@ from simulator.outbound.model import OutboundModel
 from simulator.stats import ReplicationStats
 from simulator.streams import Draws, Purpose, stream, uniforms
 
-_COUNTERS = ("loaded", "attempts", "connects", "exhausted")
+_COUNTERS = ("loaded", "attempts", "connects", "exhausted", "nuisance")
 _SUMS = ("connect_s", "failed_s")  # agent seconds, filed under the intervals they pass in
 
 
 class OutboundTally:
     """Per-interval counts of one list (by the interval the event happened in): records
     loaded, attempts started, right-party connects, records given up after their last
-    attempt; agent seconds on connects and on failed attempts."""
+    attempt, answered customers abandoned for want of an agent (predictive dialer only);
+    agent seconds on connects and on failed attempts."""
 
     def __init__(self, n: int):
         for name in _COUNTERS:
@@ -74,6 +88,13 @@ class _ListState:
             stream(seed, replication, Purpose.OUTBOUND_FAILED, spec.name), spec.failed.sample
         )
         self.tally = OutboundTally(n)
+        self.ringing = 0  # predictive: calls dialled, not yet answered or failed
+        if spec.predictive and spec.answer is not None:
+            self.answer: Draws | None = Draws(
+                stream(seed, replication, Purpose.OUTBOUND_ANSWER, spec.name), spec.answer.sample
+            )
+        else:
+            self.answer = None
 
     @property
     def has_records(self) -> bool:
@@ -146,6 +167,9 @@ class BlendedReplication(Replication):
         idle = self.idle
         for state in lists:
             spec = state.spec
+            if spec.predictive:
+                self._dial_predictive(state, now)
+                continue
             while state.dialing and state.has_records:
                 free = [g for g in spec.groups if idle[g] and not self._inbound_waiting(g)]
                 if sum(len(idle[g]) for g in spec.groups) <= spec.threshold or not free:
@@ -153,6 +177,75 @@ class BlendedReplication(Replication):
                 # the most recently idle agent among the free groups dials
                 g = max(free, key=lambda h: idle[h][-1].idle_since)
                 self._attempt(state, idle[g].pop(), now)
+
+    def _dial_predictive(self, state: _ListState, now: float) -> None:
+        """Dial until ``ratio × (free agents − threshold)`` calls of the list ring."""
+        spec = state.spec
+        if not (state.dialing and state.has_records):
+            return
+        idle = self.idle
+        free = sum(len(idle[g]) for g in spec.groups if idle[g] and not self._inbound_waiting(g))
+        idle_all = sum(len(idle[g]) for g in spec.groups)
+        available = min(free, idle_all - spec.threshold)
+        if available <= 0:
+            return
+        target = math.ceil(spec.ratio * available - 1e-9)
+        while state.ringing < target and state.has_records:
+            self._ring(state, now)
+
+    def _ring(self, state: _ListState, now: float) -> None:
+        """Start one predictive call: no agent yet; its outcome and ring time are drawn now."""
+        spec = state.spec
+        attempt = state.take()
+        connect = state.connect_u.next() < spec.right_party_connect
+        if connect:
+            ring = state.answer.next() if state.answer is not None else 0.0
+        else:
+            ring = state.failed.next()
+        k = self.m.interval_of(now)
+        state.tally.attempts[k] += 1
+        state.ringing += 1
+        event = Timeout(self.env, ring, (state, attempt, connect, k))
+        event.callbacks.append(self._on_ring_end)
+
+    def _on_ring_end(self, event: Timeout) -> None:
+        """A predictive call ends ringing: failed (retry), answered and put through to a free
+        agent, or answered with none free (nuisance; retry). Then the dialer tops up."""
+        state, attempt, connect, k = event._value  # k: the interval it was dialled in
+        spec = state.spec
+        now = self.env.now
+        t = state.tally
+        state.ringing -= 1
+        agent = self._free_agent(spec) if connect else None
+        if agent is not None:
+            duration = state.handle.next()
+            t.connects[k] += 1
+            talk_k = self.m.interval_of(now)
+            if talk_k >= 0:  # answered after the close: its time is not filed (as busy time)
+                self._file_seconds(t.connect_s, talk_k, now, duration)
+            g = agent.group
+            self._touch_busy(g, now)
+            self.busy[g] += 1
+            Timeout(self.env, duration, agent).callbacks.append(self._on_attempt_end)
+        else:
+            if connect:
+                t.nuisance[k] += 1
+            if attempt < spec.max_attempts:
+                state.scheduled += 1
+                self._at(now + spec.retry_delay_s, self._on_retry_due, (state, attempt + 1))
+            else:
+                t.exhausted[k] += 1
+        self._dial((state,), now)
+
+    def _free_agent(self, spec: OutboundModel) -> Agent | None:
+        """The most recently idle agent of ``spec``'s groups whose groups have no inbound work
+        waiting (taken out of the idle pool), or None."""
+        idle = self.idle
+        free = [g for g in spec.groups if idle[g] and not self._inbound_waiting(g)]
+        if not free:
+            return None
+        g = max(free, key=lambda h: idle[h][-1].idle_since)
+        return idle[g].pop()
 
     def _inbound_waiting(self, g: int) -> bool:
         n_waiting = self.n_waiting

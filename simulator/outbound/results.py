@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.kpis import OUTBOUND_INTERVAL_KPIS, OUTBOUND_KPIS
+from simulator.kpis import OUTBOUND_INTERVAL_KPIS, OUTBOUND_KPIS, PREDICTIVE_KPIS
 from simulator.model import CompiledModel
 from simulator.stats import ReplicationStats, ratio
 
@@ -41,7 +41,9 @@ def outbound_values(
             "attempts": cnt["attempts"],
             "connects": cnt["connects"],
             "connects_per_hour": ratio(cnt["connects"], np.full(len(reps), dial_h[counted].sum())),
-            "right_party_rate": ratio(cnt["connects"], cnt["attempts"]),
+            "right_party_rate": ratio(cnt["connects"] + cnt["nuisance"], cnt["attempts"]),
+            "nuisance_calls": cnt["nuisance"],
+            "nuisance_rate": ratio(cnt["nuisance"], cnt["connects"] + cnt["nuisance"]),
             "list_completion": ratio(finished, arr["loaded"].sum(axis=1)),
             "records_left_at_end": left,
             "outbound_agent_hours": agent_s[:, counted].sum(axis=1) / 3600,
@@ -56,12 +58,15 @@ def outbound_values(
                 arr["connects"], np.broadcast_to(dial_h, arr["connects"].shape)
             ),
             "outbound_occupancy": ratio(agent_s, present),
+            "nuisance_calls": arr["nuisance"],
+            "nuisance_rate": ratio(arr["nuisance"], arr["connects"] + arr["nuisance"]),
         }
+        extra = PREDICTIVE_KPIS if spec.predictive else ()
         out.append(
             (
                 spec.name,
-                {k: values[k] for k in OUTBOUND_KPIS},
-                {k: per_interval[k] for k in OUTBOUND_INTERVAL_KPIS},
+                {k: values[k] for k in OUTBOUND_KPIS + extra},
+                {k: per_interval[k] for k in OUTBOUND_INTERVAL_KPIS + extra},
             )
         )
     return out

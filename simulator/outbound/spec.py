@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import numpy as np
 from pydantic import Field
 
 from simulator import limits
@@ -19,17 +20,30 @@ from simulator.horizon import DayHours
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # as channel and group names
 
-DialerPolicy = Literal["threshold"]
+DialerPolicy = Literal["threshold", "predictive"]
 """Dialing policies (see :class:`Dialer`)."""
+
+MAX_RATIO = 10.0
+"""Largest predictive ``ratio``: calls in progress per free agent (industry dialers run
+1.2-3)."""
 
 
 class Dialer(FrozenModel):
-    """When agents dial. ``threshold``: inbound first — an agent dials only when no inbound
-    contact it can serve is waiting, and only while more than ``threshold`` agents of the
-    list's groups are idle (one attempt per idle agent above the threshold, so that many
-    stay free for inbound arrivals). An agent on an outbound attempt finishes it (no
-    pre-emption); the agent is reserved for the whole attempt (progressive dialing: no
-    connected customer ever waits for an agent)."""
+    """When agents dial. Both policies are inbound first: only agents of groups with no
+    inbound contact waiting count, and ``threshold`` idle agents of the list's groups are
+    kept free for inbound arrivals.
+
+    * ``threshold`` (progressive): one attempt per idle agent above the threshold; the agent
+      is reserved for the whole attempt (a failed attempt costs it ``failed_attempt_time``,
+      a connect ``handle_time``), so no answered customer ever waits. No pre-emption.
+    * ``predictive``: the dialer keeps ``ratio × (idle agents − threshold)`` calls ringing
+      (rounded up); agents are not reserved while calls ring. A right party answers after
+      ``answer_time`` and is put through to any idle agent of the list's groups whose groups
+      have no inbound work waiting (the reserve too: a live customer is never kept for a
+      possible inbound call); if there is none, the call is abandoned at once (a nuisance or
+      silent call, counted) and the record is retried like a failed attempt. Failed
+      attempts ring for ``failed_attempt_time`` and cost no agent time.
+    """
 
     policy: DialerPolicy = "threshold"
     threshold: int = Field(
@@ -37,6 +51,13 @@ class Dialer(FrozenModel):
         ge=0,
         le=limits.MAX_AGENTS_PER_GROUP,
         description="Idle agents kept free for inbound: dial only while more are idle.",
+    )
+    ratio: float | None = Field(
+        None,
+        ge=1.0,
+        le=MAX_RATIO,
+        description="Predictive only: calls kept in progress per idle agent above the "
+        "threshold (1 = one call per free agent; 1.5 = half as many again).",
     )
 
 
@@ -50,6 +71,13 @@ class OutboundTargets(FrozenModel):
     )
     min_list_completion: float | None = Field(
         None, gt=0, le=1, description="Records finished / records loaded, at least."
+    )
+    max_nuisance_rate: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Predictive dialer: abandoned (nuisance) calls / live-answered calls, at "
+        "most (UK Ofcom and US TSR: 0.03).",
     )
 
 
@@ -69,7 +97,13 @@ class OutboundList(FrozenModel):
     )
     failed_attempt_time: Distribution = Field(
         description="An attempt without a right-party connect (ring, no answer, voicemail, "
-        "wrong party): agent seconds spent on it."
+        "wrong party): agent seconds spent on it (threshold dialer); seconds the line rings "
+        "before the dialer gives up, no agent time (predictive dialer)."
+    )
+    answer_time: Distribution | None = Field(
+        None,
+        description="Predictive dialer only: seconds a right-party call rings before it is "
+        "answered (omitted: answered at once).",
     )
     max_attempts: int = Field(
         3, ge=1, le=limits.MAX_ATTEMPTS, description="Attempts per record, first included."
@@ -123,6 +157,36 @@ def outbound_problems(scenario: object) -> list[str]:
                 f"at most {limits.MAX_EXPECTED_CONTACTS:,} per run (the simulation's memory "
                 "does not grow with them, its run time does)"
             )
+        d = spec.dialer
+        if d.policy == "predictive":
+            if d.ratio is None:
+                problems.append(
+                    f"{where}.dialer.ratio: the predictive dialer needs a ratio (calls kept in "
+                    "progress per idle agent above the threshold, at least 1, e.g. 1.3)"
+                )
+            most_agents = _most_agents(scenario, spec.groups)
+            if d.threshold >= most_agents:
+                problems.append(
+                    f"{where}.dialer.threshold: {d.threshold} idle agents kept, but the "
+                    f"dialing groups never have more than {most_agents} agents, so the list "
+                    "would never be dialled"
+                )
+        else:
+            if d.ratio is not None:
+                problems.append(
+                    f"{where}.dialer.ratio: only the predictive policy dials a ratio; set "
+                    "dialer.policy: predictive, or remove the ratio"
+                )
+            if spec.answer_time is not None:
+                problems.append(
+                    f"{where}.answer_time: only the predictive dialer rings without an agent; "
+                    "the threshold dialer's agent time of a connect is its handle_time"
+                )
+            if spec.targets.max_nuisance_rate is not None:
+                problems.append(
+                    f"{where}.targets.max_nuisance_rate: the threshold dialer never abandons a "
+                    "customer; set dialer.policy: predictive, or remove the target"
+                )
         if spec.hours is not None:
             a, b = parse_clock(spec.hours.open), parse_clock(spec.hours.close)
             if a < horizon.open_s or b > horizon.close_s:
@@ -135,4 +199,26 @@ def outbound_problems(scenario: object) -> list[str]:
     return problems
 
 
-__all__ = ["Dialer", "DialerPolicy", "OutboundList", "OutboundTargets", "outbound_problems"]
+def _most_agents(scenario: object, groups: tuple[str, ...]) -> int:
+    """An upper bound of the agents the dialing ``groups`` ever have on duty together: each
+    group's largest headcount of its staffing grid, or all its shifts' agents at once."""
+    total = 0
+    for name in groups:
+        group = scenario.agent_groups.get(name)  # type: ignore[attr-defined]
+        if group is None:
+            continue
+        if group.staffing is not None:
+            total += int(np.max(np.asarray(group.staffing, dtype=float)))
+        else:
+            total += sum(shift.count for shift in group.shifts or ())
+    return total
+
+
+__all__ = [
+    "MAX_RATIO",
+    "Dialer",
+    "DialerPolicy",
+    "OutboundList",
+    "OutboundTargets",
+    "outbound_problems",
+]

@@ -38,6 +38,7 @@ COMPARE_KPIS: tuple[tuple[str, str], ...] = (
     ("outbound", "connects"),
     ("outbound", "list_completion"),
     ("outbound", "outbound_occupancy"),
+    ("outbound", "nuisance_rate"),  # predictive lists only (a threshold list has no row)
     ("overall", "paid_hours"),
     ("overall", "cost"),
 )
