@@ -195,8 +195,7 @@ def rows_for(p: Plan, result: SimulationResult, reps: list[ReplicationStats]) ->
         if kpi == "p_wait":
             mean, half, _ = summarise(p_wait(p, reps))
         else:
-            low, high = result.ci("calls", kpi)
-            mean, half = result.kpi("calls", kpi), (high - low) / 2
+            mean, half = result.kpi("calls", kpi), result.half_width("calls", kpi)
         value = exact_values[kpi]
         rows.append(
             {
@@ -357,8 +356,7 @@ def finite_rows(replications: int, seed: int, workers: int) -> list[dict]:
         for kpi, label in FINITE_KPIS.items():
             if kpi not in case.exact:
                 continue
-            low, high = result.ci("calls", kpi)
-            mean = result.kpi("calls", kpi)
+            mean, half = result.kpi("calls", kpi), result.half_width("calls", kpi)
             value = case.exact[kpi]
             rows.append(
                 {
@@ -366,8 +364,8 @@ def finite_rows(replications: int, seed: int, workers: int) -> list[dict]:
                     "kpi": label,
                     "exact": value,
                     "mean": mean,
-                    "half": (high - low) / 2,
-                    "inside": abs(mean - value) <= (high - low) / 2,
+                    "half": half,
+                    "inside": abs(mean - value) <= half,
                     "calls": offered,
                 }
             )

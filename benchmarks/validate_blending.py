@@ -11,8 +11,9 @@ continuous-time Markov chain solved numerically that shares no code with the eng
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from benchmarks._scenarios import QueueCase
 from simulator.queueing.blending import threshold_dialer_kpis
@@ -98,22 +99,36 @@ CASES = (
 def blending_rows(replications: int, seed: int, workers: int) -> list[dict]:
     """Simulate every case (seed + 200 + i) and compare with the chain; rows in the format
     of ``validate.py``'s tables (attempts are turned into a rate per counted hour)."""
+    return dialer_rows(CASES, KPIS, replications, seed, 200, workers)
+
+
+def dialer_rows(
+    cases: Sequence[Any],
+    kpis: dict[tuple[str, str], str],
+    replications: int,
+    seed: int,
+    offset: int,
+    workers: int,
+) -> list[dict]:
+    """Case i simulated with seed ``seed + offset + i`` against its ``exact()`` chain
+    values: one row per KPI of ``kpis`` ((entity, kpi) -> label; entity ``calls`` or the
+    list), inside its 95% CI or not (the symmetric half-width, not the interval clipped at
+    0); attempts as a rate per counted hour. The threshold and the predictive dialer's
+    sections share it."""
     rows = []
     hours = DAYS * 24 - WARMUP_MINUTES / 60
-    for i, case in enumerate(CASES):
-        result = simulate(case.scenario(seed), replications, seed + 200 + i, workers=workers)
+    for i, case in enumerate(cases):
+        result = simulate(case.scenario(seed), replications, seed + offset + i, workers=workers)
         exact = case.exact()
         offered = result.kpi("calls", "offered") * result.replications
-        for (entity, kpi), label in KPIS.items():
+        for (entity, kpi), label in kpis.items():
             if entity == "calls":
-                mean, (low, high) = result.kpi(entity, kpi), result.ci(entity, kpi)
+                mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
             else:
-                mean, (low, high) = (
-                    result.outbound_kpi(entity, kpi),
-                    result.outbound_ci(entity, kpi),
-                )
+                mean = result.outbound_kpi(entity, kpi)
+                half = result.outbound_half_width(entity, kpi)
             scale = hours if kpi == "attempts" else 1.0
-            mean, half = mean / scale, (high - low) / 2 / scale
+            mean, half = mean / scale, half / scale
             rows.append(
                 {
                     "case": case.label,

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchmarks._scenarios import QueueCase
-from benchmarks.validate_blending import AHT_S, DAYS, WARMUP_MINUTES
+from benchmarks.validate_blending import AHT_S, DAYS, WARMUP_MINUTES, dialer_rows
 from simulator.queueing.blending import predictive_dialer_kpis
-from simulator.runner import simulate
 from simulator.scenario import Scenario
 
 KPIS = {  # (entity, kpi) -> label
@@ -100,34 +99,7 @@ CASES = (
 def predictive_rows(replications: int, seed: int, workers: int) -> list[dict]:
     """Simulate every case (seed + 300 + i) and compare with the chain; rows in the format
     of ``validate.py``'s tables (attempts are turned into a rate per counted hour)."""
-    rows = []
-    hours = DAYS * 24 - WARMUP_MINUTES / 60
-    for i, case in enumerate(CASES):
-        result = simulate(case.scenario(seed), replications, seed + 300 + i, workers=workers)
-        exact = case.exact()
-        offered = result.kpi("calls", "offered") * result.replications
-        for (entity, kpi), label in KPIS.items():
-            if entity == "calls":
-                mean, (low, high) = result.kpi(entity, kpi), result.ci(entity, kpi)
-            else:
-                mean, (low, high) = (
-                    result.outbound_kpi(entity, kpi),
-                    result.outbound_ci(entity, kpi),
-                )
-            scale = hours if kpi == "attempts" else 1.0
-            mean, half = mean / scale, (high - low) / 2 / scale
-            rows.append(
-                {
-                    "case": case.label,
-                    "kpi": label,
-                    "exact": exact[kpi],
-                    "mean": mean,
-                    "half": half,
-                    "inside": abs(mean - exact[kpi]) <= half,
-                    "calls": offered,
-                }
-            )
-    return rows
+    return dialer_rows(CASES, KPIS, replications, seed, 300, workers)
 
 
 def predictive_section(

@@ -93,17 +93,24 @@ class SimulationResult:
 
     def outbound_kpi(self, name: str, kpi: str) -> float:
         """Mean of one outbound-list KPI (shortcut for scripts and tests)."""
-        rows = self.outbound[(self.outbound.outbound == name) & (self.outbound.kpi == kpi)]
-        if rows.empty:
-            raise KeyError(f"no outbound KPI {kpi!r} for list {name!r}")
-        return float(rows.iloc[0]["mean"])
+        return float(self._outbound_row(name, kpi)["mean"])
 
     def outbound_ci(self, name: str, kpi: str) -> tuple[float, float]:
-        """95% confidence interval (low, high) of one outbound-list KPI."""
+        """95% confidence interval (low, high) of one outbound-list KPI, clipped to the
+        KPI's range."""
+        row = self._outbound_row(name, kpi)
+        return float(row["ci_low"]), float(row["ci_high"])
+
+    def outbound_half_width(self, name: str, kpi: str) -> float:
+        """95% CI half-width of one outbound-list KPI, symmetric, unclipped (see
+        :meth:`half_width`)."""
+        return float(self._outbound_row(name, kpi)["ci_half_width"])
+
+    def _outbound_row(self, name: str, kpi: str) -> pd.Series:
         rows = self.outbound[(self.outbound.outbound == name) & (self.outbound.kpi == kpi)]
         if rows.empty:
             raise KeyError(f"no outbound KPI {kpi!r} for list {name!r}")
-        return float(rows.iloc[0]["ci_low"]), float(rows.iloc[0]["ci_high"])
+        return rows.iloc[0]
 
     def verdicts(self, margin: float = 0.0) -> pd.DataFrame:
         """Every scenario target against this result, one row per target (the verdict the
@@ -128,9 +135,16 @@ class SimulationResult:
         return float(self._row(channel, kpi)["mean"])
 
     def ci(self, channel: str, kpi: str) -> tuple[float, float]:
-        """95% confidence interval (low, high) of one channel KPI."""
+        """95% confidence interval (low, high) of one channel KPI, clipped to the KPI's
+        range (:func:`simulator.kpis.ci_bounds`)."""
         row = self._row(channel, kpi)
         return float(row["ci_low"]), float(row["ci_high"])
+
+    def half_width(self, channel: str, kpi: str) -> float:
+        """95% CI half-width of one channel KPI, symmetric, unclipped: what a comparison
+        with an exact value takes (``(high − low) / 2`` of :meth:`ci` is smaller when the
+        interval is clipped at 0)."""
+        return float(self._row(channel, kpi)["ci_half_width"])
 
     def summary(self) -> pd.DataFrame:
         """Channel × KPI table of ``mean ± half-width`` strings, for people."""

@@ -270,8 +270,8 @@ def test_simulate_then_compare_in_a_browser(app_url: str, screenshots: Path) -> 
                 ("general", "Service level (20 s)", "target ≥ 80% in 20 s"),
                 ("cards", "Service level (30 s)", "target ≥ 90% in 30 s"),
             ):
-                low, high = expected.ci(channel, "service_level")
-                value = _card_value(expected.kpi(channel, "service_level"), (high - low) / 2)
+                half = expected.half_width(channel, "service_level")
+                value = _card_value(expected.kpi(channel, "service_level"), half)
                 card = cards.filter(has_text=label).first
                 expect(card).to_contain_text(value)
                 expect(card).to_contain_text(goal)
@@ -436,8 +436,8 @@ def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
             kept = int(re.search(r"— (\d+) of", heading.inner_text()).group(1))
             assert 1 < kept < reps
             expected = simulate(scenario, kept, scenario.run.seed)
-            low, high = expected.ci("calls", "service_level")
-            value = _card_value(expected.kpi("calls", "service_level"), (high - low) / 2)
+            half = expected.half_width("calls", "service_level")
+            value = _card_value(expected.kpi("calls", "service_level"), half)
             card = page.get_by_test_id("stMetric").filter(has_text="Service level (20 s)").first
             expect(card).to_contain_text(value)
             assert page.get_by_test_id("stException").count() == 0
@@ -484,11 +484,9 @@ def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> No
             page.get_by_role("button", name="Run simulation").click()
             expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
             cards = page.get_by_test_id("stMetric")
-            low, high = expected.ci("claims", "blocked_rate")
+            half = expected.half_width("claims", "blocked_rate")
             busy = cards.filter(has_text="Busy signals").first
-            expect(busy).to_contain_text(
-                _card_value(expected.kpi("claims", "blocked_rate"), (high - low) / 2)
-            )
+            expect(busy).to_contain_text(_card_value(expected.kpi("claims", "blocked_rate"), half))
             offered = cards.filter(has_text="Callbacks offered").first
             count = expected.kpi("claims", "callbacks_offered")  # 130 with this seed
             expect(offered).to_contain_text(f"{count:,.{1 if count < 100 else 0}f} ± ")

@@ -179,8 +179,7 @@ def _simulated(run: Run, kpi: str) -> tuple[float, float]:
         groups = run.result.groups
         row = groups[(groups.group == "agents") & (groups.kpi == "occupancy")].iloc[0]
         return float(row["mean"]), float(row["ci_half_width"])
-    low, high = run.result.ci("calls", kpi)
-    return run.result.kpi("calls", kpi), (high - low) / 2
+    return run.result.kpi("calls", kpi), run.result.half_width("calls", kpi)
 
 
 def _exact(case: Case, kpi: str) -> float:

@@ -41,8 +41,7 @@ def _with(scenario: Scenario, **channel: object) -> Scenario:
 
 
 def _within(result, kpi: str, exact: float, k: float, entity: str = "calls") -> None:
-    mean, (low, high) = result.kpi(entity, kpi), result.ci(entity, kpi)
-    half = (high - low) / 2
+    mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
     message = f"{kpi}: simulated {mean:.5g} ± {k * half:.3g}, exact {exact:.5g}"
     assert abs(mean - exact) <= k * half, message
 

@@ -127,8 +127,8 @@ def test_working_hours_promise_is_easier_to_meet_than_the_calendar_one() -> None
     evening = night * (1 - night_share_morning) * (1 + 1 / 3)
     in_time = day + morning * (4 * 3600 - 60) / (8 * 3600)
     expected = in_time / (day + morning + evening)
-    low, high = calendar.ci("mail", "within_promise")
-    mean, half = calendar.kpi("mail", "within_promise"), (high - low) / 2
+    mean = calendar.kpi("mail", "within_promise")
+    half = calendar.half_width("mail", "within_promise")
     # One check: the exact share inside the 95% CI of 30 replications, whose half-width is
     # at most 2.5% of it (so a share 5% off fails).
     assert abs(mean - expected) <= half, (mean, half, expected)
@@ -205,8 +205,7 @@ def test_email_reserve_protects_calls_and_its_absence_does_not() -> None:
     calls_only = simulate(_blend(0, 0.0), reps, seed).kpi("voice", "service_level")
     protected = simulate(_blend(5, 60.0), reps, seed)
     unprotected = simulate(_blend(0, 60.0), reps, seed)
-    low, high = protected.ci("voice", "service_level")
-    half = (high - low) / 2
+    half = protected.half_width("voice", "service_level")
     # With the reserve, email work moves call service level by less than its CI ...
     assert abs(protected.kpi("voice", "service_level") - calls_only) < half
     # ... without it, calls clearly degrade.

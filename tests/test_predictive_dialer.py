@@ -105,10 +105,11 @@ def test_predictive_dialer_matches_its_markov_chain(case) -> None:
     k = bonferroni_k(reps, len(checks) + 1)
     for entity, kpi, value, scale in checks:
         if entity == "calls":
-            mean, (low, high) = result.kpi(entity, kpi), result.ci(entity, kpi)
+            mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
         else:
-            mean, (low, high) = result.outbound_kpi(entity, kpi), result.outbound_ci(entity, kpi)
-        mean, half = mean / scale, (high - low) / 2 / scale
+            mean = result.outbound_kpi(entity, kpi)
+            half = result.outbound_half_width(entity, kpi)
+        mean, half = mean / scale, half / scale
         assert abs(mean - value) <= k * half, (
             f"{kpi}: {mean:.5g} ± {k * half:.3g}, exact {value:.5g}"
         )
@@ -131,12 +132,11 @@ def test_ratio_one_without_ring_time_connects_like_the_threshold_dialer() -> Non
     for entity, kpi in (("collections", "connects_per_hour"), ("calls", "p_wait")):
         if entity == "calls":
             a, b = thr.kpi(entity, kpi), pred.kpi(entity, kpi)
-            ha = (thr.ci(entity, kpi)[1] - thr.ci(entity, kpi)[0]) / 2
-            hb = (pred.ci(entity, kpi)[1] - pred.ci(entity, kpi)[0]) / 2
+            ha, hb = thr.half_width(entity, kpi), pred.half_width(entity, kpi)
         else:
             a, b = thr.outbound_kpi(entity, kpi), pred.outbound_kpi(entity, kpi)
-            ha = (thr.outbound_ci(entity, kpi)[1] - thr.outbound_ci(entity, kpi)[0]) / 2
-            hb = (pred.outbound_ci(entity, kpi)[1] - pred.outbound_ci(entity, kpi)[0]) / 2
+            ha = thr.outbound_half_width(entity, kpi)
+            hb = pred.outbound_half_width(entity, kpi)
         assert abs(a - b) <= k * (ha**2 + hb**2) ** 0.5, f"{kpi}: {a} vs {b}"
     exact = threshold_dialer_kpis(6, 100.0, AHT_S, 300.0, 1, 0.3, 240.0, 1e-3)
     assert pred.outbound_kpi("collections", "connects_per_hour") == pytest.approx(

@@ -118,6 +118,9 @@ def test_a_rare_rate_near_zero_has_no_negative_ci_bound() -> None:
     assert row["mean"] - row.ci_half_width < 0  # the case this test is about
     assert row.ci_low == 0.0
     assert row.ci_high == pytest.approx(row["mean"] + row.ci_half_width)
+    # comparisons with theory take the symmetric half-width, not the clipped interval's
+    low, high = result.ci("calls", "abandon_rate")
+    assert result.half_width("calls", "abandon_rate") == row.ci_half_width > (high - low) / 2
     for table in (result.channels, result.groups, result.overall):
         bounded = table.dropna(subset=["mean", "ci_half_width"])
         assert (bounded.ci_low >= 0).all()

@@ -35,8 +35,7 @@ def _counter(scenario: Scenario, **fields: object) -> Scenario:
 
 
 def _within(result, kpi: str, exact: float, k: float) -> None:
-    mean, (low, high) = result.kpi("calls", kpi), result.ci("calls", kpi)
-    half = (high - low) / 2
+    mean, half = result.kpi("calls", kpi), result.half_width("calls", kpi)
     message = f"{kpi}: simulated {mean:.5g} ± {k * half:.3g}, exact {exact:.5g}"
     assert abs(mean - exact) <= k * half, message
 
