@@ -113,6 +113,55 @@ def bonferroni_k(replications: int, comparisons: int, family_alpha: float = 0.05
     return float(sps.t.ppf(1 - per_check / 2, dof) / sps.t.ppf(0.975, dof))
 
 
+def exponential(mean_s: float) -> dict:
+    """An exponential distribution of mean ``mean_s`` seconds, as a scenario writes it."""
+    return {"distribution": "exponential", "mean_seconds": mean_s}
+
+
+def blended_scenario(base: Scenario, **fields: object) -> Scenario:
+    """``base`` (one call channel, group ``agents``) with an endless outbound list
+    ``collections`` its agents dial: right-party connects 30%, exponential talk of 240 s,
+    failed attempts of 30 s, one attempt a record, a threshold dialer keeping 1 agent idle;
+    ``fields`` override the list's fields (``dialer=...`` for another policy)."""
+    from simulator.scenario import Scenario
+
+    spec = {
+        "records_per_day": 100_000,  # never runs out
+        "right_party_connect": 0.3,
+        "handle_time": exponential(240),
+        "failed_attempt_time": exponential(30),
+        "max_attempts": 1,
+        "groups": ["agents"],
+        "dialer": {"threshold": 1},
+    } | fields
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["outbound"] = {"collections": spec}
+    return Scenario.from_dict(data)
+
+
+def assert_blend_matches_chain(
+    result: SimulationResult, checks: list, occupancy: float, replications: int
+) -> None:
+    """Each ``(entity, kpi, exact, scale)`` of a blended run (entity ``calls`` or the list
+    ``collections``; the simulated mean and half-width divided by ``scale``, e.g. counted
+    hours for a count) and the group's occupancy within its 95% CI half-width, widened to
+    a Bonferroni interval over all the checks."""
+    k = bonferroni_k(replications, len(checks) + 1)
+    for entity, kpi, value, scale in checks:
+        if entity == "calls":
+            mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
+        else:
+            mean = result.outbound_kpi(entity, kpi)
+            half = result.outbound_half_width(entity, kpi)
+        mean, half = mean / scale, half / scale
+        assert abs(mean - value) <= k * half, (
+            f"{kpi}: {mean:.5g} ± {k * half:.3g}, exact {value:.5g}"
+        )
+    g = result.groups
+    row = g[(g.group == "agents") & (g.kpi == "occupancy")].iloc[0]
+    assert abs(row["mean"] - occupancy) <= k * row["ci_half_width"]
+
+
 def mean_and_half_width(values: np.ndarray) -> tuple[float, float]:
     """Mean and 95% CI half-width over replications, exactly as the results compute them."""
     from simulator.results import summarise

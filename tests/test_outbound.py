@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import bonferroni_k, mmc_scenario
+from conftest import (
+    assert_blend_matches_chain,
+    blended_scenario,
+    bonferroni_k,
+    exponential,
+    mmc_scenario,
+)
 
 from simulator.errors import InputError
 from simulator.queueing.blending import threshold_dialer_kpis
@@ -25,25 +31,6 @@ from simulator.runner import simulate
 from simulator.scenario import Scenario
 
 AHT_S = 180.0
-
-
-def _exp(mean_s: float) -> dict:
-    return {"distribution": "exponential", "mean_seconds": mean_s}
-
-
-def _blended(base: Scenario, **fields: object) -> Scenario:
-    spec = {
-        "records_per_day": 100_000,  # never runs out
-        "right_party_connect": 0.3,
-        "handle_time": _exp(240),
-        "failed_attempt_time": _exp(30),
-        "max_attempts": 1,
-        "groups": ["agents"],
-        "dialer": {"threshold": 1},
-    } | fields
-    data = base.model_dump(mode="json", exclude_none=True)
-    data["outbound"] = {"collections": spec}
-    return Scenario.from_dict(data)
 
 
 # ---------------------------------------------------------------------------- the chain
@@ -69,7 +56,7 @@ def test_threshold_dialer_matches_its_markov_chain(case) -> None:
     days, warmup_h, reps = 3, 2, 20
     base = mmc_scenario(rate, AHT_S, agents, days=days, warmup_minutes=60 * warmup_h,
                         patience_s=patience)  # fmt: skip
-    result = simulate(_blended(base, dialer={"threshold": threshold}), reps, 31)
+    result = simulate(blended_scenario(base, dialer={"threshold": threshold}), reps, 31)
     exact = threshold_dialer_kpis(agents, rate, AHT_S, patience, threshold, 0.3, 240.0, 30.0)
     hours = days * 24 - warmup_h
     checks = [
@@ -80,20 +67,7 @@ def test_threshold_dialer_matches_its_markov_chain(case) -> None:
         ("collections", "attempts", exact.attempts_per_hour, hours),
         ("collections", "outbound_occupancy", exact.outbound_occupancy, 1.0),
     ]
-    k = bonferroni_k(reps, len(checks) + 1)
-    for entity, kpi, value, scale in checks:
-        if entity == "calls":
-            mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
-        else:
-            mean = result.outbound_kpi(entity, kpi)
-            half = result.outbound_half_width(entity, kpi)
-        mean, half = mean / scale, half / scale
-        assert abs(mean - value) <= k * half, (
-            f"{kpi}: {mean:.5g} ± {k * half:.3g}, exact {value:.5g}"
-        )
-    g = result.groups
-    row = g[(g.group == "agents") & (g.kpi == "occupancy")].iloc[0]
-    assert abs(row["mean"] - exact.occupancy) <= k * row["ci_half_width"]
+    assert_blend_matches_chain(result, checks, exact.occupancy, reps)
 
 
 def test_blending_costs_inbound_service_and_a_higher_threshold_costs_less() -> None:
@@ -104,7 +78,7 @@ def test_blending_costs_inbound_service_and_a_higher_threshold_costs_less() -> N
     assert kpis[0].connects_per_hour > kpis[1].connects_per_hour > kpis[2].connects_per_hour
     base = mmc_scenario(100.0, AHT_S, 6, days=2, warmup_minutes=60, patience_s=300.0)
     plain = simulate(base, 6, 3)
-    low, high = (simulate(_blended(base, dialer={"threshold": t}), 6, 3) for t in (0, 4))
+    low, high = (simulate(blended_scenario(base, dialer={"threshold": t}), 6, 3) for t in (0, 4))
     assert low.kpi("calls", "p_wait") > high.kpi("calls", "p_wait") > plain.kpi("calls", "p_wait")
     assert low.outbound_kpi("collections", "connects") > high.outbound_kpi(
         "collections", "connects"
@@ -118,7 +92,7 @@ def test_retries_finish_records_as_the_geometric_law_says() -> None:
     ``1 − (1 − p)^m``, records out of attempts ``(1 − p)^m``."""
     base = mmc_scenario(0.0, AHT_S, 10, days=1, warmup_minutes=0)
     p, m, records = 0.35, 3, 300
-    scenario = _blended(
+    scenario = blended_scenario(
         base,
         records_per_day=records,
         right_party_connect=p,
@@ -261,8 +235,8 @@ def test_shifts_breaks_and_two_lists_keep_the_books_straight() -> None:
     base = Scenario.from_yaml("scenarios/telecom.yaml")
     spec = {
         "right_party_connect": 0.4,
-        "handle_time": _exp(300),
-        "failed_attempt_time": _exp(40),
+        "handle_time": exponential(300),
+        "failed_attempt_time": exponential(40),
         "groups": ["juniors"],
         "hours": {"open": "10:00", "close": "19:00"},
     }
@@ -330,8 +304,8 @@ def test_long_connects_are_filed_in_the_intervals_they_last() -> None:
     within [0, 1], the last half-hour is busy as well, and the horizon's agent-hours are
     the per-interval ones added up (nothing lost past the close)."""
     base = mmc_scenario(0.0, AHT_S, 10, days=1, warmup_minutes=0, interval_minutes=30)
-    scenario = _blended(
-        base, right_party_connect=1.0, handle_time=_exp(3000), dialer={"threshold": 0}
+    scenario = blended_scenario(
+        base, right_party_connect=1.0, handle_time=exponential(3000), dialer={"threshold": 0}
     )
     result = simulate(scenario, 3, 9)
     table = result.outbound_intervals

@@ -18,7 +18,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import bonferroni_k, mmc_scenario
+from conftest import (
+    assert_blend_matches_chain,
+    blended_scenario,
+    bonferroni_k,
+    exponential,
+    mmc_scenario,
+)
 
 from simulator.errors import InputError
 from simulator.queueing.blending import predictive_dialer_kpis, threshold_dialer_kpis
@@ -27,24 +33,6 @@ from simulator.scenario import Scenario
 
 AHT_S = 180.0
 BLENDED = "scenarios/blended_collections.yaml"
-
-
-def _exp(mean_s: float) -> dict:
-    return {"distribution": "exponential", "mean_seconds": mean_s}
-
-
-def _blended(base: Scenario, **fields: object) -> Scenario:
-    spec = {
-        "records_per_day": 100_000,  # never runs out
-        "right_party_connect": 0.3,
-        "handle_time": _exp(240),
-        "failed_attempt_time": _exp(30),
-        "max_attempts": 1,
-        "groups": ["agents"],
-    } | fields
-    data = base.model_dump(mode="json", exclude_none=True)
-    data["outbound"] = {"collections": spec}
-    return Scenario.from_dict(data)
 
 
 def _predictive(ratio: float, threshold: int = 1) -> dict:
@@ -86,7 +74,9 @@ def test_predictive_dialer_matches_its_markov_chain(case) -> None:
     days, warmup_h, reps = 3, 2, 20
     base = mmc_scenario(rate, AHT_S, agents, days=days, warmup_minutes=60 * warmup_h,
                         patience_s=patience)  # fmt: skip
-    scenario = _blended(base, dialer=_predictive(ratio, threshold), answer_time=_exp(answer_s))
+    scenario = blended_scenario(
+        base, dialer=_predictive(ratio, threshold), answer_time=exponential(answer_s)
+    )
     result = simulate(scenario, reps, 31)
     exact = predictive_dialer_kpis(agents, rate, AHT_S, patience, threshold, ratio, 0.3,
                                    240.0, 30.0, answer_s)  # fmt: skip
@@ -102,20 +92,7 @@ def test_predictive_dialer_matches_its_markov_chain(case) -> None:
         ("collections", "nuisance_calls", exact.nuisance_per_hour, hours),
         ("collections", "nuisance_rate", exact.nuisance_rate, 1.0),
     ]
-    k = bonferroni_k(reps, len(checks) + 1)
-    for entity, kpi, value, scale in checks:
-        if entity == "calls":
-            mean, half = result.kpi(entity, kpi), result.half_width(entity, kpi)
-        else:
-            mean = result.outbound_kpi(entity, kpi)
-            half = result.outbound_half_width(entity, kpi)
-        mean, half = mean / scale, half / scale
-        assert abs(mean - value) <= k * half, (
-            f"{kpi}: {mean:.5g} ± {k * half:.3g}, exact {value:.5g}"
-        )
-    g = result.groups
-    row = g[(g.group == "agents") & (g.kpi == "occupancy")].iloc[0]
-    assert abs(row["mean"] - exact.occupancy) <= k * row["ci_half_width"]
+    assert_blend_matches_chain(result, checks, exact.occupancy, reps)
 
 
 # ---------------------------------------------------------------------------- simulator
@@ -124,9 +101,13 @@ def test_ratio_one_without_ring_time_connects_like_the_threshold_dialer() -> Non
     threshold dialer with free failed attempts (its outbound throughput and its inbound
     waiting agree within the CIs) and abandons nobody."""
     base = mmc_scenario(100.0, AHT_S, 6, days=2, warmup_minutes=60, patience_s=300.0)
-    quick = _exp(1e-3)
-    thr = simulate(_blended(base, failed_attempt_time=quick, dialer={"threshold": 1}), 10, 4)
-    pred = simulate(_blended(base, failed_attempt_time=quick, dialer=_predictive(1.0)), 10, 4)
+    quick = exponential(1e-3)
+    thr = simulate(
+        blended_scenario(base, failed_attempt_time=quick, dialer={"threshold": 1}), 10, 4
+    )
+    pred = simulate(
+        blended_scenario(base, failed_attempt_time=quick, dialer=_predictive(1.0)), 10, 4
+    )
     assert pred.outbound_kpi("collections", "nuisance_calls") == 0.0
     k = bonferroni_k(10, 2)
     for entity, kpi in (("collections", "connects_per_hour"), ("calls", "p_wait")):
@@ -152,7 +133,7 @@ def test_a_predictive_list_reports_and_judges_nuisance_a_threshold_list_does_not
     predictive = base.with_changes(
         {
             "outbound.overdue.dialer": _predictive(3.0, 2),
-            "outbound.overdue.answer_time": _exp(20),
+            "outbound.overdue.answer_time": exponential(20),
             "outbound.overdue.targets.max_nuisance_rate": 0.001,
         }
     )
@@ -207,7 +188,7 @@ def test_calls_answered_after_the_close_are_filed_where_they_were_dialled() -> N
          "outbound.overdue.dialer.ratio"),
         ({"outbound.overdue.dialer": {"policy": "predictive"}}, "outbound.overdue.dialer.ratio"),
         ({"outbound.overdue.dialer": {"ratio": 1.5}}, "outbound.overdue.dialer.ratio: only"),
-        ({"outbound.overdue.answer_time": _exp(10)}, "outbound.overdue.answer_time: only"),
+        ({"outbound.overdue.answer_time": exponential(10)}, "outbound.overdue.answer_time: only"),
         ({"outbound.overdue.targets.max_nuisance_rate": 0.03},
          "outbound.overdue.targets.max_nuisance_rate: the threshold dialer"),
         ({"outbound.overdue.dialer": {"policy": "predictive", "ratio": 1.2, "threshold": 12}},
@@ -294,7 +275,7 @@ def test_the_simulate_page_shows_nuisance_cards_for_a_predictive_list() -> None:
     root = Path(__file__).resolve().parent.parent
     data = yaml.safe_load((root / BLENDED).read_text())
     data["outbound"]["overdue"]["dialer"] = _predictive(1.6, 2)
-    data["outbound"]["overdue"]["answer_time"] = _exp(15)
+    data["outbound"]["overdue"]["answer_time"] = exponential(15)
     data["outbound"]["overdue"]["targets"] = {"max_nuisance_rate": 0.03}
     app = AppTest.from_file(str(root / "app.py"), default_timeout=600)
     app.session_state["scenario_yaml"] = yaml.safe_dump(data, sort_keys=False)
@@ -319,7 +300,7 @@ def test_a_list_completion_target_is_searched_for_on_a_predictive_list() -> None
     scenario = Scenario.from_yaml(BLENDED).with_changes(
         {
             "outbound.overdue.dialer": _predictive(1.3, 2),
-            "outbound.overdue.answer_time": _exp(15),
+            "outbound.overdue.answer_time": exponential(15),
             "outbound.overdue.targets.min_list_completion": 0.8,
         }
     )
