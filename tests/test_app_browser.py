@@ -28,7 +28,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -121,6 +123,36 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             process.wait(timeout=15)
         log.close()
+
+
+@contextmanager
+def _app_page(app_url: str) -> Iterator[Any]:
+    """A page of the app in headless Chromium (1440 × 1800, every step bounded by
+    ``STEP_TIMEOUT_MS``), opened and settled; the browser closes after, whatever happens."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1800})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            expect.set_options(timeout=STEP_TIMEOUT_MS)
+            page.goto(app_url)
+            _settle(page)
+            yield page
+        finally:
+            browser.close()
+
+
+def _load_bundled(page, path: Path, title: str) -> None:
+    """Load a bundled scenario on the Scenario page and wait for its title."""
+    from playwright.sync_api import expect
+
+    _choose(page, "Bundled scenario", path.name)
+    page.get_by_role("button", name="Load bundled scenario").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
 
 
 def _settle(page) -> None:
@@ -232,100 +264,87 @@ def _require_optimizer() -> None:
 
 
 def test_simulate_then_compare_in_a_browser(app_url: str, screenshots: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from simulator import Scenario, simulate
 
     _require_optimizer()
     scenario = Scenario.from_yaml(DEFAULT)
     expected = simulate(scenario, REPLICATIONS, scenario.run.seed)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    with _app_page(app_url) as page:
+        # 1. Scenario page: the default scenario is loaded, with its expected contacts.
+        expect(page.get_by_role("heading", name="Retail bank inbound - weekday")).to_be_visible()
+        cards = page.get_by_test_id("stMetric")
+        contacts = _expected_contacts()
+        assert contacts == 3105
+        expect(cards.filter(has_text="Expected contacts")).to_contain_text(f"{contacts:,}")
+        _shot(page, screenshots, "scenario.png")
+
+        # 2. Simulate: 5 replications with the scenario's seed; the service-level cards
+        # show simulate()'s numbers for that seed, and the targets.
+        page.get_by_role("link", name="Simulate").click()
+        expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+        _set_number(page, "Replications", REPLICATIONS)
+        page.get_by_role("button", name="Run simulation").click()
+        expect(page.get_by_text(f"Results — {REPLICATIONS} replications")).to_be_visible()
+        for channel, label, goal in (
+            ("general", "Service level (20 s)", "target ≥ 80% in 20 s"),
+            ("cards", "Service level (30 s)", "target ≥ 90% in 30 s"),
+        ):
+            half = expected.half_width(channel, "service_level")
+            value = _card_value(expected.kpi(channel, "service_level"), half)
+            card = cards.filter(has_text=label).first
+            expect(card).to_contain_text(value)
+            expect(card).to_contain_text(goal)
+        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+        _shot(page, screenshots, "simulate.png")
+
+        # 3. Compare: the two preset variants beside the base; two fewer card specialists
+        # lower the cards' service level (a negative Δ in percentage points).
+        page.get_by_role("link", name="Compare").click()
+        expect(page.get_by_role("heading", name="Compare what-ifs")).to_be_visible()
+        expect(page.get_by_text("same seed, so on the same customers")).to_be_visible()
+        _set_number(page, "Replications", REPLICATIONS)
+        page.get_by_role("button", name="Run comparison").click()
+        expect(page.get_by_text("KPIs side by side")).to_be_visible()
+        table = page.get_by_test_id("stDataFrame").last
+        expect(table).to_contain_text("2 fewer card_specialists")
+        expect(table).to_contain_text("+15% volume")
+        expect(table).to_contain_text("Base")
+        delta = _table_cell(table, "cards · Service level", "Δ 2 fewer card_specialists")
+        assert re.fullmatch(r"-\d+\.\d pts ± \d+\.\d", delta), delta
+        _shot(page, screenshots, "compare.png")
+
+        # 4. Optimize, with the analytic evaluator to keep the test short: a status and
+        # a cost.
+        page.get_by_role("link", name="Optimize").click()
+        expect(page.get_by_role("heading", name="Optimize")).to_be_visible()
+        _choose(page, "Evaluator", "analytic")
+        page.get_by_role("button", name="Optimize", exact=True).click()
+        expect(page.get_by_test_id("stAlert").first).to_contain_text(re.compile(r"\w"))
+        cost = cards.filter(has_text=re.compile("cost", re.IGNORECASE)).first
+        expect(cost).to_contain_text(re.compile(r"\d"))
+        _shot(page, screenshots, "optimize.png")
+
+        # 5. Frontier: two service-level targets; a status and a cost per point.
+        page.get_by_role("link", name="Frontier").click()
+        expect(page.get_by_role("heading", name="Cost–service frontier")).to_be_visible()
+        _choose(page, "Evaluator", "analytic")
+        targets = page.get_by_label("Service-level targets", exact=True).and_(
+            page.get_by_test_id("stTextInputField")
         )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1800})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            expect.set_options(timeout=STEP_TIMEOUT_MS)
-
-            # 1. Scenario page: the default scenario is loaded, with its expected contacts.
-            page.goto(app_url)
-            expect(
-                page.get_by_role("heading", name="Retail bank inbound - weekday")
-            ).to_be_visible()
-            cards = page.get_by_test_id("stMetric")
-            contacts = _expected_contacts()
-            assert contacts == 3105
-            expect(cards.filter(has_text="Expected contacts")).to_contain_text(f"{contacts:,}")
-            _shot(page, screenshots, "scenario.png")
-
-            # 2. Simulate: 5 replications with the scenario's seed; the service-level cards
-            # show simulate()'s numbers for that seed, and the targets.
-            page.get_by_role("link", name="Simulate").click()
-            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
-            _set_number(page, "Replications", REPLICATIONS)
-            page.get_by_role("button", name="Run simulation").click()
-            expect(page.get_by_text(f"Results — {REPLICATIONS} replications")).to_be_visible()
-            for channel, label, goal in (
-                ("general", "Service level (20 s)", "target ≥ 80% in 20 s"),
-                ("cards", "Service level (30 s)", "target ≥ 90% in 30 s"),
-            ):
-                half = expected.half_width(channel, "service_level")
-                value = _card_value(expected.kpi(channel, "service_level"), half)
-                card = cards.filter(has_text=label).first
-                expect(card).to_contain_text(value)
-                expect(card).to_contain_text(goal)
-            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-            _shot(page, screenshots, "simulate.png")
-
-            # 3. Compare: the two preset variants beside the base; two fewer card specialists
-            # lower the cards' service level (a negative Δ in percentage points).
-            page.get_by_role("link", name="Compare").click()
-            expect(page.get_by_role("heading", name="Compare what-ifs")).to_be_visible()
-            expect(page.get_by_text("same seed, so on the same customers")).to_be_visible()
-            _set_number(page, "Replications", REPLICATIONS)
-            page.get_by_role("button", name="Run comparison").click()
-            expect(page.get_by_text("KPIs side by side")).to_be_visible()
-            table = page.get_by_test_id("stDataFrame").last
-            expect(table).to_contain_text("2 fewer card_specialists")
-            expect(table).to_contain_text("+15% volume")
-            expect(table).to_contain_text("Base")
-            delta = _table_cell(table, "cards · Service level", "Δ 2 fewer card_specialists")
-            assert re.fullmatch(r"-\d+\.\d pts ± \d+\.\d", delta), delta
-            _shot(page, screenshots, "compare.png")
-
-            # 4. Optimize, with the analytic evaluator to keep the test short: a status and
-            # a cost.
-            page.get_by_role("link", name="Optimize").click()
-            expect(page.get_by_role("heading", name="Optimize")).to_be_visible()
-            _choose(page, "Evaluator", "analytic")
-            page.get_by_role("button", name="Optimize", exact=True).click()
-            expect(page.get_by_test_id("stAlert").first).to_contain_text(re.compile(r"\w"))
-            cost = cards.filter(has_text=re.compile("cost", re.IGNORECASE)).first
-            expect(cost).to_contain_text(re.compile(r"\d"))
-            _shot(page, screenshots, "optimize.png")
-
-            # 5. Frontier: two service-level targets; a status and a cost per point.
-            page.get_by_role("link", name="Frontier").click()
-            expect(page.get_by_role("heading", name="Cost–service frontier")).to_be_visible()
-            _choose(page, "Evaluator", "analytic")
-            targets = page.get_by_label("Service-level targets", exact=True).and_(
-                page.get_by_test_id("stTextInputField")
-            )
-            targets.fill("0.8, 0.9")
-            targets.press("Enter")
-            page.get_by_role("button", name="Compute frontier").click()
-            expect(page.get_by_text("Against cost")).to_be_visible()
-            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-            frontier = page.get_by_test_id("stDataFrame").last
-            expect(frontier).to_contain_text("status")
-            points = _table_rows(frontier)
-            assert len(points) == 2, points
-            for point in points:
-                assert point.get("status") and re.fullmatch(r"[\d,.]+", point["cost"]), point
-            _shot(page, screenshots, "frontier.png")
-        finally:
-            browser.close()
+        targets.fill("0.8, 0.9")
+        targets.press("Enter")
+        page.get_by_role("button", name="Compute frontier").click()
+        expect(page.get_by_text("Against cost")).to_be_visible()
+        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+        frontier = page.get_by_test_id("stDataFrame").last
+        expect(frontier).to_contain_text("status")
+        points = _table_rows(frontier)
+        assert len(points) == 2, points
+        for point in points:
+            assert point.get("status") and re.fullmatch(r"[\d,.]+", point["cost"]), point
+        _shot(page, screenshots, "frontier.png")
 
 
 def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
@@ -333,7 +352,7 @@ def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
     answered within its 24-hour promise (simulate()'s number for that seed) with its target
     and verdict, and its response time in hours or minutes; the day view shows one day's
     charts, the days named by weekday and date from the scenario's start date."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from simulator import Scenario, simulate
 
@@ -342,42 +361,29 @@ def test_a_week_in_a_browser(app_url: str, screenshots: Path) -> None:
     reps = 2
     expected = simulate(scenario, reps, scenario.run.seed)
     within = expected.kpi("email", "within_promise")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1800})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            expect.set_options(timeout=STEP_TIMEOUT_MS)
-            page.goto(app_url)
-            _settle(page)
-            _choose(page, "Bundled scenario", week.name)
-            page.get_by_role("button", name="Load bundled scenario").click()
-            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+    with _app_page(app_url) as page:
+        _load_bundled(page, week, scenario.name)
 
-            page.get_by_role("link", name="Simulate").click()
-            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
-            _set_number(page, "Replications", reps)
-            page.get_by_role("button", name="Run simulation").click()
-            expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
-            cards = page.get_by_test_id("stMetric")
-            promise = cards.filter(has_text="Answered within 24 h").first
-            expect(promise).to_contain_text(f"{within:.1%}")
-            expect(promise).to_contain_text("target ≥ 90% in 24 h")
-            expect(promise).to_contain_text(re.compile(r"\b(met|missed)\b"))
-            response = cards.filter(has_text="Mean response time").first
-            expect(response).to_contain_text(re.compile(r"\d (min|h)\b"))
-            # (the box sits under the cards: _choose clicks its input directly)
-            days = page.get_by_test_id("stSelectbox").filter(has_text="Days shown")
-            _choose(page, "Days shown", "Wed 9 Dec")
-            _settle(page)
-            expect(days.locator("input").first).to_have_value("Wed 9 Dec")
-            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-            assert page.get_by_test_id("stException").count() == 0
-            _shot(page, screenshots, "week.png")
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Simulate").click()
+        expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+        _set_number(page, "Replications", reps)
+        page.get_by_role("button", name="Run simulation").click()
+        expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
+        cards = page.get_by_test_id("stMetric")
+        promise = cards.filter(has_text="Answered within 24 h").first
+        expect(promise).to_contain_text(f"{within:.1%}")
+        expect(promise).to_contain_text("target ≥ 90% in 24 h")
+        expect(promise).to_contain_text(re.compile(r"\b(met|missed)\b"))
+        response = cards.filter(has_text="Mean response time").first
+        expect(response).to_contain_text(re.compile(r"\d (min|h)\b"))
+        # (the box sits under the cards: _choose clicks its input directly)
+        days = page.get_by_test_id("stSelectbox").filter(has_text="Days shown")
+        _choose(page, "Days shown", "Wed 9 Dec")
+        _settle(page)
+        expect(days.locator("input").first).to_have_value("Wed 9 Dec")
+        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+        assert page.get_by_test_id("stException").count() == 0
+        _shot(page, screenshots, "week.png")
 
 
 def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
@@ -386,7 +392,7 @@ def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
     run survives a visit to another page (whose sidebar shows it), and Stop leaves partial
     results, labelled, whose service-level card is ``simulate()``'s for the replications
     kept with that seed."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from simulator import Scenario, simulate
 
@@ -394,55 +400,42 @@ def test_a_background_run_in_a_browser(app_url: str, screenshots: Path) -> None:
     scenario = Scenario.from_yaml(week)
     reps = 1000
     counter = re.compile(rf"(\d+) of {reps} replications · .+ elapsed")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1800})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            expect.set_options(timeout=STEP_TIMEOUT_MS)
-            page.goto(app_url)
-            _settle(page)
-            _choose(page, "Bundled scenario", week.name)
-            page.get_by_role("button", name="Load bundled scenario").click()
-            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+    with _app_page(app_url) as page:
+        _load_bundled(page, week, scenario.name)
 
-            page.get_by_role("link", name="Simulate").click()
-            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
-            _set_number(page, "Replications", reps)
-            label = f"Run all {reps} replications in the background"
-            start = page.get_by_role("button", name=label)
-            expect(start).to_be_enabled()
-            start.click()
-            bar = page.get_by_test_id("stProgress")
-            # the count moves without a click: the page refreshes itself
-            expect(bar).to_contain_text(re.compile(rf"\b[1-9]\d* of {reps} replications"))
-            first = int(counter.search(bar.inner_text()).group(1))
-            expect(bar).not_to_contain_text(f"{first} of {reps} replications")
-            expect(bar).to_contain_text("left")
-            _shot(page, screenshots, "background.png")
+        page.get_by_role("link", name="Simulate").click()
+        expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+        _set_number(page, "Replications", reps)
+        label = f"Run all {reps} replications in the background"
+        start = page.get_by_role("button", name=label)
+        expect(start).to_be_enabled()
+        start.click()
+        bar = page.get_by_test_id("stProgress")
+        # the count moves without a click: the page refreshes itself
+        expect(bar).to_contain_text(re.compile(rf"\b[1-9]\d* of {reps} replications"))
+        first = int(counter.search(bar.inner_text()).group(1))
+        expect(bar).not_to_contain_text(f"{first} of {reps} replications")
+        expect(bar).to_contain_text("left")
+        _shot(page, screenshots, "background.png")
 
-            page.get_by_role("link", name="Scenario").click()
-            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
-            sidebar = page.get_by_test_id("stSidebar")
-            expect(sidebar).to_contain_text(re.compile(rf"Simulation.+running.+of {reps}"))
+        page.get_by_role("link", name="Scenario").click()
+        expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar).to_contain_text(re.compile(rf"Simulation.+running.+of {reps}"))
 
-            page.get_by_role("link", name="Simulate").click()
-            expect(bar).to_contain_text(counter)
-            page.get_by_role("button", name="Stop and keep the replications done").click()
-            heading = page.get_by_text(re.compile(rf"Partial results — \d+ of {reps}"))
-            expect(heading).to_be_visible()
-            kept = int(re.search(r"— (\d+) of", heading.inner_text()).group(1))
-            assert 1 < kept < reps
-            expected = simulate(scenario, kept, scenario.run.seed)
-            half = expected.half_width("calls", "service_level")
-            value = _card_value(expected.kpi("calls", "service_level"), half)
-            card = page.get_by_test_id("stMetric").filter(has_text="Service level (20 s)").first
-            expect(card).to_contain_text(value)
-            assert page.get_by_test_id("stException").count() == 0
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Simulate").click()
+        expect(bar).to_contain_text(counter)
+        page.get_by_role("button", name="Stop and keep the replications done").click()
+        heading = page.get_by_text(re.compile(rf"Partial results — \d+ of {reps}"))
+        expect(heading).to_be_visible()
+        kept = int(re.search(r"— (\d+) of", heading.inner_text()).group(1))
+        assert 1 < kept < reps
+        expected = simulate(scenario, kept, scenario.run.seed)
+        half = expected.half_width("calls", "service_level")
+        value = _card_value(expected.kpi("calls", "service_level"), half)
+        card = page.get_by_test_id("stMetric").filter(has_text="Service level (20 s)").first
+        expect(card).to_contain_text(value)
+        assert page.get_by_test_id("stException").count() == 0
 
 
 def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> None:
@@ -450,7 +443,7 @@ def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> No
     and its callback offer; a 4-replication run shows busy signals and callbacks offered
     with ``simulate()``'s numbers for the file's seed, the callback delay in minutes, and
     the tab of busy signals and callbacks per interval draws its four charts."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from simulator import Scenario, simulate
 
@@ -458,50 +451,37 @@ def test_lines_and_callbacks_in_a_browser(app_url: str, screenshots: Path) -> No
     scenario = Scenario.from_yaml(storm)
     reps = 4
     expected = simulate(scenario, reps, scenario.run.seed)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1800})
-            page.set_default_timeout(STEP_TIMEOUT_MS)
-            expect.set_options(timeout=STEP_TIMEOUT_MS)
-            page.goto(app_url)
-            _settle(page)
-            _choose(page, "Bundled scenario", storm.name)
-            page.get_by_role("button", name="Load bundled scenario").click()
-            expect(page.get_by_role("heading", name=scenario.name)).to_be_visible()
-            page.get_by_role("tab", name="Lines & callbacks").click()
-            form = page.get_by_test_id("stDataFrame").filter(has_text="claims").first
-            expect(form).to_be_visible()
-            row = _table_cell(form, "claims", "max lines (on hold + talking)")
-            assert row == "42", row
-            _shot(page, screenshots, "lines.png")
+    with _app_page(app_url) as page:
+        _load_bundled(page, storm, scenario.name)
+        page.get_by_role("tab", name="Lines & callbacks").click()
+        form = page.get_by_test_id("stDataFrame").filter(has_text="claims").first
+        expect(form).to_be_visible()
+        row = _table_cell(form, "claims", "max lines (on hold + talking)")
+        assert row == "42", row
+        _shot(page, screenshots, "lines.png")
 
-            page.get_by_role("link", name="Simulate").click()
-            expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
-            _set_number(page, "Replications", reps)
-            page.get_by_role("button", name="Run simulation").click()
-            expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
-            cards = page.get_by_test_id("stMetric")
-            half = expected.half_width("claims", "blocked_rate")
-            busy = cards.filter(has_text="Busy signals").first
-            expect(busy).to_contain_text(_card_value(expected.kpi("claims", "blocked_rate"), half))
-            offered = cards.filter(has_text="Callbacks offered").first
-            count = expected.kpi("claims", "callbacks_offered")  # 130 with this seed
-            expect(offered).to_contain_text(f"{count:,.{1 if count < 100 else 0}f} ± ")
-            delay = cards.filter(has_text="Callback delay").first
-            expect(delay).to_contain_text(re.compile(r"\d min ± "))
-            expect(delay).to_contain_text("promise 120 min")
-            assert page.get_by_test_id("stException").count() == 0
-            _shot(page, screenshots, "callbacks.png")
-            # when the lines fill and callers take callbacks: the tab of them per interval
-            page.get_by_role("tab", name="Busy signals & callbacks").click()
-            expect(page.get_by_text("Busy signals per interval")).to_be_visible()
-            expect(page.get_by_text("Callbacks per interval: claims")).to_be_visible()
-            charts = page.locator("[data-testid='stVegaLiteChart']:visible")
-            expect(charts).to_have_count(4)  # rate and count; callbacks and within promise
-            assert page.get_by_test_id("stException").count() == 0
-            _shot(page, screenshots, "callbacks-intervals.png")
-        finally:
-            browser.close()
+        page.get_by_role("link", name="Simulate").click()
+        expect(page.get_by_role("heading", name="Simulate")).to_be_visible()
+        _set_number(page, "Replications", reps)
+        page.get_by_role("button", name="Run simulation").click()
+        expect(page.get_by_text(f"Results — {reps} replications")).to_be_visible()
+        cards = page.get_by_test_id("stMetric")
+        half = expected.half_width("claims", "blocked_rate")
+        busy = cards.filter(has_text="Busy signals").first
+        expect(busy).to_contain_text(_card_value(expected.kpi("claims", "blocked_rate"), half))
+        offered = cards.filter(has_text="Callbacks offered").first
+        count = expected.kpi("claims", "callbacks_offered")  # 130 with this seed
+        expect(offered).to_contain_text(f"{count:,.{1 if count < 100 else 0}f} ± ")
+        delay = cards.filter(has_text="Callback delay").first
+        expect(delay).to_contain_text(re.compile(r"\d min ± "))
+        expect(delay).to_contain_text("promise 120 min")
+        assert page.get_by_test_id("stException").count() == 0
+        _shot(page, screenshots, "callbacks.png")
+        # when the lines fill and callers take callbacks: the tab of them per interval
+        page.get_by_role("tab", name="Busy signals & callbacks").click()
+        expect(page.get_by_text("Busy signals per interval")).to_be_visible()
+        expect(page.get_by_text("Callbacks per interval: claims")).to_be_visible()
+        charts = page.locator("[data-testid='stVegaLiteChart']:visible")
+        expect(charts).to_have_count(4)  # rate and count; callbacks and within promise
+        assert page.get_by_test_id("stException").count() == 0
+        _shot(page, screenshots, "callbacks-intervals.png")
