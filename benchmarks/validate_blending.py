@@ -50,23 +50,7 @@ class BlendingCase:
         )
 
     def scenario(self, seed: int) -> Scenario:
-        base = QueueCase(self.label, self.rate_per_hour, AHT_S, self.agents, self.patience_s)
-        data = base.scenario(days=DAYS, warmup_minutes=WARMUP_MINUTES, seed=seed).to_dict()
-        data["outbound"] = {
-            "list": {
-                "records_per_day": 50_000,  # never runs out (about 2,000 attempts a day)
-                "right_party_connect": self.rpc,
-                "handle_time": {"distribution": "exponential", "mean_seconds": self.connect_s},
-                "failed_attempt_time": {
-                    "distribution": "exponential",
-                    "mean_seconds": self.failed_s,
-                },
-                "max_attempts": 1,
-                "groups": ["agents"],
-                "dialer": {"threshold": self.threshold},
-            }
-        }
-        return Scenario.from_dict(data)
+        return blended_case_scenario(self, seed, {"dialer": {"threshold": self.threshold}})
 
     def exact(self) -> dict[str, float]:
         k = threshold_dialer_kpis(
@@ -94,6 +78,28 @@ CASES = (
     BlendingCase(8, 140.0, 240.0, 2, 0.3, 240.0, 30.0),
     BlendingCase(15, 270.0, 180.0, 2, 0.25, 300.0, 25.0),
 )
+
+
+def blended_case_scenario(case: Any, seed: int, fields: dict[str, Any]) -> Scenario:
+    """One around-the-clock call channel of ``case`` (agents, rate per hour, patience;
+    exponential handle time of ``AHT_S``) whose agents dial an endless list ``list``:
+    right-party probability ``case.rpc``, exponential talk ``case.connect_s`` and failed
+    attempts ``case.failed_s``, one attempt a record; ``fields`` add the list's dialer (and
+    what else the policy needs)."""
+    base = QueueCase(case.label, case.rate_per_hour, AHT_S, case.agents, case.patience_s)
+    data = base.scenario(days=DAYS, warmup_minutes=WARMUP_MINUTES, seed=seed).to_dict()
+    data["outbound"] = {
+        "list": {
+            "records_per_day": 50_000,  # never runs out (about 2,000 attempts a day)
+            "right_party_connect": case.rpc,
+            "handle_time": {"distribution": "exponential", "mean_seconds": case.connect_s},
+            "failed_attempt_time": {"distribution": "exponential", "mean_seconds": case.failed_s},
+            "max_attempts": 1,
+            "groups": ["agents"],
+        }
+        | fields
+    }
+    return Scenario.from_dict(data)
 
 
 def blending_rows(replications: int, seed: int, workers: int) -> list[dict]:

@@ -15,8 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks._scenarios import QueueCase
-from benchmarks.validate_blending import AHT_S, DAYS, WARMUP_MINUTES, dialer_rows
+from benchmarks.validate_blending import (
+    AHT_S,
+    DAYS,
+    WARMUP_MINUTES,
+    blended_case_scenario,
+    dialer_rows,
+)
 from simulator.queueing.blending import predictive_dialer_kpis
 from simulator.scenario import Scenario
 
@@ -55,25 +60,9 @@ class PredictiveCase:
         )
 
     def scenario(self, seed: int) -> Scenario:
-        base = QueueCase(self.label, self.rate_per_hour, AHT_S, self.agents, self.patience_s)
-        data = base.scenario(days=DAYS, warmup_minutes=WARMUP_MINUTES, seed=seed).to_dict()
-        data["outbound"] = {
-            "list": {
-                "records_per_day": 50_000,  # never runs out (about 2,000 attempts a day)
-                "right_party_connect": self.rpc,
-                "handle_time": _exp(self.connect_s),
-                "failed_attempt_time": _exp(self.failed_s),
-                "answer_time": _exp(self.answer_s),
-                "max_attempts": 1,
-                "groups": ["agents"],
-                "dialer": {
-                    "policy": "predictive",
-                    "ratio": self.ratio,
-                    "threshold": self.threshold,
-                },
-            }
-        }
-        return Scenario.from_dict(data)
+        dialer = {"policy": "predictive", "ratio": self.ratio, "threshold": self.threshold}
+        fields = {"answer_time": _exp(self.answer_s), "dialer": dialer}
+        return blended_case_scenario(self, seed, fields)
 
     def exact(self) -> dict[str, float]:
         k = predictive_dialer_kpis(self.agents, self.rate_per_hour, AHT_S, self.patience_s,
